@@ -1,0 +1,1 @@
+//! kubectl-hooks: Argo CD sync waves and resource hooks for kubectl.
