@@ -1,0 +1,152 @@
+//! Where manifests come from: files, directories (optionally recursive) and stdin, as
+//! `kubectl apply -f` reads them.
+
+use super::{InputError, Loaded, parse_text};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The most input read in one run. Kubernetes objects are at most 1.5 MiB each; this bounds
+/// memory for a mistaken `-f /` rather than any real app.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Per-document limits: aliases, nodes, depth. Defaults stop alias bombs; the depth is raised
+/// because CRD schemas nest deeply.
+pub fn document_budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 128;
+    budget.max_documents = 2;
+    budget
+}
+
+/// What the user asked to read.
+#[derive(Debug, Clone, Default)]
+pub struct InputSpec {
+    /// `-f` values; `-` is stdin.
+    pub filenames: Vec<String>,
+    pub recursive: bool,
+}
+
+fn is_manifest_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if recursive {
+                walk(&path, recursive, files)?;
+            }
+        } else if is_manifest_file(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every input, with `stdin` used when a `-` is given. Errors do not stop reading: every
+/// problem in every file is reported.
+pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
+    let mut out = Loaded::default();
+    let mut total = 0usize;
+    let mut stdin_used = false;
+    for name in &spec.filenames {
+        let mut files = Vec::new();
+        if name == "-" {
+            if stdin_used {
+                continue;
+            }
+            stdin_used = true;
+            let file: Arc<str> = Arc::from("<stdin>");
+            let mut text = String::new();
+            match stdin
+                .take((MAX_INPUT_BYTES - total + 1) as u64)
+                .read_to_string(&mut text)
+            {
+                Ok(_) => read_text(&file, text, &mut total, &mut out),
+                Err(e) => out.errors.push(InputError {
+                    file,
+                    pos: None,
+                    message: format!("cannot read stdin: {e}"),
+                }),
+            }
+            continue;
+        }
+        let path = Path::new(name);
+        let error = |message: String| InputError {
+            file: Arc::from(name.as_str()),
+            pos: None,
+            message,
+        };
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.errors.push(error("no such file or directory".into()));
+                continue;
+            }
+            Err(e) => {
+                out.errors.push(error(format!("cannot read: {e}")));
+                continue;
+            }
+            Ok(m) if m.is_dir() => {
+                if let Err(e) = walk(path, spec.recursive, &mut files) {
+                    out.errors
+                        .push(error(format!("cannot read directory: {e}")));
+                    continue;
+                }
+                if files.is_empty() {
+                    out.errors.push(error(format!(
+                        "directory has no .yaml, .yml or .json files{}",
+                        if spec.recursive {
+                            ""
+                        } else {
+                            " (use -R to read subdirectories)"
+                        }
+                    )));
+                }
+            }
+            Ok(_) => files.push(path.to_path_buf()),
+        }
+        for file in files {
+            let shown: Arc<str> = Arc::from(file.to_string_lossy().as_ref());
+            match std::fs::read(&file) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => read_text(&shown, text, &mut total, &mut out),
+                    Err(_) => out.errors.push(InputError {
+                        file: shown,
+                        pos: None,
+                        message: "not UTF-8 text".into(),
+                    }),
+                },
+                Err(e) => out.errors.push(InputError {
+                    file: shown,
+                    pos: None,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    }
+    out
+}
+
+fn read_text(file: &Arc<str>, text: String, total: &mut usize, out: &mut Loaded) {
+    *total += text.len();
+    if *total > MAX_INPUT_BYTES {
+        out.errors.push(InputError {
+            file: file.clone(),
+            pos: None,
+            message: format!(
+                "input is larger than {} MiB in all; split it into several runs",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
+        });
+        return;
+    }
+    parse_text(file, &text, out);
+}

@@ -1,0 +1,353 @@
+//! Reading manifests from files, directories and stdin into objects that remember where they
+//! came from (file, document, lines), so every later message can name the exact place.
+
+pub mod input;
+pub mod node;
+mod split;
+
+pub use input::{InputSpec, load};
+pub use node::{Key, Node, Pos};
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Where an object came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The file as the user named it (`-` input is shown as `<stdin>`).
+    pub file: Arc<str>,
+    /// 0-based index of the document within the file.
+    pub doc: usize,
+    /// First and last line of the object's text.
+    pub line: u32,
+    pub end_line: u32,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One Kubernetes object from the input, with its source positions.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub root: Node,
+    pub source: Source,
+    pub api_version: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub generate_name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl Manifest {
+    /// API group: the part of apiVersion before `/`, empty for the core group.
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
+    }
+
+    /// The name to show: `name`, or `prefix*` for generateName.
+    pub fn display_name(&self) -> String {
+        match (&self.name, &self.generate_name) {
+            (Some(n), _) => n.clone(),
+            (None, Some(g)) => format!("{g}*"),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The annotation entries (key with its position, value node).
+    pub fn annotations(&self) -> impl Iterator<Item = (&Key, &Node)> {
+        self.root
+            .path(&["metadata", "annotations"])
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(k, v)| (k, v))
+    }
+
+    /// The string value of an annotation and the position of its key.
+    pub fn annotation(&self, key: &str) -> Option<(&str, Pos)> {
+        let (k, v) = self.root.path(&["metadata", "annotations"])?.entry(key)?;
+        Some((v.as_str()?, k.pos))
+    }
+
+    pub fn position_of(&self, path: &[&str]) -> Pos {
+        let (last, parents) = match path.split_last() {
+            Some(split) => split,
+            None => return self.root.pos,
+        };
+        self.root
+            .path(parents)
+            .and_then(|parent| parent.entry(last))
+            .map(|(k, _)| k.pos)
+            .unwrap_or(Pos {
+                line: self.source.line,
+                col: 1,
+            })
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        self.root.to_json()
+    }
+}
+
+/// A problem with the input: unreadable, unparsable, or not a Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub file: Arc<str>,
+    /// None when the problem is with the file as a whole (cannot be read).
+    pub pos: Option<Pos>,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.pos {
+            Some(p) => write!(f, "{}:{}:{}: {}", self.file, p.line, p.col, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Everything read from the input: the objects, and every problem found (not only the first).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub manifests: Vec<Manifest>,
+    pub errors: Vec<InputError>,
+}
+
+/// Turns the documents of one file's text into manifests, collecting problems.
+pub fn parse_text(file: &Arc<str>, text: &str, out: &mut Loaded) {
+    for (doc_index, chunk) in split::documents(text).enumerate() {
+        let mut options = serde_saphyr::Options::default();
+        options.with_snippet = false;
+        options.budget = Some(input::document_budget());
+        match serde_saphyr::from_str_with_options::<Option<Node>>(chunk.text, options) {
+            Ok(None) => {}
+            Ok(Some(mut root)) => {
+                root.shift_lines(chunk.first_line);
+                if matches!(root.value, node::Value::Null) {
+                    continue;
+                }
+                objects_of(file, doc_index, root, out);
+            }
+            Err(e) => {
+                let pos = e.location().map(|l| Pos {
+                    line: l.line() as u32 + chunk.first_line,
+                    col: l.column() as u32,
+                });
+                out.errors.push(InputError {
+                    file: file.clone(),
+                    pos: Some(pos.unwrap_or(Pos {
+                        line: chunk.first_line + 1,
+                        col: 1,
+                    })),
+                    message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+                });
+            }
+        }
+    }
+}
+
+fn strip_location(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    }
+}
+
+/// A document is one object, or a `kind: List` whose items are objects.
+fn objects_of(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
+    let is_list = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && root.get("items").and_then(Node::as_seq).is_some();
+    if is_list {
+        let node::Value::Map(entries) = root.value else {
+            unreachable!("a List is a mapping")
+        };
+        for (key, value) in entries {
+            if key.name == "items"
+                && let node::Value::Seq(items) = value.value
+            {
+                for item in items {
+                    push_object(file, doc, item, out);
+                }
+            }
+        }
+    } else {
+        push_object(file, doc, root, out);
+    }
+}
+
+fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
+    let line = root.pos.line;
+    let end_line = root.last_line();
+    let at = |pos: Pos, message: String| InputError {
+        file: file.clone(),
+        pos: Some(pos),
+        message,
+    };
+    if root.as_map().is_none() {
+        out.errors.push(at(
+            root.pos,
+            format!(
+                "document {} is {}, not a Kubernetes object (a mapping with apiVersion, kind and metadata)",
+                doc + 1,
+                root.type_name()
+            ),
+        ));
+        return;
+    }
+    let before = out.errors.len();
+    let api_version = required_string(&root, "apiVersion", file, out);
+    let kind = required_string(&root, "kind", file, out);
+    let metadata = root.get("metadata");
+    let mut name = None;
+    let mut generate_name = None;
+    let mut namespace = None;
+    match metadata {
+        None => out.errors.push(at(
+            root.pos,
+            "object has no metadata: it needs metadata.name or metadata.generateName".into(),
+        )),
+        Some(m) if m.as_map().is_none() => out.errors.push(at(
+            m.pos,
+            format!("metadata is {}, expected a mapping", m.type_name()),
+        )),
+        Some(m) => {
+            name = optional_string(m, "name", "metadata.name", file, out);
+            generate_name = optional_string(m, "generateName", "metadata.generateName", file, out);
+            namespace = optional_string(m, "namespace", "metadata.namespace", file, out);
+            if name.is_none() && generate_name.is_none() {
+                out.errors.push(at(
+                    m.pos,
+                    "object has neither metadata.name nor metadata.generateName".into(),
+                ));
+            }
+            check_string_map(m, "annotations", file, out);
+            check_string_map(m, "labels", file, out);
+        }
+    }
+    if out.errors.len() > before {
+        return;
+    }
+    out.manifests.push(Manifest {
+        source: Source {
+            file: file.clone(),
+            doc,
+            line,
+            end_line,
+        },
+        api_version: api_version.unwrap_or_default(),
+        kind: kind.unwrap_or_default(),
+        name,
+        generate_name,
+        namespace,
+        root,
+    });
+}
+
+fn required_string(root: &Node, key: &str, file: &Arc<str>, out: &mut Loaded) -> Option<String> {
+    match root.entry(key) {
+        None => {
+            out.errors.push(InputError {
+                file: file.clone(),
+                pos: Some(root.pos),
+                message: format!("object has no {key}"),
+            });
+            None
+        }
+        Some((_, v)) => match v.as_str() {
+            Some(s) if !s.is_empty() => Some(s.to_owned()),
+            _ => {
+                out.errors.push(InputError {
+                    file: file.clone(),
+                    pos: Some(v.pos),
+                    message: format!("{key} must be a non-empty string, found {}", v.type_name()),
+                });
+                None
+            }
+        },
+    }
+}
+
+fn optional_string(
+    map: &Node,
+    key: &str,
+    what: &str,
+    file: &Arc<str>,
+    out: &mut Loaded,
+) -> Option<String> {
+    let (_, v) = map.entry(key)?;
+    match v.as_str() {
+        Some("") => None,
+        Some(s) => Some(s.to_owned()),
+        None if matches!(v.value, node::Value::Null) => None,
+        None => {
+            out.errors.push(InputError {
+                file: file.clone(),
+                pos: Some(v.pos),
+                message: format!("{what} must be a string, found {}", v.type_name()),
+            });
+            None
+        }
+    }
+}
+
+/// Annotations and labels are maps of strings; the API server rejects anything else, and an
+/// unquoted `sync-wave: 3` is the classic way to get there.
+fn check_string_map(metadata: &Node, field: &str, file: &Arc<str>, out: &mut Loaded) {
+    let Some(map) = metadata.get(field) else {
+        return;
+    };
+    if matches!(map.value, node::Value::Null) {
+        return;
+    }
+    let Some(entries) = map.as_map() else {
+        out.errors.push(InputError {
+            file: file.clone(),
+            pos: Some(map.pos),
+            message: format!(
+                "metadata.{field} is {}, expected a mapping",
+                map.type_name()
+            ),
+        });
+        return;
+    };
+    for (key, value) in entries {
+        if value.as_str().is_none() {
+            let hint = match &value.value {
+                node::Value::Number(n) => format!(": quote it, \"{n}\""),
+                node::Value::Bool(b) => format!(": quote it, \"{b}\""),
+                _ => String::new(),
+            };
+            out.errors.push(InputError {
+                file: file.clone(),
+                pos: Some(key.pos),
+                message: format!(
+                    "value of {} {:?} is {}, but must be a string{hint}",
+                    if field == "annotations" {
+                        "annotation"
+                    } else {
+                        "label"
+                    },
+                    key.name,
+                    value.type_name()
+                ),
+            });
+        }
+    }
+}
+
+/// Parses text as if read from a file of that name (tests, and callers holding text).
+pub fn from_str(file: &str, text: &str) -> Loaded {
+    let mut out = Loaded::default();
+    parse_text(&Arc::from(file), text, &mut out);
+    out
+}
