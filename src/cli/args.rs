@@ -1,0 +1,310 @@
+//! The command line, as kubectl users expect it: `kubectl hooks <command> -f PATH ...` with
+//! kubectl's cluster flags.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    the work failed (lint findings at the threshold, a sync or hook that failed or timed out)
+  2    bad usage or bad input (nothing was done)
+  3    cannot reach or use the cluster (connection, TLS, authentication, RBAC)
+  130  interrupted (Ctrl-C)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-hooks",
+    bin_name = "kubectl hooks",
+    version,
+    about = "Argo CD sync waves and resource hooks, without Argo CD",
+    long_about = "Reads manifests annotated with argocd.argoproj.io/hook, hook-delete-policy and \
+sync-wave (and Helm's helm.sh/hook*), and lints, plans, syncs, cleans up and deletes them \
+against the current kubeconfig context, in the order Argo CD would.",
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kubectl's flags for choosing a cluster, global to every command.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Namespace for objects that name none (default: the context's namespace, else "default")
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// How long to wait for one API request, e.g. 30s, 1m ("0" waits as long as needed)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+/// kubectl's syntax: a plain integer is seconds; otherwise a number with a unit (ms, s, m, h).
+pub fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration(s)
+}
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}: expected e.g. 30s, 5m, 1h30m"))?;
+        let seconds = match unit {
+            "ms" => value / 1000.0,
+            "s" => value,
+            "m" => value * 60.0,
+            "h" => value * 3600.0,
+            _ => {
+                return Err(format!(
+                    "invalid duration {s:?}: unit must be ms, s, m or h"
+                ));
+            }
+        };
+        total += Duration::from_secs_f64(seconds);
+        rest = tail;
+    }
+    Ok(total)
+}
+
+/// Where manifests come from, as `kubectl apply -f`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct InputArgs {
+    /// A file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+    /// Read directories given with -f recursively
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check hook and wave annotations and ordering; nothing touches a cluster
+    Lint(LintArgs),
+    /// Show the wave table: what runs in which phase and wave, in order
+    Plan(PlanArgs),
+    /// Run the hooks and waves against the current kubeconfig context
+    Sync(SyncArgs),
+    /// Delete hook objects as their delete policies say
+    Cleanup(CleanupArgs),
+    /// Take the app down: PreDelete hooks, objects in reverse wave order, PostDelete hooks
+    Delete(DeleteArgs),
+    /// Print the version
+    Version(VersionArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: PlanFormat,
+    /// Accept Argo CD's behaviour for hooks with no known type (e.g. "presync"): leave them out,
+    /// with a warning, instead of refusing
+    #[arg(long)]
+    pub drop_unknown_hooks: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum FailLevel {
+    Info,
+    Warning,
+    Error,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: LintFormat,
+    /// Exit 1 when a finding of this severity or worse is found
+    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: FailLevel,
+    /// Fail on warnings too (same as --fail-on warning)
+    #[arg(long)]
+    pub strict: bool,
+    /// Turn a rule off for this run (repeatable, or comma-separated)
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub disable: Vec<String>,
+    /// Print a rule's documentation and exit
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: ReportFormat,
+    /// Do not ask before changing the cluster
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Validate everything (discovery, server-side dry run) and show what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Time limit for the whole sync
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Time limit for each hook (default: none beyond --timeout)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub hook_timeout: Option<std::time::Duration>,
+    /// Pause between steps (Argo CD pauses 2s; by default this tool does not)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub wave_delay: Option<std::time::Duration>,
+    /// Create namespaces the objects need when they do not exist
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// Accept Argo CD's behaviour for hooks with no known type: leave them out, with a warning
+    #[arg(long)]
+    pub drop_unknown_hooks: bool,
+    /// Fail on field-manager conflicts instead of taking the fields over
+    #[arg(long)]
+    pub no_force_conflicts: bool,
+    /// Judge custom resources by status conventions (Ready/Reconciling/Stalled conditions,
+    /// observedGeneration) instead of counting them healthy at once, as Argo CD does
+    #[arg(long)]
+    pub kstatus: bool,
+    /// How many objects to apply at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+    /// Print the number of API requests made and the time per step
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Look in every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Delete every finished hook, whatever its policy
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: delete running hooks too
+    #[arg(long, requires = "all")]
+    pub force: bool,
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: ReportFormat,
+    /// How long to wait for deleted objects to be gone
+    #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub hook_timeout: Option<std::time::Duration>,
+    /// Do not wait for each wave's objects to be gone before the next
+    #[arg(long)]
+    pub no_wait: bool,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    #[arg(short = 'o', long = "output", value_parser = ["json", "yaml"])]
+    pub output: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use std::time::Duration;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_like_kubectl() {
+        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! The command line: parsing, dispatch, and the mapping from outcomes to exit codes.
+
+pub mod args;
+mod input;
+mod plan;
+
+pub use args::{Cli, ClusterArgs, Command, InputArgs};
+pub use input::read_input;
+
+use clap::{CommandFactory, Parser};
+use std::fmt;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit codes, as documented in `--help` and README.
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const CLUSTER: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// A command that did not succeed: what to tell the user, and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    /// Printed to stderr as `error: ...`; empty when everything was already said.
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn bad_input(message: impl Into<String>) -> Failure {
+        Failure::new(exit::BAD_INPUT, message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = run(cli);
+    let _ = std::io::stdout().flush();
+    match outcome {
+        Ok(()) => ExitCode::from(exit::SUCCESS),
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("error: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Plan(args) => plan::run(&cli.cluster, &args),
+        Command::Version(args) => version(args.output.as_deref()),
+        Command::Completion { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "kubectl-hooks", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Lint(_) => not_built("lint"),
+        Command::Sync(_) => not_built("sync"),
+        Command::Cleanup(_) => not_built("cleanup"),
+        Command::Delete(_) => not_built("delete"),
+    }
+}
+
+fn not_built(command: &str) -> Outcome {
+    Err(Failure::bad_input(format!(
+        "`kubectl hooks {command}` is not built yet in this version"
+    )))
+}
+
+fn version(output: Option<&str>) -> Outcome {
+    let version = env!("CARGO_PKG_VERSION");
+    match output {
+        Some("json") => println!("{}", serde_json::json!({ "version": version })),
+        Some(_) => println!("version: {version}"),
+        None => println!("kubectl-hooks {version}"),
+    }
+    Ok(())
+}
+
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+}
+
+/// Namespace for objects that name none, without contacting a cluster: `-n`, else the
+/// current context's namespace, else `default`.
+pub fn offline_namespace(cluster: &ClusterArgs) -> String {
+    cluster
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_owned())
+}

@@ -1,0 +1,91 @@
+//! `kubectl hooks plan`
+
+use super::args::{PlanArgs, PlanFormat};
+use super::input::{read_input, refuse_errors};
+use super::{ClusterArgs, Failure, Outcome, print};
+use crate::manifest::Manifest;
+use crate::model::SyncSpec;
+use crate::output;
+use crate::plan::{self, Plan, PlanOptions, UnknownHooks};
+
+pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
+    let loaded = read_input(&args.input)?;
+    refuse_errors(&loaded)?;
+    let namespace = super::offline_namespace(cluster);
+    let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
+    let plan = build_plan(
+        &loaded.manifests,
+        &specs,
+        &PlanOptions {
+            default_namespace: &namespace,
+            is_namespaced: &plan::offline_is_namespaced,
+            drop_unknown_hooks: args.drop_unknown_hooks,
+        },
+    )?;
+    let manifests = &loaded.manifests;
+    match args.output {
+        PlanFormat::Table => print(&output::plan::render(&plan, manifests, false)),
+        PlanFormat::Wide => print(&output::plan::render(&plan, manifests, true)),
+        PlanFormat::Json => print(&output::to_json(&output::plan::document(&plan, manifests))),
+        PlanFormat::Yaml => print(&output::to_yaml(&output::plan::document(&plan, manifests))),
+    }
+    Ok(())
+}
+
+/// Builds the plan; objects Argo CD would silently drop are refused, or dropped with a
+/// warning when the user asked for Argo CD's behaviour.
+pub fn build_plan(
+    manifests: &[Manifest],
+    specs: &[SyncSpec],
+    options: &PlanOptions,
+) -> Result<Plan, Failure> {
+    match plan::build(manifests, specs, options) {
+        Ok(plan) => {
+            for task in &plan.dropped {
+                let m = &manifests[task.object];
+                eprintln!(
+                    "warning: {}: {}/{} has no known hook type; left out, as Argo CD would",
+                    hook_position(m),
+                    m.kind,
+                    m.display_name()
+                );
+            }
+            Ok(plan)
+        }
+        Err(UnknownHooks(objects)) => {
+            for &i in &objects {
+                let m = &manifests[i];
+                let value = m
+                    .annotation(crate::model::keys::HOOK)
+                    .or_else(|| m.annotation(crate::model::keys::HELM_HOOK))
+                    .map(|(v, _)| v)
+                    .unwrap_or_default();
+                eprintln!(
+                    "error: {}: {}/{}: hook value {value:?} has no known hook type \
+                     (PreSync, Sync, PostSync, SyncFail, Skip): Argo CD would never apply this object",
+                    hook_position(m),
+                    m.kind,
+                    m.display_name()
+                );
+            }
+            Err(Failure::bad_input(format!(
+                "{} {} would be silently dropped by Argo CD; fix the hook annotation (see `kubectl hooks lint`), \
+                 or pass --drop-unknown-hooks to leave them out as Argo CD does",
+                objects.len(),
+                output::plan::plural(objects.len(), "object", "objects")
+            )))
+        }
+    }
+}
+
+fn hook_position(m: &Manifest) -> String {
+    let pos = m
+        .annotation(crate::model::keys::HOOK)
+        .or_else(|| m.annotation(crate::model::keys::HELM_HOOK))
+        .map(|(_, p)| p)
+        .unwrap_or(crate::manifest::Pos {
+            line: m.source.line,
+            col: 1,
+        });
+    format!("{}:{}:{}", m.source.file, pos.line, pos.col)
+}

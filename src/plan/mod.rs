@@ -1,0 +1,135 @@
+//! The ordered steps of a sync (§5): tasks sorted by phase, wave, kind and name, namespaces
+//! and CRDs bubbled before their users, grouped into (phase, wave) steps. Pure.
+
+pub mod kinds;
+mod order;
+
+use crate::manifest::Manifest;
+use crate::model::{DeletePolicy, Phase, Role, SyncSpec};
+
+/// One unit of work: one object in one phase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// Index of the object in the input.
+    pub object: usize,
+    pub phase: Phase,
+    pub wave: i64,
+    pub hook: bool,
+    /// None for cluster-scoped objects.
+    pub namespace: Option<String>,
+    pub delete_policies: Vec<DeletePolicy>,
+    // Sort keys, copied so ordering does not reach back into the input.
+    pub group: String,
+    pub kind: String,
+    /// `metadata.name`, or `generateName` for hooks named at sync time.
+    pub name: String,
+}
+
+/// A (phase, wave) pair and its tasks, in run order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub phase: Phase,
+    pub wave: i64,
+    pub tasks: Vec<Task>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Steps in run order. A SyncFail step, if any, is last and runs only when the sync fails.
+    pub steps: Vec<Step>,
+    /// `hook: Skip` objects: neither applied nor pruned.
+    pub skipped: Vec<Task>,
+    /// Hooks that only run when the app is deleted (PreDelete/PostDelete).
+    pub delete_hooks: Vec<Task>,
+    /// Objects Argo CD would drop without a word (no known hook type), when the caller
+    /// accepted that.
+    pub dropped: Vec<Task>,
+}
+
+impl Plan {
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.steps.iter().flat_map(|s| s.tasks.iter())
+    }
+}
+
+pub struct PlanOptions<'a> {
+    /// Namespace for namespaced objects that name none.
+    pub default_namespace: &'a str,
+    /// Whether an object's kind is namespaced (discovery in `sync`, well-known kinds offline).
+    pub is_namespaced: &'a dyn Fn(&Manifest) -> bool,
+    /// Accept Argo CD's behaviour for hooks with no known type: drop them, with a warning.
+    pub drop_unknown_hooks: bool,
+}
+
+pub fn offline_is_namespaced(m: &Manifest) -> bool {
+    !kinds::is_well_known_cluster_scoped(m.group(), &m.kind)
+}
+
+/// Objects whose hook annotation has no known type. Argo CD never applies them and says
+/// nothing; this tool refuses to plan them unless told to drop them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownHooks(pub Vec<usize>);
+
+pub fn build(
+    manifests: &[Manifest],
+    specs: &[SyncSpec],
+    options: &PlanOptions,
+) -> Result<Plan, UnknownHooks> {
+    let ignored: Vec<usize> = specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role == Role::Ignored)
+        .map(|(i, _)| i)
+        .collect();
+    if !ignored.is_empty() && !options.drop_unknown_hooks {
+        return Err(UnknownHooks(ignored));
+    }
+
+    let mut plan = Plan::default();
+    let mut tasks = Vec::with_capacity(manifests.len());
+    for (i, (m, spec)) in manifests.iter().zip(specs).enumerate() {
+        let task = |phase| new_task(i, m, spec, phase, options);
+        match spec.role {
+            Role::Resource | Role::Hook => tasks.extend(spec.phases.iter().map(|p| task(*p))),
+            Role::Skip => plan.skipped.push(task(Phase::Sync)),
+            Role::DeleteHookOnly => plan.delete_hooks.push(task(Phase::Sync)),
+            Role::Ignored => plan.dropped.push(task(Phase::Sync)),
+        }
+    }
+    order::sort(&mut tasks);
+    order::bubble_dependencies(&mut tasks, manifests);
+    plan.steps = order::into_steps(tasks);
+    Ok(plan)
+}
+
+fn new_task(
+    object: usize,
+    m: &Manifest,
+    spec: &SyncSpec,
+    phase: Phase,
+    options: &PlanOptions,
+) -> Task {
+    let namespace = (options.is_namespaced)(m).then(|| {
+        m.namespace
+            .clone()
+            .unwrap_or_else(|| options.default_namespace.to_owned())
+    });
+    Task {
+        object,
+        phase,
+        wave: spec.wave,
+        hook: spec.is_hook(),
+        namespace,
+        delete_policies: spec.delete_policies.clone(),
+        group: m.group().to_owned(),
+        kind: m.kind.clone(),
+        name: m
+            .name
+            .clone()
+            .or_else(|| m.generate_name.clone())
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
