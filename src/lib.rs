@@ -1,5 +1,11 @@
 //! kubectl-hooks: Argo CD sync waves and resource hooks for kubectl.
+//!
+//! The data path: `manifest` (input with source positions) -> `model` (what the annotations
+//! mean) -> `plan` (ordered steps) -> `lint` / the wave table / the `sync` engine (which
+//! talks to Kubernetes only through `cluster`, and judges objects with `health`) -> `output`.
+
 pub mod cli;
+pub mod cluster;
 pub mod manifest;
 pub mod model;
 pub mod output;

@@ -1,0 +1,387 @@
+//! Errors from talking to a cluster, phrased so a user can act on them.
+//!
+//! Exit codes follow the project's contract: 2 for bad input (kubeconfig, an object
+//! the cluster cannot even be asked about), 3 when the cluster cannot be reached or
+//! used (connection, TLS, authentication, RBAC, request timeouts), 1 when the cluster
+//! answered and rejected the work.
+
+use std::time::Duration;
+
+use kube::core::Status;
+
+/// Everything that can go wrong in [`crate::cluster`].
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The kubeconfig (or the flags selecting from it) is wrong: missing file, unknown
+    /// context, unparsable YAML.
+    #[error("kubeconfig: {message}")]
+    Kubeconfig { message: String },
+
+    /// An object handed to the cluster module cannot be sent as it is (no name, not an
+    /// object, ...).
+    #[error("invalid object: {message}")]
+    InvalidObject { message: String },
+
+    /// No connection to the API server (refused, unreachable, DNS, connect timeout).
+    #[error("cannot connect to the API server at {server} (context \"{context}\"): {cause}")]
+    Connect {
+        server: String,
+        context: String,
+        cause: String,
+    },
+
+    /// TLS failed: unknown certificate authority, wrong host name, bad client cert.
+    #[error("TLS error talking to the API server at {server} (context \"{context}\"): {cause}")]
+    Tls {
+        server: String,
+        context: String,
+        cause: String,
+    },
+
+    /// 401, or credentials that could not be obtained (exec plugin, token file).
+    #[error(
+        "unauthorized: the API server at {server} did not accept the credentials of user \"{user}\" (context \"{context}\"): {message}"
+    )]
+    Unauthorized {
+        server: String,
+        context: String,
+        user: String,
+        message: String,
+    },
+
+    /// 403: RBAC denied the request. `message` is the server's, which names the user,
+    /// verb, resource and namespace.
+    #[error("forbidden (context \"{context}\"): {message}")]
+    Forbidden { context: String, message: String },
+
+    /// A request took longer than `--request-timeout`.
+    #[error("timed out after {} on {what} (API server {server})", fmt_duration(*after))]
+    Timeout {
+        what: String,
+        after: Duration,
+        server: String,
+    },
+
+    /// Waiting for something in the cluster (a deletion) took longer than allowed.
+    #[error("gave up after {} waiting for {what}", fmt_duration(*after))]
+    WaitTimeout { what: String, after: Duration },
+
+    /// A server-side apply conflicted with fields owned by other field managers.
+    #[error(
+        "{what}: conflict with field manager(s) {}: {message}",
+        fmt_managers(managers)
+    )]
+    Conflict {
+        what: String,
+        managers: Vec<String>,
+        message: String,
+    },
+
+    /// Any other answer from the server that is not a success (400 BadRequest,
+    /// 404 NotFound, 409 AlreadyExists, 422 Invalid, 5xx).
+    #[error("{what}: {message} ({code} {reason})")]
+    Api {
+        what: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+
+    /// Something unexpected (an answer that cannot be decoded, ...).
+    #[error("{what}: {message}")]
+    Other { what: String, message: String },
+}
+
+impl ClusterError {
+    /// The process exit code this error should end the program with.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Kubeconfig { .. } | Self::InvalidObject { .. } => 2,
+            Self::Connect { .. }
+            | Self::Tls { .. }
+            | Self::Unauthorized { .. }
+            | Self::Forbidden { .. }
+            | Self::Timeout { .. } => 3,
+            Self::WaitTimeout { .. }
+            | Self::Conflict { .. }
+            | Self::Api { .. }
+            | Self::Other { .. } => 1,
+        }
+    }
+
+    /// True when the cluster cannot be reached or used at all (401, 403, connection,
+    /// TLS, request timeout): retrying the same thing will not help.
+    pub fn is_access_error(&self) -> bool {
+        self.exit_code() == 3
+    }
+
+    /// The HTTP status code of a server answer, when there was one.
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            Self::Conflict { .. } => Some(409),
+            Self::Forbidden { .. } => Some(403),
+            _ => None,
+        }
+    }
+
+    /// The server's reason (`NotFound`, `AlreadyExists`, `Invalid`, ...), when there was one.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Api { reason, .. } => Some(reason),
+            Self::Conflict { .. } => Some("Conflict"),
+            Self::Forbidden { .. } => Some("Forbidden"),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status_code() == Some(404)
+    }
+
+    pub fn is_already_exists(&self) -> bool {
+        self.reason() == Some("AlreadyExists")
+    }
+}
+
+/// Who we are talking to, for error messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub context: String,
+    pub user: String,
+    pub server: String,
+}
+
+impl Ctx {
+    /// Turn a kube error into a [`ClusterError`]; `what` names the operation
+    /// (`apply configmaps "x" in namespace "y"`).
+    pub fn map(&self, err: kube::Error, what: &str) -> ClusterError {
+        match err {
+            kube::Error::Api(status) => self.map_status(&status, what),
+            kube::Error::Auth(e) => ClusterError::Unauthorized {
+                server: self.server.clone(),
+                context: self.context.clone(),
+                user: self.user.clone(),
+                message: chain(&e),
+            },
+            kube::Error::RustlsTls(e) => self.tls(chain(&e)),
+            kube::Error::HyperError(e) => self.transport(chain(&e)),
+            kube::Error::Service(e) => self.transport(chain(e.as_ref())),
+            kube::Error::InferKubeconfig(e) => ClusterError::Kubeconfig { message: chain(&e) },
+            other => ClusterError::Other {
+                what: what.to_string(),
+                message: chain(&other),
+            },
+        }
+    }
+
+    /// Map an error answer of the server.
+    pub fn map_status(&self, status: &Status, what: &str) -> ClusterError {
+        let message = if status.message.is_empty() {
+            status.reason.clone()
+        } else {
+            status.message.clone()
+        };
+        match status.code {
+            401 => ClusterError::Unauthorized {
+                server: self.server.clone(),
+                context: self.context.clone(),
+                user: self.user.clone(),
+                message,
+            },
+            403 => ClusterError::Forbidden {
+                context: self.context.clone(),
+                message,
+            },
+            409 if status.reason == "Conflict" && !conflict_managers(status).is_empty() => {
+                ClusterError::Conflict {
+                    what: what.to_string(),
+                    managers: conflict_managers(status),
+                    message,
+                }
+            }
+            code => ClusterError::Api {
+                what: what.to_string(),
+                code,
+                reason: status.reason.clone(),
+                message,
+            },
+        }
+    }
+
+    pub fn timeout(&self, what: &str, after: Duration) -> ClusterError {
+        ClusterError::Timeout {
+            what: what.to_string(),
+            after,
+            server: self.server.clone(),
+        }
+    }
+
+    fn tls(&self, cause: String) -> ClusterError {
+        ClusterError::Tls {
+            server: self.server.clone(),
+            context: self.context.clone(),
+            cause,
+        }
+    }
+
+    /// A failure below HTTP: TLS when the cause says so, otherwise a connection problem.
+    fn transport(&self, cause: String) -> ClusterError {
+        let lower = cause.to_ascii_lowercase();
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            self.tls(cause)
+        } else {
+            ClusterError::Connect {
+                server: self.server.clone(),
+                context: self.context.clone(),
+                cause,
+            }
+        }
+    }
+}
+
+/// The field managers named in an apply conflict: the server lists one cause per
+/// conflicting field, each `conflict with "manager" ...`.
+fn conflict_managers(status: &Status) -> Vec<String> {
+    let mut managers: Vec<String> = Vec::new();
+    let causes = status.details.iter().flat_map(|d| d.causes.iter());
+    let messages = causes
+        .map(|c| c.message.as_str())
+        .chain(std::iter::once(status.message.as_str()));
+    for msg in messages {
+        for part in msg.split("conflict with \"").skip(1) {
+            if let Some(end) = part.find('"') {
+                let name = &part[..end];
+                if !managers.iter().any(|m| m == name) {
+                    managers.push(name.to_string());
+                }
+            }
+        }
+    }
+    managers
+}
+
+/// An error and its sources, joined with ": ", without repeating a source that its
+/// parent already printed.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn fmt_managers(managers: &[String]) -> String {
+    let quoted: Vec<String> = managers.iter().map(|m| format!("\"{m}\"")).collect();
+    quoted.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::response::{StatusCause, StatusDetails};
+
+    fn ctx() -> Ctx {
+        Ctx {
+            context: "admin".into(),
+            user: "alice".into(),
+            server: "https://127.0.0.1:6443".into(),
+        }
+    }
+
+    fn status(code: u16, reason: &str, message: &str) -> Status {
+        let mut s = Status::failure(message, reason);
+        s.code = code;
+        s
+    }
+
+    #[test]
+    fn forbidden_keeps_the_server_message_and_is_an_access_error() {
+        let msg = r#"configmaps is forbidden: User "norights" cannot create resource "configmaps" in API group "" in the namespace "x""#;
+        let err = ctx().map_status(&status(403, "Forbidden", msg), "apply");
+        assert_eq!(err.exit_code(), 3);
+        assert!(err.is_access_error());
+        assert!(err.to_string().contains(msg), "{err}");
+    }
+
+    #[test]
+    fn unauthorized_names_user_context_and_server() {
+        let err = ctx().map_status(&status(401, "Unauthorized", "Unauthorized"), "get");
+        let text = err.to_string();
+        assert_eq!(err.exit_code(), 3);
+        for part in ["alice", "admin", "https://127.0.0.1:6443"] {
+            assert!(text.contains(part), "{text}");
+        }
+    }
+
+    #[test]
+    fn apply_conflict_lists_managers() {
+        let mut s = status(
+            409,
+            "Conflict",
+            r#"Apply failed with 2 conflicts: conflict with "kubectl" using v1: .data.a"#,
+        );
+        s.details = Some(StatusDetails {
+            causes: vec![
+                StatusCause {
+                    reason: "FieldManagerConflict".into(),
+                    message: r#"conflict with "kubectl" using v1"#.into(),
+                    field: ".data.a".into(),
+                },
+                StatusCause {
+                    reason: "FieldManagerConflict".into(),
+                    message: r#"conflict with "helm" using v1"#.into(),
+                    field: ".data.b".into(),
+                },
+            ],
+            name: String::new(),
+            group: String::new(),
+            kind: String::new(),
+            uid: String::new(),
+            retry_after_seconds: 0,
+        });
+        let err = ctx().map_status(&s, "apply configmaps \"x\"");
+        match &err {
+            ClusterError::Conflict { managers, .. } => assert_eq!(managers, &["kubectl", "helm"]),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.to_string().contains("\"kubectl\", \"helm\""), "{err}");
+    }
+
+    #[test]
+    fn already_exists_and_invalid_are_rejections() {
+        let exists = ctx().map_status(&status(409, "AlreadyExists", "exists"), "create");
+        assert!(exists.is_already_exists());
+        assert_eq!(exists.exit_code(), 1);
+        let invalid = ctx().map_status(&status(422, "Invalid", "bad spec"), "apply");
+        assert_eq!(invalid.exit_code(), 1);
+        assert!(!invalid.is_access_error());
+        assert!(invalid.to_string().contains("bad spec"));
+    }
+
+    #[test]
+    fn transport_errors_split_into_tls_and_connect() {
+        let tls = ctx().transport("invalid peer certificate: UnknownIssuer".into());
+        assert!(matches!(tls, ClusterError::Tls { .. }));
+        let conn = ctx().transport("tcp connect error: Connection refused (os error 111)".into());
+        assert!(matches!(conn, ClusterError::Connect { .. }));
+        assert!(conn.to_string().contains("https://127.0.0.1:6443"));
+        assert!(conn.to_string().contains("\"admin\""));
+        assert_eq!(conn.exit_code(), 3);
+    }
+}

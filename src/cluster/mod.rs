@@ -1,0 +1,167 @@
+//! The only module that talks to Kubernetes: a client chosen from kubeconfig and flags
+//! as kubectl chooses it, discovery of kinds, server-side apply, create, get, list,
+//! delete and watch. Objects go in and come out as JSON (`serde_json::Value`).
+//!
+//! Everything here works against Kubernetes 1.20 (the test control plane) as well as
+//! current releases: non-aggregated discovery, `apps/v1`, `batch/v1`, server-side apply.
+
+mod config;
+mod discovery;
+mod error;
+mod normalize;
+mod ops;
+mod watch;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub use config::{ClusterFlags, default_namespace_offline, parse_request_timeout};
+pub use discovery::ResolvedKind;
+pub use error::ClusterError;
+pub use normalize::default_port_protocols;
+pub use ops::{ApplyOptions, Deleted, Propagation};
+pub use watch::{WatchEvent, WatchStream};
+
+use error::Ctx;
+
+/// A connection to one cluster as one user. Cheap to clone; every method takes `&self`.
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: kube::Client,
+    ctx: Ctx,
+    namespace: String,
+    request_timeout: Option<Duration>,
+    requests: Arc<AtomicU64>,
+    discovery: discovery::Cache,
+}
+
+impl Cluster {
+    /// Build a client from the kubeconfig and flags. Does not contact the server.
+    pub async fn connect(flags: &ClusterFlags) -> Result<Cluster, ClusterError> {
+        let selected = config::select(flags).await?;
+        let ctx = Ctx {
+            context: selected.context,
+            user: selected.user,
+            server: selected.config.cluster_url.to_string(),
+        };
+        let requests = Arc::new(AtomicU64::new(0));
+        let client = kube::client::ClientBuilder::try_from(selected.config)
+            .map_err(|e| ctx.map(e, "building the client"))?
+            .with_layer(&CountLayer(requests.clone()))
+            .build();
+        Ok(Cluster {
+            inner: Arc::new(Inner {
+                client,
+                ctx,
+                namespace: selected.namespace,
+                request_timeout: flags.request_timeout,
+                requests,
+                discovery: discovery::Cache::default(),
+            }),
+        })
+    }
+
+    /// The kubeconfig context in use (`in-cluster` inside a pod).
+    pub fn context(&self) -> &str {
+        &self.inner.ctx.context
+    }
+
+    /// The API server URL.
+    pub fn server(&self) -> &str {
+        &self.inner.ctx.server
+    }
+
+    /// The user name from the kubeconfig (may be empty).
+    pub fn user(&self) -> &str {
+        &self.inner.ctx.user
+    }
+
+    /// Namespace for objects without one: `-n`, else the context's, else `default`.
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace
+    }
+
+    /// How many HTTP requests were sent to the API server so far (watches count once
+    /// per (re)connection).
+    pub fn requests_made(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    fn client(&self) -> kube::Client {
+        self.inner.client.clone()
+    }
+
+    fn ctx(&self) -> &Ctx {
+        &self.inner.ctx
+    }
+
+    /// Run one request under `--request-timeout`, mapping its error.
+    async fn call<T>(
+        &self,
+        what: impl FnOnce() -> String,
+        request: impl Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, ClusterError> {
+        let result = match self.inner.request_timeout {
+            Some(limit) => match tokio::time::timeout(limit, request).await {
+                Ok(result) => result,
+                Err(_) => return Err(self.ctx().timeout(&what(), limit)),
+            },
+            None => request.await,
+        };
+        result.map_err(|e| self.ctx().map(e, &what()))
+    }
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("context", &self.context())
+            .field("server", &self.server())
+            .field("namespace", &self.namespace())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tower layer counting the requests that go through the client.
+#[derive(Clone)]
+struct CountLayer(Arc<AtomicU64>);
+
+impl<S> tower::Layer<S> for CountLayer {
+    type Service = Counted<S>;
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            count: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Counted<S> {
+    inner: S,
+    count: Arc<AtomicU64>,
+}
+
+impl<S, R> tower::Service<R> for Counted<S>
+where
+    S: tower::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.inner.call(request)
+    }
+}

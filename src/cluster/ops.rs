@@ -1,0 +1,312 @@
+//! One method per verb: apply (server-side, optionally dry-run), create, get, list,
+//! delete, and waiting for a deletion to finish.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
+};
+use serde_json::Value;
+
+use super::normalize::default_port_protocols;
+use super::{Cluster, ClusterError, ResolvedKind, WatchEvent};
+
+/// The field manager of every write, as `kubectl apply --server-side --field-manager`.
+pub const FIELD_MANAGER: &str = "kubectl-hooks";
+
+/// How [`Cluster::apply`] applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Take ownership of fields other managers own (`--force-conflicts`).
+    pub force: bool,
+    /// Server-side dry run (`dryRun=All`): validated and admitted, not stored.
+    pub dry_run: bool,
+}
+
+/// What happens to an object's dependents when it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents first, then the object (the object stays until they are gone).
+    Foreground,
+    /// The object now, its dependents by the garbage collector afterwards.
+    Background,
+    /// The object only; dependents stay.
+    Orphan,
+}
+
+/// The outcome of a delete request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// The server accepted the deletion; the object may linger until its finalizers
+    /// run. `uid` identifies it for [`Cluster::wait_deleted`].
+    Requested { uid: Option<String> },
+    /// There was nothing to delete (404).
+    AlreadyGone,
+}
+
+impl Cluster {
+    /// Server-side apply of `obj` with field manager `kubectl-hooks`. Ports lacking a
+    /// protocol get `TCP` first (see [`default_port_protocols`]). Returns the object the
+    /// server stored (or would store, on a dry run).
+    pub async fn apply(
+        &self,
+        kind: &ResolvedKind,
+        obj: &Value,
+        options: ApplyOptions,
+    ) -> Result<Value, ClusterError> {
+        let (body, namespace) = self.prepare(kind, obj)?;
+        let name = required_name(&body, kind)?;
+        let params = PatchParams {
+            dry_run: options.dry_run,
+            force: options.force,
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            field_validation: None,
+        };
+        let api = self.api(kind, &namespace);
+        let verb = if options.dry_run {
+            "dry-run apply"
+        } else {
+            "apply"
+        };
+        let what = || describe(verb, kind, &namespace, &name);
+        let stored = self
+            .call(&what, api.patch(&name, &params, &Patch::Apply(&body)))
+            .await?;
+        self.to_json(stored, what)
+    }
+
+    /// Create `obj` (it may use `metadata.generateName`). Fails with `AlreadyExists`
+    /// (see [`ClusterError::is_already_exists`]) when the name is taken.
+    pub async fn create(
+        &self,
+        kind: &ResolvedKind,
+        obj: &Value,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
+        let (body, namespace) = self.prepare(kind, obj)?;
+        let name = str_at(&body, "/metadata/name")
+            .or_else(|| str_at(&body, "/metadata/generateName").map(|g| format!("{g}*")))
+            .ok_or_else(|| invalid(kind, "has neither metadata.name nor metadata.generateName"))?;
+        let object: DynamicObject = serde_json::from_value(body)
+            .map_err(|e| invalid(kind, &format!("\"{name}\" is not a valid object: {e}")))?;
+        let params = PostParams {
+            dry_run,
+            field_manager: Some(FIELD_MANAGER.to_string()),
+        };
+        let api = self.api(kind, &namespace);
+        let what = || describe("create", kind, &namespace, &name);
+        let created = self.call(&what, api.create(&params, &object)).await?;
+        self.to_json(created, what)
+    }
+
+    /// The live object, or `None` when it does not exist. `namespace` is ignored for
+    /// cluster-scoped kinds.
+    pub async fn get(
+        &self,
+        kind: &ResolvedKind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        let api = self.api(kind, namespace);
+        let what = || describe("get", kind, namespace, name);
+        match self.call(&what, api.get_opt(name)).await? {
+            Some(obj) => Ok(Some(self.to_json(obj, what)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// All objects of a kind in one namespace (`Some`) or in all namespaces (`None`, and
+    /// for cluster-scoped kinds), optionally filtered by a label selector.
+    pub async fn list(
+        &self,
+        kind: &ResolvedKind,
+        namespace: Option<&str>,
+        label_selector: Option<&str>,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let api = self.api_scope(kind, namespace);
+        let mut params = ListParams::default().limit(500);
+        if let Some(selector) = label_selector {
+            params = params.labels(selector);
+        }
+        let what = || match namespace {
+            Some(ns) if kind.namespaced => {
+                format!("list {} in namespace \"{ns}\"", kind.resource_name())
+            }
+            _ => format!("list {}", kind.resource_name()),
+        };
+        let mut items = Vec::new();
+        loop {
+            let page = self.call(&what, api.list(&params)).await?;
+            for obj in page.items {
+                items.push(self.to_json(obj, what)?);
+            }
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params.continue_token = Some(token),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Delete one object. A missing object is not an error: [`Deleted::AlreadyGone`].
+    pub async fn delete(
+        &self,
+        kind: &ResolvedKind,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+    ) -> Result<Deleted, ClusterError> {
+        let api = self.api(kind, namespace);
+        let params = DeleteParams {
+            propagation_policy: Some(match propagation {
+                Propagation::Foreground => PropagationPolicy::Foreground,
+                Propagation::Background => PropagationPolicy::Background,
+                Propagation::Orphan => PropagationPolicy::Orphan,
+            }),
+            ..DeleteParams::default()
+        };
+        let what = || describe("delete", kind, namespace, name);
+        match self.call(&what, api.delete(name, &params)).await {
+            Ok(either) => {
+                let uid = either
+                    .map_left(|obj| obj.metadata.uid)
+                    .map_right(|status| status.details.map(|d| d.uid).filter(|u| !u.is_empty()))
+                    .into_inner();
+                Ok(Deleted::Requested { uid })
+            }
+            Err(e) if e.is_not_found() => Ok(Deleted::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Wait until the object is gone (or replaced by one with another uid, when `uid`
+    /// is given), watching it; [`ClusterError::WaitTimeout`] after `timeout`.
+    pub async fn wait_deleted(
+        &self,
+        kind: &ResolvedKind,
+        namespace: &str,
+        name: &str,
+        uid: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(), ClusterError> {
+        let mut events = self.watch_object(kind, namespace, name);
+        let wait = async {
+            let mut present = false;
+            while let Some(event) = events.next().await {
+                match event {
+                    Ok(WatchEvent::Applied(obj)) => {
+                        let live_uid = str_at(&obj, "/metadata/uid");
+                        if uid.is_some_and(|u| live_uid.as_deref() != Some(u)) {
+                            return Ok(());
+                        }
+                        present = true;
+                    }
+                    Ok(WatchEvent::Deleted(_)) => return Ok(()),
+                    Ok(WatchEvent::Synced) if !present => return Ok(()),
+                    Ok(WatchEvent::Synced) => {}
+                    Err(e) if e.is_access_error() => return Err(e),
+                    Err(_) => {} // the watcher retries with backoff
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(result) => result,
+            Err(_) => Err(ClusterError::WaitTimeout {
+                what: format!("deletion of {}", describe("", kind, namespace, name).trim()),
+                after: timeout,
+            }),
+        }
+    }
+
+    /// The namespace an object goes to: its own, else the default (`-n`, context).
+    pub fn namespace_of(&self, kind: &ResolvedKind, obj: &Value) -> String {
+        if !kind.namespaced {
+            return String::new();
+        }
+        str_at(obj, "/metadata/namespace")
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or_else(|| self.namespace().to_string())
+    }
+
+    /// A copy ready to send, and the namespace it goes to.
+    fn prepare(&self, kind: &ResolvedKind, obj: &Value) -> Result<(Value, String), ClusterError> {
+        if !obj.is_object() {
+            return Err(invalid(kind, "is not a JSON/YAML object"));
+        }
+        let mut body = obj.clone();
+        default_port_protocols(&mut body);
+        let namespace = self.namespace_of(kind, &body);
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            if kind.namespaced {
+                meta.insert("namespace".into(), Value::String(namespace.clone()));
+            } else {
+                meta.remove("namespace");
+            }
+        }
+        Ok((body, namespace))
+    }
+
+    pub(crate) fn api(&self, kind: &ResolvedKind, namespace: &str) -> Api<DynamicObject> {
+        if kind.namespaced {
+            Api::namespaced_with(self.client(), namespace, &kind.api_resource())
+        } else {
+            Api::all_with(self.client(), &kind.api_resource())
+        }
+    }
+
+    pub(crate) fn api_scope(
+        &self,
+        kind: &ResolvedKind,
+        namespace: Option<&str>,
+    ) -> Api<DynamicObject> {
+        match namespace {
+            Some(ns) if kind.namespaced => self.api(kind, ns),
+            _ => Api::all_with(self.client(), &kind.api_resource()),
+        }
+    }
+
+    fn to_json(
+        &self,
+        obj: DynamicObject,
+        what: impl FnOnce() -> String,
+    ) -> Result<Value, ClusterError> {
+        serde_json::to_value(obj).map_err(|e| ClusterError::Other {
+            what: what(),
+            message: format!("cannot encode the server's answer: {e}"),
+        })
+    }
+}
+
+/// `apply configmaps "x" in namespace "y"`, `delete clusterroles "x"`.
+pub(crate) fn describe(verb: &str, kind: &ResolvedKind, namespace: &str, name: &str) -> String {
+    let resource = kind.resource_name();
+    if kind.namespaced && !namespace.is_empty() {
+        format!("{verb} {resource} \"{name}\" in namespace \"{namespace}\"")
+    } else {
+        format!("{verb} {resource} \"{name}\"")
+    }
+}
+
+fn required_name(obj: &Value, kind: &ResolvedKind) -> Result<String, ClusterError> {
+    match str_at(obj, "/metadata/name").filter(|n| !n.is_empty()) {
+        Some(name) => Ok(name),
+        None if str_at(obj, "/metadata/generateName").is_some() => Err(invalid(
+            kind,
+            "uses metadata.generateName, which server-side apply cannot do; create it instead",
+        )),
+        None => Err(invalid(kind, "has no metadata.name")),
+    }
+}
+
+fn invalid(kind: &ResolvedKind, problem: &str) -> ClusterError {
+    ClusterError::InvalidObject {
+        message: format!("{} {problem}", kind.kind),
+    }
+}
+
+fn str_at(obj: &Value, pointer: &str) -> Option<String> {
+    obj.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
