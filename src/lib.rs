@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod health;
 pub mod manifest;
 pub mod model;
 pub mod output;
