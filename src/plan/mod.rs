@@ -56,12 +56,12 @@ pub struct PlanOptions<'a> {
     /// Namespace for namespaced objects that name none.
     pub default_namespace: &'a str,
     /// Whether an object's kind is namespaced (discovery in `sync`, well-known kinds offline).
-    pub is_namespaced: &'a dyn Fn(&Manifest) -> bool,
+    pub is_namespaced: &'a dyn Fn(usize, &Manifest) -> bool,
     /// Accept Argo CD's behaviour for hooks with no known type: drop them, with a warning.
     pub drop_unknown_hooks: bool,
 }
 
-pub fn offline_is_namespaced(m: &Manifest) -> bool {
+pub fn offline_is_namespaced(_index: usize, m: &Manifest) -> bool {
     !kinds::is_well_known_cluster_scoped(m.group(), &m.kind)
 }
 
@@ -109,7 +109,7 @@ fn new_task(
     phase: Phase,
     options: &PlanOptions,
 ) -> Task {
-    let namespace = (options.is_namespaced)(m).then(|| {
+    let namespace = (options.is_namespaced)(object, m).then(|| {
         m.namespace
             .clone()
             .unwrap_or_else(|| options.default_namespace.to_owned())

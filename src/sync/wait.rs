@@ -1,0 +1,318 @@
+//! Waiting until the tasks of a step are done, through watches (never polling): resources
+//! until healthy (or at once when their kind has no health check), hooks until they succeed
+//! or fail. Watches are opened before the step's objects are applied, so no change between
+//! the apply and the first watch event can be missed, not even a Job that deletes itself.
+
+use super::{Event, Settings, TaskState, Work};
+use crate::cluster::{Cluster, ClusterError, ResolvedKind, WatchEvent, WatchStream};
+use crate::health::{self, HealthStatus, HookOutcome};
+use futures::stream::{BoxStream, SelectAll, StreamExt};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::SystemTime;
+use tokio::time::Instant;
+
+/// What a live object says about its task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Running(String),
+    Succeeded(String),
+    Failed(String),
+}
+
+/// Resources: Healthy or no health check is success, Degraded is failure, anything else is
+/// still running (§6.2 step 3). Hooks: §6.9.
+pub fn judge(work: &Work, live: &Value, settings: &Settings) -> Verdict {
+    if work.task.hook {
+        let (outcome, message) = health::hook_outcome(live, settings.health);
+        return match outcome {
+            HookOutcome::Running => Verdict::Running(message),
+            HookOutcome::Succeeded => Verdict::Succeeded(message),
+            HookOutcome::Failed => Verdict::Failed(message),
+        };
+    }
+    match health::assess(live, settings.health) {
+        None => Verdict::Succeeded(String::new()),
+        Some(h) => match h.status {
+            HealthStatus::Healthy => Verdict::Succeeded(h.message),
+            HealthStatus::Degraded => Verdict::Failed(non_empty(h.message, "Degraded")),
+            other => Verdict::Running(non_empty(h.message, other.as_str())),
+        },
+    }
+}
+
+fn non_empty(message: String, fallback: &str) -> String {
+    if message.is_empty() { fallback.to_owned() } else { message }
+}
+
+/// Whether a task may need waiting after its apply: every hook, and resources whose kind has
+/// a health check (judged on the manifest: a kind without a check has none on any object).
+pub fn may_need_waiting(work: &Work, settings: &Settings) -> bool {
+    work.task.hook || health::assess(&work.object, settings.health).is_some()
+}
+
+/// The watches of one step: one per (kind, namespace); a single object is watched by name.
+pub struct Watches {
+    streams: SelectAll<BoxStream<'static, (usize, Result<WatchEvent, ClusterError>)>>,
+    /// Per watch: object name -> tasks (indices into works).
+    members: Vec<HashMap<String, Vec<usize>>>,
+}
+
+#[derive(Debug)]
+pub enum StepEnd {
+    Done,
+    Failed(String),
+    Interrupted,
+}
+
+impl Watches {
+    /// Opens the watches and waits until each has listed what exists now.
+    pub async fn open(cluster: &Cluster, works: &[Work], tasks: &[usize]) -> Result<Watches, ClusterError> {
+        let mut groups: Vec<(ResolvedKind, Option<String>, HashMap<String, Vec<usize>>)> = Vec::new();
+        for &i in tasks {
+            let w = &works[i];
+            let Some(kind) = &w.kind else { continue };
+            let slot = groups
+                .iter_mut()
+                .find(|(k, ns, _)| k.api_version == kind.api_version && k.kind == kind.kind && *ns == w.namespace);
+            match slot {
+                Some((_, _, members)) => members.entry(w.name.clone()).or_default().push(i),
+                None => groups.push((
+                    kind.clone(),
+                    w.namespace.clone(),
+                    HashMap::from([(w.name.clone(), vec![i])]),
+                )),
+            }
+        }
+        let mut streams = SelectAll::new();
+        let mut members = Vec::new();
+        for (index, (kind, namespace, names)) in groups.into_iter().enumerate() {
+            let ns = namespace.as_deref().unwrap_or("");
+            let mut stream: WatchStream = if names.len() == 1 {
+                let name = names.keys().next().expect("one name");
+                cluster.watch_object(&kind, ns, name)
+            } else {
+                cluster.watch_namespace(&kind, namespace.as_deref(), None)
+            };
+            // The first list tells the current state; changes after it are what we wait for.
+            loop {
+                match stream.next().await {
+                    Some(Ok(WatchEvent::Synced)) | None => break,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) if e.is_access_error() => return Err(e),
+                    Some(Err(_)) => {}
+                }
+            }
+            streams.push(stream.map(move |event| (index, event)).boxed());
+            members.push(names);
+        }
+        Ok(Watches { streams, members })
+    }
+
+    /// Waits until every task in `running` is done, one fails, time runs out, or Ctrl-C.
+    pub async fn until_done(
+        &mut self,
+        works: &mut [Work],
+        running: Vec<usize>,
+        applied: HashMap<usize, Value>,
+        settings: &Settings,
+        deadline: Instant,
+        emit: &(dyn Fn(&Event) + Sync),
+        cancel: &mut super::Cancel,
+    ) -> StepEnd {
+        let mut pending: HashMap<usize, Applied> = HashMap::new();
+        for i in running {
+            let live = &applied[&i];
+            let hook_deadline = settings.hook_timeout.filter(|_| works[i].task.hook).map(|t| Instant::now() + t);
+            pending.insert(
+                i,
+                Applied {
+                    uid: str_at(live, "/metadata/uid"),
+                    version: resource_version(live),
+                    message: String::new(),
+                    deadline: hook_deadline.map_or(deadline, |d| d.min(deadline)),
+                },
+            );
+            if let Some(end) = self.update(works, &mut pending, i, live, false, settings, emit) {
+                return end;
+            }
+        }
+        loop {
+            if pending.is_empty() {
+                return StepEnd::Done;
+            }
+            let next_deadline = pending.values().map(|a| a.deadline).min().expect("pending");
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return StepEnd::Interrupted,
+                _ = tokio::time::sleep_until(next_deadline) => {
+                    return time_out(works, &pending, next_deadline, settings, emit);
+                }
+                item = self.streams.next() => match item {
+                    None => return StepEnd::Failed("the watch on the cluster ended".into()),
+                    Some((group, Ok(WatchEvent::Applied(obj)))) => {
+                        if let Some(end) = self.on_change(group, &obj, false, works, &mut pending, settings, emit) {
+                            return end;
+                        }
+                    }
+                    Some((group, Ok(WatchEvent::Deleted(obj)))) => {
+                        if let Some(end) = self.on_change(group, &obj, true, works, &mut pending, settings, emit) {
+                            return end;
+                        }
+                    }
+                    Some((_, Ok(WatchEvent::Synced))) => {}
+                    Some((_, Err(e))) if e.is_access_error() => return StepEnd::Failed(e.to_string()),
+                    // The watcher reconnects by itself.
+                    Some((_, Err(_))) => {}
+                },
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_change(
+        &self,
+        group: usize,
+        obj: &Value,
+        deleted: bool,
+        works: &mut [Work],
+        pending: &mut HashMap<usize, Applied>,
+        settings: &Settings,
+        emit: &(dyn Fn(&Event) + Sync),
+    ) -> Option<StepEnd> {
+        let name = str_at(obj, "/metadata/name")?;
+        let tasks = self.members[group].get(&name)?.clone();
+        for i in tasks {
+            let Some(applied) = pending.get(&i) else { continue };
+            // Only the object this sync applied, and only news newer than the apply.
+            if applied.uid.is_some() && applied.uid != str_at(obj, "/metadata/uid") {
+                continue;
+            }
+            if !deleted && resource_version(obj) < applied.version {
+                continue;
+            }
+            if let Some(end) = self.update(works, pending, i, obj, deleted, settings, emit) {
+                return Some(end);
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        works: &mut [Work],
+        pending: &mut HashMap<usize, Applied>,
+        i: usize,
+        live: &Value,
+        deleted: bool,
+        settings: &Settings,
+        emit: &(dyn Fn(&Event) + Sync),
+    ) -> Option<StepEnd> {
+        let verdict = judge(&works[i], live, settings);
+        let w = &mut works[i];
+        match verdict {
+            Verdict::Running(message) if deleted => {
+                pending.remove(&i);
+                finish(w, TaskState::Failed, format!("deleted before it finished (last seen: {message})"), emit);
+                Some(StepEnd::Failed(failure_message(w)))
+            }
+            Verdict::Running(message) => {
+                let applied = pending.get_mut(&i)?;
+                if applied.message != message {
+                    applied.message = message.clone();
+                    w.message = message.clone();
+                    emit(&Event::Waiting(w.reference(), message));
+                }
+                None
+            }
+            Verdict::Succeeded(message) => {
+                pending.remove(&i);
+                finish(w, TaskState::Succeeded, message, emit);
+                None
+            }
+            Verdict::Failed(message) => {
+                pending.remove(&i);
+                finish(w, TaskState::Failed, message, emit);
+                Some(StepEnd::Failed(failure_message(w)))
+            }
+        }
+    }
+}
+
+struct Applied {
+    uid: Option<String>,
+    version: u64,
+    message: String,
+    deadline: Instant,
+}
+
+fn time_out(
+    works: &mut [Work],
+    pending: &HashMap<usize, Applied>,
+    now: Instant,
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+) -> StepEnd {
+    let mut first = None;
+    for (&i, applied) in pending {
+        if applied.deadline > now {
+            continue;
+        }
+        let w = &mut works[i];
+        let limit = match settings.hook_timeout {
+            Some(t) if w.task.hook && t < settings.timeout => format!("--hook-timeout {}", humantime(t)),
+            _ => format!("--timeout {}", humantime(settings.timeout)),
+        };
+        let waiting = if applied.message.is_empty() { "completion".to_owned() } else { applied.message.clone() };
+        finish(w, TaskState::Failed, format!("timed out ({limit}) waiting for: {waiting}"), emit);
+        first.get_or_insert_with(|| failure_message(w));
+    }
+    StepEnd::Failed(first.unwrap_or_else(|| "timed out".into()))
+}
+
+pub fn humantime(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 60.0 && secs.fract() == 0.0 && (secs as u64) % 60 == 0 {
+        format!("{}m", secs as u64 / 60)
+    } else if secs >= 1.0 {
+        format!("{}s", trim_float(secs))
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+}
+
+pub fn finish(w: &mut Work, state: TaskState, message: String, emit: &(dyn Fn(&Event) + Sync)) {
+    w.state = state;
+    w.message = message.clone();
+    w.finished = Some(SystemTime::now());
+    match state {
+        TaskState::Succeeded => emit(&Event::Succeeded(w.reference(), message)),
+        TaskState::Failed => emit(&Event::Failed(w.reference(), message)),
+        _ => {}
+    }
+}
+
+/// "PreSync hook Job/migrate failed: <why>"
+pub fn failure_message(w: &Work) -> String {
+    let what = if w.task.hook { format!("{} hook", w.task.phase) } else { format!("{} wave {}", w.task.phase, w.task.wave) };
+    format!("{what} {}/{} failed: {}", w.task.kind, w.name, w.message)
+}
+
+fn str_at(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// resourceVersion is opaque, but on every real server it is etcd's revision: a number that
+/// only grows. A value that is not a number compares as 0, so it is never taken as stale.
+fn resource_version(v: &Value) -> u64 {
+    v.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
