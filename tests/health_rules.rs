@@ -48,7 +48,7 @@ const CASES: &[Case] = &[
     ("not-an-object.yaml", Argo, Some((Unknown, "object is not a JSON object (found array)"))),
     ("missing-kind.yaml", Argo, Some((Unknown, "object has no kind"))),
     ("missing-apiversion.yaml", Argo, Some((Unknown, "object has no apiVersion"))),
-    ("deployment-replicas-string.yaml", Argo, Some((Unknown, "failed to convert unstructured Deployment to typed: .spec.replicas: expected integer, found string"))),
+    ("deployment-replicas-string.yaml", Argo, Some((Unknown, "failed to convert unstructured Deployment to typed: .spec.replicas: expected 32-bit integer, found string"))),
     ("deployment-paused-string.yaml", Argo, Some((Unknown, "failed to convert unstructured Deployment to typed: .spec.paused: expected boolean, found string"))),
     ("pod-containerstatuses-object.yaml", Argo, Some((Unknown, "failed to convert unstructured Pod to typed: .status.containerStatuses: expected array, found object"))),
     ("job-condition-type-number.yaml", Argo, Some((Unknown, "failed to convert unstructured Job to typed: .status.conditions[0].type: expected string, found number"))),
@@ -209,6 +209,7 @@ fn no_input_panics() {
         r#"{"apiVersion": "apps/v1", "kind": "StatefulSet", "spec": {"updateStrategy": {"rollingUpdate": 3}}}"#,
         r#"{"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"annotations": {"autoscaling.alpha.kubernetes.io/conditions": "{}"}}}"#,
         r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"deletionTimestamp": "x", "finalizers": "y"}}"#,
+        r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"generation": -9223372036854775808}, "status": {"replicas": 2147483647, "updatedReplicas": -2147483648}}"#,
         r#"{"apiVersion": "example.com/v1", "kind": "X", "metadata": {"generation": "2"}, "status": {"observedGeneration": [], "conditions": [1, null, {"type": 2}]}}"#,
     ];
     for text in odd {
@@ -219,6 +220,11 @@ fn no_input_panics() {
         }
     }
     let hpa: Value = serde_json::from_str(odd[7]).unwrap();
+    let extreme: Value = serde_json::from_str(odd[9]).unwrap();
+    assert_eq!(
+        assess(&extreme, Argo).unwrap().message,
+        "Waiting for rollout to finish: 4294967295 old replicas are pending termination..."
+    );
     assert_eq!(
         assess(&hpa, Argo).unwrap().message,
         "failed to convert conditions annotation to typed: .: expected array, found object"
@@ -247,7 +253,7 @@ const HOOKS: &[HookCase] = &[
     ("workflow-succeeded.yaml", Argo, HookOutcome::Succeeded, "all steps passed"),
     ("workflow-error.yaml", Argo, HookOutcome::Failed, "pod deleted"),
     ("workflow-unknown-phase.yaml", Argo, HookOutcome::Failed, ""),
-    ("deployment-replicas-string.yaml", Argo, HookOutcome::Failed, "failed to get resource health: failed to convert unstructured Deployment to typed: .spec.replicas: expected integer, found string"),
+    ("deployment-replicas-string.yaml", Argo, HookOutcome::Failed, "failed to get resource health: failed to convert unstructured Deployment to typed: .spec.replicas: expected 32-bit integer, found string"),
     ("not-an-object.yaml", Argo, HookOutcome::Failed, "failed to get resource health: object is not a JSON object (found array)"),
     ("cr-ready-false-failed.yaml", Argo, HookOutcome::Succeeded, "podinfo created"),
     ("cr-ready-false-failed.yaml", Kstatus, HookOutcome::Failed, "install retries exhausted"),
