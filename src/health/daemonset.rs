@@ -24,12 +24,12 @@ impl<'v> DaemonSet<'v> {
         let status = root.field("status")?;
         Ok(DaemonSet {
             name: meta.field("name")?.str()?,
-            generation: meta.field("generation")?.int()?,
+            generation: meta.field("generation")?.int64()?,
             strategy: spec.field("updateStrategy")?.field("type")?.str()?,
-            observed_generation: status.field("observedGeneration")?.int()?,
-            desired: status.field("desiredNumberScheduled")?.int()?,
-            updated: status.field("updatedNumberScheduled")?.int()?,
-            available: status.field("numberAvailable")?.int()?,
+            observed_generation: status.field("observedGeneration")?.int64()?,
+            desired: status.field("desiredNumberScheduled")?.int32()?,
+            updated: status.field("updatedNumberScheduled")?.int32()?,
+            available: status.field("numberAvailable")?.int32()?,
         })
     }
 

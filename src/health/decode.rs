@@ -142,14 +142,30 @@ impl<'v, 'p> Node<'v, 'p> {
         }
     }
 
-    /// An integer field; absent counts as 0.
-    pub fn int(&self) -> Result<i64, DecodeError> {
-        Ok(self.opt_int()?.unwrap_or(0))
+    /// An `int64` field (generations); absent counts as 0.
+    pub fn int64(&self) -> Result<i64, DecodeError> {
+        Ok(self.number("integer", i64::MIN, i64::MAX)?.unwrap_or(0))
     }
 
-    /// A pointer-to-integer field: `None` when absent. A number written with a fraction of zero
-    /// (`3.0`) is accepted as that integer; any other fraction is a type error.
-    pub fn opt_int(&self) -> Result<Option<i64>, DecodeError> {
+    /// An `int32` field (replica counts, exit codes); absent counts as 0.
+    pub fn int32(&self) -> Result<i64, DecodeError> {
+        Ok(self.opt_int32()?.unwrap_or(0))
+    }
+
+    /// A pointer-to-`int32` field: `None` when absent. Out of range is a decode error, as in Go,
+    /// which also keeps the differences the checks compute far from overflow.
+    pub fn opt_int32(&self) -> Result<Option<i64>, DecodeError> {
+        self.number("32-bit integer", i32::MIN.into(), i32::MAX.into())
+    }
+
+    /// A number written with a zero fraction (`3.0`) is accepted as that integer; any other
+    /// fraction, or a value out of range, is a type error.
+    fn number(
+        &self,
+        expected: &'static str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<i64>, DecodeError> {
         let Some(value) = self.value else {
             return Ok(None);
         };
@@ -160,8 +176,8 @@ impl<'v, 'p> Node<'v, 'p> {
                 .map(|f| f as i64)
         });
         match number {
-            Some(n) => Ok(Some(n)),
-            None => Err(self.error("integer", value)),
+            Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(self.error(expected, value)),
         }
     }
 
@@ -237,7 +253,7 @@ mod tests {
         let obj = json!({"spec": {"replicas": null}});
         let root = Node::root(&obj);
         let spec = root.field("spec").unwrap();
-        assert_eq!(spec.field("replicas").unwrap().opt_int().unwrap(), None);
+        assert_eq!(spec.field("replicas").unwrap().opt_int32().unwrap(), None);
         assert!(!spec.field("paused").unwrap().bool().unwrap());
         let status = root.field("status").unwrap();
         assert_eq!(status.field("phase").unwrap().str().unwrap(), "");
@@ -253,10 +269,10 @@ mod tests {
         let obj = json!({"spec": {"replicas": "3"}, "status": {"conditions": [{"type": 1}]}});
         let root = Node::root(&obj);
         let spec = root.field("spec").unwrap();
-        let err = spec.field("replicas").unwrap().int().unwrap_err();
+        let err = spec.field("replicas").unwrap().int32().unwrap_err();
         assert_eq!(
             err.to_string(),
-            ".spec.replicas: expected integer, found string"
+            ".spec.replicas: expected 32-bit integer, found string"
         );
         let status = root.field("status").unwrap();
         let err = Condition::list(&status.field("conditions").unwrap()).unwrap_err();
@@ -271,12 +287,14 @@ mod tests {
     }
 
     #[test]
-    fn integers_accept_whole_floats_only() {
-        let obj = json!({"a": 3.0, "b": 2.5, "c": -1});
+    fn integers_accept_whole_floats_in_range_only() {
+        let obj = json!({"a": 3.0, "b": 2.5, "c": -1, "big": 4_294_967_296_i64});
         let root = Node::root(&obj);
-        assert_eq!(root.field("a").unwrap().int().unwrap(), 3);
-        assert!(root.field("b").unwrap().int().is_err());
-        assert_eq!(root.field("c").unwrap().int().unwrap(), -1);
+        assert_eq!(root.field("a").unwrap().int32().unwrap(), 3);
+        assert!(root.field("b").unwrap().int32().is_err());
+        assert_eq!(root.field("c").unwrap().int32().unwrap(), -1);
+        assert!(root.field("big").unwrap().int32().is_err());
+        assert_eq!(root.field("big").unwrap().int64().unwrap(), 4_294_967_296);
     }
 
     #[test]

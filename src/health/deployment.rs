@@ -26,13 +26,13 @@ impl<'v> Deployment<'v> {
         let status = root.field("status")?;
         Ok(Deployment {
             name: meta.field("name")?.str()?,
-            generation: meta.field("generation")?.int()?,
+            generation: meta.field("generation")?.int64()?,
             paused: spec.field("paused")?.bool()?,
-            replicas: spec.field("replicas")?.opt_int()?,
-            observed_generation: status.field("observedGeneration")?.int()?,
-            status_replicas: status.field("replicas")?.int()?,
-            updated_replicas: status.field("updatedReplicas")?.int()?,
-            available_replicas: status.field("availableReplicas")?.int()?,
+            replicas: spec.field("replicas")?.opt_int32()?,
+            observed_generation: status.field("observedGeneration")?.int64()?,
+            status_replicas: status.field("replicas")?.int32()?,
+            updated_replicas: status.field("updatedReplicas")?.int32()?,
+            available_replicas: status.field("availableReplicas")?.int32()?,
             conditions: Condition::list(&status.field("conditions")?)?,
         })
     }

@@ -7,6 +7,13 @@
 //!
 //! [`HealthMode::Kstatus`] is an opt-in beyond Argo CD: kinds Argo has no check for are judged
 //! by the common status conventions (see `kstatus.rs`). Built-in kinds keep Argo's rules.
+//!
+//! Where this differs from Argo CD, on purpose:
+//! - An object that is not a Kubernetes object at all (not a JSON object, no `apiVersion` or
+//!   `kind`) is `Unknown` with the reason; Argo never sees such objects.
+//! - Typed kinds are type-checked on the fields their check reads, not on every field.
+//! - A hook whose health cannot be computed is [`HookOutcome::Failed`]; Argo calls that phase
+//!   `Error` and its sync treats both the same way.
 
 mod apiservice;
 mod daemonset;

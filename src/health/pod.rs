@@ -132,7 +132,7 @@ impl<'v> ContainerStatus<'v> {
                 Some(Terminated {
                     reason: terminated.field("reason")?.str()?,
                     message: terminated.field("message")?.str()?,
-                    exit_code: terminated.field("exitCode")?.int()?,
+                    exit_code: terminated.field("exitCode")?.int32()?,
                 })
             } else {
                 None

@@ -18,10 +18,10 @@ impl<'v> ReplicaSet<'v> {
         let root = Node::root(obj);
         let status = root.field("status")?;
         Ok(ReplicaSet {
-            generation: root.field("metadata")?.field("generation")?.int()?,
-            replicas: root.field("spec")?.field("replicas")?.opt_int()?,
-            observed_generation: status.field("observedGeneration")?.int()?,
-            available_replicas: status.field("availableReplicas")?.int()?,
+            generation: root.field("metadata")?.field("generation")?.int64()?,
+            replicas: root.field("spec")?.field("replicas")?.opt_int32()?,
+            observed_generation: status.field("observedGeneration")?.int64()?,
+            available_replicas: status.field("availableReplicas")?.int32()?,
             conditions: Condition::list(&status.field("conditions")?)?,
         })
     }

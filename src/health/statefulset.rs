@@ -29,15 +29,15 @@ impl<'v> StatefulSet<'v> {
         let rolling = strategy.field("rollingUpdate")?;
         let status = root.field("status")?;
         Ok(StatefulSet {
-            generation: meta.field("generation")?.int()?,
-            replicas: spec.field("replicas")?.opt_int()?,
+            generation: meta.field("generation")?.int64()?,
+            replicas: spec.field("replicas")?.opt_int32()?,
             strategy: strategy.field("type")?.str()?,
             rolling_update_set: rolling.is_set()?,
-            partition: rolling.field("partition")?.opt_int()?,
-            observed_generation: status.field("observedGeneration")?.int()?,
-            ready_replicas: status.field("readyReplicas")?.int()?,
-            updated_replicas: status.field("updatedReplicas")?.int()?,
-            current_replicas: status.field("currentReplicas")?.int()?,
+            partition: rolling.field("partition")?.opt_int32()?,
+            observed_generation: status.field("observedGeneration")?.int64()?,
+            ready_replicas: status.field("readyReplicas")?.int32()?,
+            updated_replicas: status.field("updatedReplicas")?.int32()?,
+            current_replicas: status.field("currentReplicas")?.int32()?,
             update_revision: status.field("updateRevision")?.str()?,
             current_revision: status.field("currentRevision")?.str()?,
         })
