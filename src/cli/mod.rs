@@ -3,6 +3,7 @@
 pub mod args;
 mod input;
 mod plan;
+mod sync;
 
 pub use args::{Cli, ClusterArgs, Command, InputArgs};
 pub use input::read_input;
@@ -75,7 +76,7 @@ pub fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Lint(_) => not_built("lint"),
-        Command::Sync(_) => not_built("sync"),
+        Command::Sync(args) => sync::run(&cli.cluster, &args),
         Command::Cleanup(_) => not_built("cleanup"),
         Command::Delete(_) => not_built("delete"),
     }
@@ -106,8 +107,5 @@ pub fn print(text: &str) {
 /// Namespace for objects that name none, without contacting a cluster: `-n`, else the
 /// current context's namespace, else `default`.
 pub fn offline_namespace(cluster: &ClusterArgs) -> String {
-    cluster
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_owned())
+    crate::cluster::default_namespace_offline(&sync::cluster_flags(cluster))
 }

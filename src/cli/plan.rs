@@ -41,41 +41,48 @@ pub fn build_plan(
 ) -> Result<Plan, Failure> {
     match plan::build(manifests, specs, options) {
         Ok(plan) => {
-            for task in &plan.dropped {
-                let m = &manifests[task.object];
-                eprintln!(
-                    "warning: {}: {}/{} has no known hook type; left out, as Argo CD would",
-                    hook_position(m),
-                    m.kind,
-                    m.display_name()
-                );
-            }
+            warn_dropped(&plan, manifests);
             Ok(plan)
         }
-        Err(UnknownHooks(objects)) => {
-            for &i in &objects {
-                let m = &manifests[i];
-                let value = m
-                    .annotation(crate::model::keys::HOOK)
-                    .or_else(|| m.annotation(crate::model::keys::HELM_HOOK))
-                    .map(|(v, _)| v)
-                    .unwrap_or_default();
-                eprintln!(
-                    "error: {}: {}/{}: hook value {value:?} has no known hook type \
-                     (PreSync, Sync, PostSync, SyncFail, Skip): Argo CD would never apply this object",
-                    hook_position(m),
-                    m.kind,
-                    m.display_name()
-                );
-            }
-            Err(Failure::bad_input(format!(
-                "{} {} would be silently dropped by Argo CD; fix the hook annotation (see `kubectl hooks lint`), \
-                 or pass --drop-unknown-hooks to leave them out as Argo CD does",
-                objects.len(),
-                output::plan::plural(objects.len(), "object", "objects")
-            )))
-        }
+        Err(unknown) => Err(report_unknown_hooks(manifests, &unknown)),
     }
+}
+
+pub fn warn_dropped(plan: &Plan, manifests: &[Manifest]) {
+    for task in &plan.dropped {
+        let m = &manifests[task.object];
+        eprintln!(
+            "warning: {}: {}/{} has no known hook type; left out, as Argo CD would",
+            hook_position(m),
+            m.kind,
+            m.display_name()
+        );
+    }
+}
+
+pub fn report_unknown_hooks(manifests: &[Manifest], unknown: &UnknownHooks) -> Failure {
+    let objects = &unknown.0;
+    for &i in objects {
+        let m = &manifests[i];
+        let value = m
+            .annotation(crate::model::keys::HOOK)
+            .or_else(|| m.annotation(crate::model::keys::HELM_HOOK))
+            .map(|(v, _)| v)
+            .unwrap_or_default();
+        eprintln!(
+            "error: {}: {}/{}: hook value {value:?} has no known hook type \
+             (PreSync, Sync, PostSync, SyncFail, Skip): Argo CD would never apply this object",
+            hook_position(m),
+            m.kind,
+            m.display_name()
+        );
+    }
+    Failure::bad_input(format!(
+        "{} {} would be silently dropped by Argo CD; fix the hook annotation (see `kubectl hooks lint`), \
+         or pass --drop-unknown-hooks to leave them out as Argo CD does",
+        objects.len(),
+        output::plan::plural(objects.len(), "object", "objects")
+    ))
 }
 
 fn hook_position(m: &Manifest) -> String {

@@ -1,6 +1,7 @@
 //! What a person or a program reads: tables, JSON/YAML documents, colour decisions.
 
 pub mod plan;
+pub mod sync;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::IsTerminal;

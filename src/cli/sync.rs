@@ -1,0 +1,175 @@
+//! `kubectl hooks sync`: validate everything, ask, run the plan against the cluster, report.
+
+use super::args::{ReportFormat, SyncArgs};
+use super::input::{read_input, refuse_errors};
+use super::plan::{report_unknown_hooks, warn_dropped};
+use super::{ClusterArgs, Failure, Outcome, exit, print};
+use crate::cluster::{Cluster, ClusterError};
+use crate::health::HealthMode;
+use crate::manifest::Manifest;
+use crate::model::SyncSpec;
+use crate::output;
+use crate::sync::{self, Cancel, PrepareError, Prepared, Settings, SyncResult, lock};
+use std::io::IsTerminal;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
+    let loaded = read_input(&args.input)?;
+    refuse_errors(&loaded)?;
+    let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
+    runtime()?.block_on(sync(cluster_args, args, &loaded.manifests, &specs))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::FAILED, format!("cannot start the async runtime: {e}")))
+}
+
+pub fn cluster_flags(args: &ClusterArgs) -> crate::cluster::ClusterFlags {
+    crate::cluster::ClusterFlags {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        cluster: args.cluster.clone(),
+        user: args.user.clone(),
+        namespace: args.namespace.clone(),
+        request_timeout: args.request_timeout.filter(|d| !d.is_zero()),
+    }
+}
+
+pub fn cluster_failure(e: ClusterError) -> Failure {
+    Failure::new(u8::try_from(e.exit_code()).unwrap_or(exit::FAILED), e.to_string())
+}
+
+async fn sync(cluster_args: &ClusterArgs, args: &SyncArgs, manifests: &[Manifest], specs: &[SyncSpec]) -> Outcome {
+    let cluster = Cluster::connect(&cluster_flags(cluster_args)).await.map_err(cluster_failure)?;
+    let settings = Settings {
+        timeout: args.timeout,
+        hook_timeout: args.hook_timeout,
+        wave_delay: args.wave_delay,
+        force_conflicts: !args.no_force_conflicts,
+        health: if args.kstatus { HealthMode::Kstatus } else { HealthMode::Argo },
+        concurrency: args.concurrency.max(1),
+        create_namespace: args.create_namespace,
+    };
+    let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+
+    let mut prepared = sync::prepare(&cluster, manifests, specs, args.drop_unknown_hooks, &settings, started_unix)
+        .await
+        .map_err(|e| prepare_failure(e, manifests))?;
+    warn_dropped(&prepared.plan, manifests);
+    for note in &prepared.notes {
+        eprintln!("note: {note}");
+    }
+    let summary = summary_line(&cluster, &prepared);
+    if args.dry_run {
+        print(&output::plan::render(&prepared.plan, manifests, false));
+        eprintln!("dry run: {summary}; every object passed the server-side dry run; nothing was changed");
+        return Ok(());
+    }
+    if std::io::stdin().is_terminal() && !args.yes {
+        confirm(&format!("Sync {summary}?"))?;
+    }
+
+    let lock = match lock::acquire(&cluster, cluster.namespace(), &prepared.app_id, settings.timeout + Duration::from_secs(120)).await {
+        Ok(Some(lock)) => Some(lock),
+        Ok(None) => {
+            eprintln!("warning: cannot take the sync lock (no permission on coordination.k8s.io leases); syncing without it");
+            None
+        }
+        Err(lock::LockError::Held { holder, since, namespace, name }) => {
+            return Err(Failure::new(
+                exit::FAILED,
+                format!("another sync of this input is running: lease {namespace}/{name} is held by {holder} since {since}; nothing was changed"),
+            ));
+        }
+        Err(lock::LockError::Cluster(e)) => return Err(cluster_failure(e)),
+    };
+
+    let (cancel_tx, cancel) = Cancel::new();
+    let interrupts = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing nothing new; press Ctrl-C again to exit at once");
+            let _ = cancel_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+    let progress = output::sync::Progress::for_stderr();
+    progress.note(&format!("syncing {summary}"));
+    let report = sync::execute(&cluster, &mut prepared, &settings, &|e| progress.on(e), cancel).await;
+    interrupts.abort();
+    if let Some(lock) = lock
+        && let Err(e) = lock.release(&cluster).await
+    {
+        eprintln!("warning: could not release the sync lock: {e}");
+    }
+
+    match args.output {
+        ReportFormat::Table => print(&output::sync::render(&report, &prepared.works, args.stats)),
+        ReportFormat::Json => print(&output::sync::json(&report, &prepared.works)),
+    }
+    match report.result {
+        SyncResult::Succeeded => Ok(()),
+        SyncResult::Failed => Err(Failure::new(exit::FAILED, report.message)),
+        SyncResult::Interrupted => Err(Failure::new(exit::INTERRUPTED, report.message)),
+    }
+}
+
+fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
+    let objects = prepared.works.len();
+    let hooks = prepared.works.iter().filter(|w| w.task.hook).count();
+    format!(
+        "{objects} {} ({hooks} hook {}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
+        output::plan::plural(objects, "task", "tasks"),
+        output::plan::plural(hooks, "task", "tasks"),
+        prepared.steps.len(),
+        output::plan::plural(prepared.steps.len(), "step", "steps"),
+        cluster.context(),
+        cluster.server(),
+        cluster.namespace()
+    )
+}
+
+/// Asks on the terminal; anything but yes stops with nothing changed.
+pub fn confirm(question: &str) -> Outcome {
+    let answer = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| Failure::new(exit::FAILED, format!("cannot ask for confirmation: {e}")))?;
+    if answer {
+        Ok(())
+    } else {
+        Err(Failure::new(exit::FAILED, "aborted: nothing was changed"))
+    }
+}
+
+fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failure {
+    match e {
+        PrepareError::UnknownKinds(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            Failure::bad_input(format!("{} object(s) of kinds the cluster does not know; nothing was changed", problems.len()))
+        }
+        PrepareError::UnknownHooks(unknown) => report_unknown_hooks(manifests, &unknown),
+        PrepareError::Rejected { problems, access } => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            Failure::new(
+                if access { exit::CLUSTER } else { exit::FAILED },
+                format!("{} problem(s) found before anything was applied; nothing was changed", problems.len()),
+            )
+        }
+        PrepareError::Cluster(e) => {
+            let mut f = cluster_failure(e);
+            f.message.push_str("; nothing was changed");
+            f
+        }
+    }
+}

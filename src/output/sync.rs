@@ -1,0 +1,259 @@
+//! What a sync shows: a live view on a terminal, one timestamped line per event otherwise
+//! (CI logs), and at the end a table of every task (or the same as JSON).
+
+use super::{render_table, table};
+use crate::sync::{Event, Report, SyncResult, TaskState, Work};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Consumes engine events and shows them on stderr.
+pub struct Progress {
+    live: Option<Live>,
+    color: bool,
+}
+
+struct Live {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<String, (ProgressBar, Instant)>>,
+}
+
+impl Progress {
+    /// A live view when stderr is a terminal, plain lines otherwise.
+    pub fn for_stderr() -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        Progress {
+            live: terminal.then(|| Live {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                bars: Mutex::new(HashMap::new()),
+            }),
+            color: super::stderr_color(),
+        }
+    }
+
+    pub fn note(&self, line: &str) {
+        match &self.live {
+            Some(live) => {
+                let _ = live.multi.println(line);
+            }
+            None => eprintln!("{} {line}", timestamp()),
+        }
+    }
+
+    pub fn on(&self, event: &Event) {
+        let paint = |code: &str, text: &str| {
+            if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        };
+        match event {
+            Event::NamespaceCreated(ns) => self.note(&format!("namespace/{ns} created")),
+            Event::StepStarted { phase, wave, tasks } => {
+                self.note(&paint("1", &format!("{phase} wave {wave}: {tasks} {}", if *tasks == 1 { "task" } else { "tasks" })))
+            }
+            Event::Replacing(t) => self.note(&format!("  {t}: deleted the existing object (BeforeHookCreation)")),
+            Event::Applied(t) => match &self.live {
+                Some(live) => {
+                    let bar = live.multi.add(ProgressBar::new_spinner());
+                    bar.set_style(ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}").expect("valid template"));
+                    bar.set_prefix(t.to_string());
+                    bar.set_message("applied");
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    live.bars.lock().expect("not poisoned").insert(key(t), (bar, Instant::now()));
+                }
+                None => self.note(&format!("  {t} applied")),
+            },
+            Event::Waiting(t, message) => match &self.live {
+                Some(live) => {
+                    if let Some((bar, _)) = live.bars.lock().expect("not poisoned").get(&key(t)) {
+                        bar.set_message(format!("waiting: {message}"));
+                    }
+                }
+                None => self.note(&format!("  {t} waiting: {message}")),
+            },
+            Event::Succeeded(t, message) => self.done(t, &paint("32", "✓"), message),
+            Event::Failed(t, message) => self.done(t, &paint("31", "✗"), message),
+            Event::StepFinished { took, .. } => self.note(&format!("  step done in {}", seconds(*took))),
+            Event::SyncFailStarted { hooks } => self.note(&paint("1;31", &format!("sync failed: running {hooks} SyncFail hook(s)"))),
+            Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
+            Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
+            Event::Interrupted => self.note("interrupted: no new work is started"),
+        }
+    }
+
+    fn done(&self, t: &crate::sync::TaskRef, mark: &str, message: &str) {
+        let detail = if message.is_empty() { String::new() } else { format!(": {message}") };
+        match &self.live {
+            Some(live) => {
+                let entry = live.bars.lock().expect("not poisoned").remove(&key(t));
+                let took = entry.as_ref().map(|(_, started)| format!(" ({})", seconds(started.elapsed()))).unwrap_or_default();
+                if let Some((bar, _)) = entry {
+                    bar.finish_and_clear();
+                    live.multi.remove(&bar);
+                }
+                let _ = live.multi.println(format!("  {mark} {t}{detail}{took}"));
+            }
+            None => self.note(&format!("  {mark} {t}{detail}")),
+        }
+    }
+}
+
+fn key(t: &crate::sync::TaskRef) -> String {
+    format!("{}/{}/{}/{}", t.phase, t.kind, t.namespace.as_deref().unwrap_or(""), t.name)
+}
+
+fn timestamp() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+pub fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn state_word(w: &Work) -> &'static str {
+    match w.state {
+        TaskState::Pending => "Pending",
+        TaskState::Running => "Running",
+        TaskState::Succeeded => "Succeeded",
+        TaskState::Failed => "Failed",
+    }
+}
+
+fn message_of(w: &Work) -> String {
+    let mut m = w.message.clone();
+    if w.state == TaskState::Pending {
+        m = "not started".into();
+    }
+    if let Some(reason) = &w.deleted_by_policy {
+        if !m.is_empty() {
+            m.push_str("; ");
+        }
+        m.push_str(&format!("deleted ({reason})"));
+    }
+    m
+}
+
+fn duration_of(w: &Work) -> Option<Duration> {
+    w.finished?.duration_since(w.started?).ok()
+}
+
+/// The final table and summary, for stdout.
+pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
+    let mut t = table(&["PHASE", "WAVE", "KIND", "NAMESPACE", "NAME", "RESULT", "MESSAGE", "DURATION"]);
+    for w in works {
+        t.add_row(vec![
+            w.task.phase.to_string(),
+            w.task.wave.to_string(),
+            w.task.kind.clone(),
+            w.namespace.clone().unwrap_or_else(|| "-".into()),
+            w.name.clone(),
+            state_word(w).into(),
+            one_line(&message_of(w)),
+            duration_of(w).map(seconds).unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let mut out = render_table(&t);
+    let verdict = match report.result {
+        SyncResult::Succeeded => "Sync succeeded",
+        SyncResult::Failed => "Sync FAILED",
+        SyncResult::Interrupted => "Sync INTERRUPTED",
+    };
+    let steps: Vec<String> = report
+        .step_durations
+        .iter()
+        .map(|(phase, wave, took)| format!("{phase} {wave}: {}", seconds(*took)))
+        .collect();
+    out.push_str(&format!("\n{verdict} in {} ({})\n", seconds(report.duration), steps.join(", ")));
+    if report.result != SyncResult::Succeeded {
+        out.push_str(&format!("{}\n", report.message));
+    }
+    if stats {
+        out.push_str(&format!("API requests: {}\n", report.requests));
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    let line = s.replace('\n', " ");
+    if line.chars().count() > 120 { format!("{}…", line.chars().take(119).collect::<String>()) } else { line }
+}
+
+#[derive(Serialize)]
+struct ReportDoc<'a> {
+    result: SyncResult,
+    message: &'a str,
+    #[serde(rename = "durationMs")]
+    duration_ms: u128,
+    steps: Vec<StepDoc>,
+    tasks: Vec<TaskDoc<'a>>,
+    #[serde(rename = "apiRequests")]
+    api_requests: u64,
+}
+
+#[derive(Serialize)]
+struct StepDoc {
+    phase: crate::model::Phase,
+    wave: i64,
+    #[serde(rename = "durationMs")]
+    duration_ms: u128,
+}
+
+#[derive(Serialize)]
+struct TaskDoc<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    hook: bool,
+    result: TaskState,
+    message: String,
+    #[serde(rename = "deletedByPolicy")]
+    deleted_by_policy: Option<&'a str>,
+    #[serde(rename = "startedAt")]
+    started_at: Option<String>,
+    #[serde(rename = "finishedAt")]
+    finished_at: Option<String>,
+    source: &'a str,
+}
+
+pub fn json(report: &Report, works: &[Work]) -> String {
+    let at = |t: Option<SystemTime>| t.map(|t| humantime::format_rfc3339_millis(t).to_string());
+    let doc = ReportDoc {
+        result: report.result,
+        message: &report.message,
+        duration_ms: report.duration.as_millis(),
+        steps: report
+            .step_durations
+            .iter()
+            .map(|(phase, wave, took)| StepDoc { phase: *phase, wave: *wave, duration_ms: took.as_millis() })
+            .collect(),
+        tasks: works
+            .iter()
+            .map(|w| TaskDoc {
+                phase: w.task.phase,
+                wave: w.task.wave,
+                api_version: &w.api_version,
+                kind: &w.task.kind,
+                namespace: w.namespace.as_deref(),
+                name: &w.name,
+                hook: w.task.hook,
+                result: w.state,
+                message: w.message.clone(),
+                deleted_by_policy: w.deleted_by_policy.as_deref(),
+                started_at: at(w.started),
+                finished_at: at(w.finished),
+                source: &w.source,
+            })
+            .collect(),
+        api_requests: report.requests,
+    };
+    super::to_json(&doc)
+}

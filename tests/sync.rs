@@ -1,0 +1,451 @@
+//! `kubectl hooks sync` against the real test control plane (scripts/test starts it), each
+//! test in its own namespace. Pods are "run" by the test kubelet, which reads
+//! `test.kubectl-hooks.io/outcome` and `test.kubectl-hooks.io/delay` from pod templates.
+
+mod support;
+
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.yaml");
+    std::fs::write(&file, yaml.replace("NAMESPACE", namespace)).unwrap();
+    let kubeconfig = support::test_kubeconfig();
+    let mut args = vec![
+        "sync".to_string(),
+        "-f".into(),
+        file.to_string_lossy().into_owned(),
+        "--kubeconfig".into(),
+        kubeconfig.to_string_lossy().into_owned(),
+        "-n".into(),
+        namespace.into(),
+        "-o".into(),
+        "json".into(),
+        "--timeout".into(),
+        "60s".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn kubectl_json(args: &[&str]) -> Value {
+    let mut full = args.to_vec();
+    full.extend(["-o", "json"]);
+    serde_json::from_str(&support::kubectl(&full)).unwrap()
+}
+
+fn exists(namespace: &str, kind: &str, name: &str) -> bool {
+    support::try_kubectl_with_input(&["get", kind, name, "-n", namespace], None).is_ok()
+}
+
+fn tasks(report: &Value) -> Vec<Value> {
+    report["tasks"].as_array().unwrap().clone()
+}
+
+fn task<'a>(tasks: &'a [Value], phase: &str, name: &str) -> &'a Value {
+    tasks
+        .iter()
+        .find(|t| t["phase"] == phase && t["name"].as_str().unwrap().starts_with(name))
+        .unwrap_or_else(|| panic!("no task {phase}/{name} in {tasks:#?}"))
+}
+
+fn time(t: &Value, field: &str) -> std::time::SystemTime {
+    humantime::parse_rfc3339_weak(t[field].as_str().unwrap_or_else(|| panic!("{field} in {t}"))).unwrap()
+}
+
+const APP: &str = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+    argocd.argoproj.io/hook-delete-policy: HookSucceeded
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations: {test.kubectl-hooks.io/delay: 800ms}
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: example/migrate}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: config
+data: {a: "1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  annotations: {argocd.argoproj.io/sync-wave: "1"}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata:
+      labels: {app: api}
+      annotations: {test.kubectl-hooks.io/delay: 500ms}
+    spec:
+      containers: [{name: api, image: example/api, ports: [{containerPort: 8080}]}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: smoke
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: s, image: example/smoke}]
+"#;
+
+#[test]
+fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
+    let ns = support::create_namespace("sync-order");
+    let run = sync(&ns, APP, &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["result"], "Succeeded");
+    let t = tasks(&report);
+    let order: Vec<String> = t.iter().map(|t| format!("{}/{}", t["phase"].as_str().unwrap(), t["name"].as_str().unwrap())).collect();
+    assert_eq!(order, ["PreSync/migrate", "Sync/config", "Sync/api", "PostSync/smoke"]);
+    // Gating: a step starts only after the previous one finished (Job complete, Deployment available).
+    assert!(time(task(&t, "Sync", "config"), "startedAt") >= time(task(&t, "PreSync", "migrate"), "finishedAt"));
+    assert!(time(task(&t, "Sync", "api"), "startedAt") >= time(task(&t, "Sync", "config"), "finishedAt"));
+    assert!(time(task(&t, "PostSync", "smoke"), "startedAt") >= time(task(&t, "Sync", "api"), "finishedAt"));
+    let deployment = kubectl_json(&["get", "deployment", "api", "-n", &ns]);
+    assert_eq!(deployment["status"]["availableReplicas"], 2);
+    // HookSucceeded: deleted once the whole sync succeeded; the default policy keeps the other.
+    assert!(!exists(&ns, "job", "migrate"));
+    assert_eq!(task(&t, "PreSync", "migrate")["deletedByPolicy"], "HookSucceeded: the operation succeeded");
+    assert!(exists(&ns, "job", "smoke"));
+    let labels = &kubectl_json(&["get", "job", "smoke", "-n", &ns])["metadata"]["labels"];
+    assert_eq!(labels["kubectl-hooks.io/hook"], "true");
+    assert_eq!(labels["kubectl-hooks.io/phase"], "postsync");
+
+    // A second sync of the same input re-creates the BeforeHookCreation hook.
+    let uid = kubectl_json(&["get", "job", "smoke", "-n", &ns])["metadata"]["uid"].clone();
+    let again = sync(&ns, APP, &[]);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    let uid2 = kubectl_json(&["get", "job", "smoke", "-n", &ns])["metadata"]["uid"].clone();
+    assert_ne!(uid, uid2, "the hook was deleted and created again");
+}
+
+#[test]
+fn sync_hooks_interleave_by_kind_and_multi_phase_generate_name_and_skip() {
+    let ns = support::create_namespace("sync-kinds");
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: a-sync-hook
+  annotations: {argocd.argoproj.io/hook: Sync}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: j, image: example/j}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: z-app}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: z}}
+  template:
+    metadata: {labels: {app: z}}
+    spec:
+      containers: [{name: z, image: example/z}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: m-config}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  generateName: check-
+  annotations: {argocd.argoproj.io/hook: "PreSync,PostSync"}
+spec:
+  restartPolicy: Never
+  containers: [{name: c, image: example/check}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: skipped
+  annotations: {argocd.argoproj.io/hook: Skip}
+"#;
+    let run = sync(&ns, yaml, &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let t = tasks(&run.json());
+    let order: Vec<String> = t.iter().map(|t| format!("{}/{}/{}", t["phase"].as_str().unwrap(), t["kind"].as_str().unwrap(), t["name"].as_str().unwrap())).collect();
+    assert_eq!(order.len(), 5, "{order:?}");
+    assert!(order[0].starts_with("PreSync/Pod/check-") && order[0].contains("-presync-"), "{order:?}");
+    assert_eq!(&order[1..4], ["Sync/ConfigMap/m-config", "Sync/Deployment/z-app", "Sync/Job/a-sync-hook"]);
+    assert!(order[4].starts_with("PostSync/Pod/check-") && order[4].contains("-postsync-"));
+    assert_ne!(t[0]["name"], t[4]["name"], "one object per phase");
+    assert!(!exists(&ns, "configmap", "skipped"), "Skip is never applied");
+    assert!(exists(&ns, "pod", t[0]["name"].as_str().unwrap()));
+}
+
+#[test]
+fn namespaces_bubble_before_the_hooks_that_live_in_them() {
+    let ns = support::unique_namespace("sync-bubble");
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: early
+  namespace: NAMESPACE
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: j, image: example/j}]
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: NAMESPACE
+  annotations: {argocd.argoproj.io/sync-wave: "5"}
+"#;
+    let run = sync(&ns, yaml, &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let t = tasks(&run.json());
+    assert_eq!(t[0]["kind"], "Namespace");
+    assert_eq!(t[0]["phase"], "PreSync");
+    assert!(exists(&ns, "job", "early"));
+    support::kubectl(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+const FAILING: &str = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+    argocd.argoproj.io/hook-delete-policy: HookFailed
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations: {test.kubectl-hooks.io/outcome: fail}
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: example/migrate}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: never-applied}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: alert
+  annotations: {argocd.argoproj.io/hook: SyncFail}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: a, image: example/alert}]
+"#;
+
+#[test]
+fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() {
+    let ns = support::create_namespace("sync-fail");
+    let run = sync(&ns, FAILING, &[]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["result"], "Failed");
+    let message = report["message"].as_str().unwrap();
+    assert!(message.contains("PreSync hook Job/migrate failed"), "{message}");
+    assert!(message.contains("BackoffLimitExceeded") || message.contains("backoff limit"), "{message}");
+    let t = tasks(&report);
+    assert_eq!(task(&t, "Sync", "never-applied")["result"], "Pending");
+    assert!(!exists(&ns, "configmap", "never-applied"), "the Sync phase is untouched");
+    assert_eq!(task(&t, "SyncFail", "alert")["result"], "Succeeded");
+    let alert = kubectl_json(&["get", "job", "alert", "-n", &ns]);
+    assert_eq!(alert["status"]["succeeded"], 1);
+    assert!(!exists(&ns, "job", "migrate"), "HookFailed deleted the failed hook");
+    assert!(run.stderr.contains("error: PreSync hook Job/migrate failed"));
+}
+
+#[test]
+fn a_deployment_that_never_becomes_ready_times_out() {
+    let ns = support::create_namespace("sync-timeout");
+    let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stuck}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata:
+      labels: {app: stuck}
+      annotations: {test.kubectl-hooks.io/outcome: never-ready}
+    spec:
+      containers: [{name: s, image: example/s}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: later
+  annotations: {argocd.argoproj.io/sync-wave: "1"}
+"#;
+    let run = sync(&ns, yaml, &["--timeout", "4s"]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let stuck = task(&tasks(&report), "Sync", "stuck").clone();
+    assert_eq!(stuck["result"], "Failed");
+    assert!(stuck["message"].as_str().unwrap().starts_with("timed out (--timeout 4s) waiting for:"), "{stuck}");
+    assert!(!exists(&ns, "configmap", "later"));
+}
+
+#[test]
+fn a_hook_job_that_deletes_itself_is_judged_from_its_last_state() {
+    let ns = support::create_namespace("sync-ttl");
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ephemeral
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: e, image: example/e}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: after}
+"#;
+    let run = sync(&ns, yaml, &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(exists(&ns, "configmap", "after"));
+}
+
+#[test]
+fn secret_values_never_appear_in_any_output() {
+    let ns = support::create_namespace("sync-secret");
+    let yaml = r#"
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: hunter2-do-not-print}
+data: {token: c3VwZXJzZWNyZXQtdG9rZW4=}
+"#;
+    for format in ["json", "table"] {
+        let run = sync(&ns, yaml, &["-o", format, "--stats"]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        for text in [&run.stdout, &run.stderr] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(!text.contains("c3VwZXJzZWNyZXQtdG9rZW4"), "{text}");
+            assert!(!text.contains("supersecret"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn bad_input_and_rbac_denial_change_nothing() {
+    let ns = support::create_namespace("sync-refused");
+    let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [\n";
+    let run = sync(&ns, broken, &[]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("app.yaml:7:"), "{}", run.stderr);
+    assert!(!exists(&ns, "configmap", "a"));
+
+    let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+    let run = sync(&ns, unknown, &[]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("the cluster has no kind Widget in example.com/v1"), "{}", run.stderr);
+    assert!(!exists(&ns, "configmap", "b"));
+
+    let rejected = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: other}}, spec: {containers: [{name: x, image: y}]}}}\n";
+    let run = sync(&ns, rejected, &[]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("Deployment/d"), "{}", run.stderr);
+    assert!(!exists(&ns, "configmap", "c"), "dry-run rejection writes nothing");
+
+    let fine = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n";
+    let run = sync(&ns, fine, &["--context", "norights"]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+    assert!(!exists(&ns, "configmap", "e"));
+}
+
+#[test]
+fn dry_run_validates_and_changes_nothing() {
+    let ns = support::create_namespace("sync-dry");
+    let run = sync(&ns, APP, &["--dry-run"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was changed"));
+    assert!(!exists(&ns, "configmap", "config"));
+    assert!(!exists(&ns, "job", "migrate"));
+}
+
+#[test]
+fn shared_examples_sync_where_they_are_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/examples");
+    if !root.exists() {
+        eprintln!("../shared/examples not present: skipped");
+        return;
+    }
+    let ns = support::create_namespace("sync-examples");
+    // schema-migrate: generateName hooks, valid as written.
+    let yaml = std::fs::read_to_string(root.join("schema-migrate/hooks.yaml")).unwrap()
+        + "\n---\n"
+        + &std::fs::read_to_string(root.join("schema-migrate/app.yaml")).unwrap();
+    let run = sync(&ns, &yaml, &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let t = tasks(&run.json());
+    assert!(task(&t, "PreSync", "schema-migrate-")["name"].as_str().unwrap().contains("-presync-"));
+
+    // db-migration: the PreSync Job needs a ServiceAccount that only the Sync phase creates,
+    // so its pods can never be created: the sync fails (as under Argo CD) and SyncFail runs.
+    let db = ["migration-job.yaml", "rbac.yaml", "notify.yaml"]
+        .iter()
+        .map(|f| std::fs::read_to_string(root.join("db-migration").join(f)).unwrap().replace("namespace: agents", "namespace: NAMESPACE"))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    let run = sync(&ns, &db, &["--timeout", "8s"]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert!(report["message"].as_str().unwrap().contains("Job/db-migration"), "{}", report["message"]);
+    assert!(!exists(&ns, "serviceaccount", "db-migrate"), "the Sync phase never ran");
+}
