@@ -231,6 +231,12 @@ impl Ctx {
         if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
             self.tls(cause)
         } else {
+            let cause = if lower.contains("deadline has elapsed") {
+                let secs = super::config::CONNECT_TIMEOUT.as_secs();
+                format!("no connection within {secs}s ({cause})")
+            } else {
+                cause
+            };
             ClusterError::Connect {
                 server: self.server.clone(),
                 context: self.context.clone(),

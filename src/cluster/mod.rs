@@ -48,7 +48,12 @@ impl Cluster {
         let ctx = Ctx {
             context: selected.context,
             user: selected.user,
-            server: selected.config.cluster_url.to_string(),
+            server: selected
+                .config
+                .cluster_url
+                .to_string()
+                .trim_end_matches('/')
+                .to_string(),
         };
         let requests = Arc::new(AtomicU64::new(0));
         let client = kube::client::ClientBuilder::try_from(selected.config)
