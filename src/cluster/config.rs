@@ -108,7 +108,7 @@ pub(crate) struct Selected {
 }
 
 /// How long to wait for a TCP connection before calling the server unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -138,10 +138,9 @@ pub(crate) async fn select(flags: &ClusterFlags) -> Result<Selected, ClusterErro
         .or(context_ns)
         .unwrap_or_else(|| "default".to_string());
     config.default_namespace = namespace.clone();
-    config.connect_timeout = Some(match flags.request_timeout {
-        Some(t) => t.min(CONNECT_TIMEOUT),
-        None => CONNECT_TIMEOUT,
-    });
+    // Fail fast on an unreachable server; `--request-timeout` is enforced per request
+    // on top of this (it covers connecting too).
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
     Ok(Selected {
         config,
         context,

@@ -120,8 +120,8 @@ impl Cluster {
     }
 
     /// Resolve a kind that may appear soon (a CRD was just applied and is not yet
-    /// established): re-read discovery until the kind is served or `timeout` passes,
-    /// then `Ok(None)`.
+    /// established): re-read discovery (a cached answer first, then fresh ones) until the kind is
+    /// served or `timeout` passes, then `Ok(None)`.
     pub async fn wait_for_kind(
         &self,
         api_version: &str,
@@ -129,8 +129,12 @@ impl Cluster {
         timeout: Duration,
     ) -> Result<Option<ResolvedKind>, ClusterError> {
         let deadline = Instant::now() + timeout;
+        if let Some(found) = self.resolve(api_version, kind).await? {
+            return Ok(Some(found));
+        }
         let mut pause = Duration::from_millis(100);
         loop {
+            self.invalidate(api_version);
             if let Some(found) = self.resolve(api_version, kind).await? {
                 return Ok(Some(found));
             }
@@ -140,7 +144,6 @@ impl Cluster {
             }
             tokio::time::sleep(pause.min(deadline - now)).await;
             pause = (pause * 2).min(Duration::from_secs(1));
-            self.invalidate(api_version);
         }
     }
 

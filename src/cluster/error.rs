@@ -79,7 +79,7 @@ pub enum ClusterError {
 
     /// Any other answer from the server that is not a success (400 BadRequest,
     /// 404 NotFound, 409 AlreadyExists, 422 Invalid, 5xx).
-    #[error("{what}: {message} ({code} {reason})")]
+    #[error("{what}: {message} ({})", fmt_status(*code, reason))]
     Api {
         what: String,
         code: u16,
@@ -231,6 +231,12 @@ impl Ctx {
         if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
             self.tls(cause)
         } else {
+            let cause = if lower.contains("deadline has elapsed") {
+                let secs = super::config::CONNECT_TIMEOUT.as_secs();
+                format!("no connection within {secs}s ({cause})")
+            } else {
+                cause
+            };
             ClusterError::Connect {
                 server: self.server.clone(),
                 context: self.context.clone(),
@@ -282,6 +288,14 @@ fn fmt_duration(d: Duration) -> String {
         format!("{}s", d.as_secs())
     } else {
         format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn fmt_status(code: u16, reason: &str) -> String {
+    if reason.is_empty() {
+        format!("HTTP {code}")
+    } else {
+        format!("{code} {reason}")
     }
 }
 

@@ -48,7 +48,12 @@ impl Cluster {
         let ctx = Ctx {
             context: selected.context,
             user: selected.user,
-            server: selected.config.cluster_url.to_string(),
+            server: selected
+                .config
+                .cluster_url
+                .to_string()
+                .trim_end_matches('/')
+                .to_string(),
         };
         let requests = Arc::new(AtomicU64::new(0));
         let client = kube::client::ClientBuilder::try_from(selected.config)
@@ -163,5 +168,65 @@ where
     fn call(&mut self, request: R) -> S::Future {
         self.count.fetch_add(1, Ordering::Relaxed);
         self.inner.call(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kubeconfig for one server with a token user, written to `dir`.
+    fn kubeconfig(dir: &std::path::Path, server: &str) -> std::path::PathBuf {
+        let path = dir.join("config");
+        let text = format!(
+            r#"{{"apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{{"name": "c", "cluster": {{"server": "{server}", "insecure-skip-tls-verify": true}}}}],
+            "users": [{{"name": "u", "user": {{"token": "t"}}}}],
+            "contexts": [{{"name": "c", "context": {{"cluster": "c", "user": "u"}}}}]}}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn connecting_contacts_nobody_and_counts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let flags = ClusterFlags {
+            kubeconfig: Some(kubeconfig(dir.path(), "https://127.0.0.1:1")),
+            ..ClusterFlags::default()
+        };
+        let cluster = Cluster::connect(&flags).await.unwrap();
+        assert_eq!(cluster.server(), "https://127.0.0.1:1");
+        assert_eq!((cluster.context(), cluster.user()), ("c", "u"));
+        assert_eq!(cluster.namespace(), "default");
+        assert_eq!(cluster.requests_made(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        // Accepts connections and never speaks: the TLS handshake hangs until the
+        // request timeout ends it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hold = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                open.push(socket);
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = Cluster::connect(&ClusterFlags {
+            kubeconfig: Some(kubeconfig(dir.path(), &format!("https://{addr}"))),
+            request_timeout: Some(Duration::from_secs(1)),
+            ..ClusterFlags::default()
+        })
+        .await
+        .unwrap();
+        let err = cluster.resolve("v1", "ConfigMap").await.unwrap_err();
+        assert!(matches!(err, ClusterError::Timeout { .. }), "{err:?}");
+        assert_eq!(err.exit_code(), 3);
+        assert!(err.to_string().contains("discovery of v1"), "{err}");
+        assert_eq!(cluster.requests_made(), 1);
+        hold.abort();
     }
 }

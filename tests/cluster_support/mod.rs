@@ -1,0 +1,137 @@
+//! Helpers for the `cluster` module's tests against the real test control plane.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use kubectl_hooks::cluster::{
+    ApplyOptions, Cluster, ClusterFlags, ResolvedKind, WatchEvent, WatchStream,
+};
+use serde_json::{Value, json};
+
+pub const ENV: &str = "KUBECTL_HOOKS_TEST_KUBECONFIG";
+
+/// The test control plane's kubeconfig; panics when the variable is unset, so that a
+/// run without a cluster fails instead of passing silently.
+pub fn test_kubeconfig() -> PathBuf {
+    match std::env::var_os(ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => panic!(
+            "{ENV} is not set. These tests need the real test control plane: run \
+             `scripts/control-plane up` and set {ENV} to the kubeconfig it writes \
+             (`scripts/control-plane kubeconfig`)."
+        ),
+    }
+}
+
+/// Flags selecting the test kubeconfig (and nothing else).
+pub fn flags() -> ClusterFlags {
+    ClusterFlags {
+        kubeconfig: Some(test_kubeconfig()),
+        ..ClusterFlags::default()
+    }
+}
+
+/// A client as the admin (the kubeconfig's current context).
+pub async fn admin() -> Cluster {
+    Cluster::connect(&flags()).await.expect("connect as admin")
+}
+
+/// A DNS-label name no other test (or earlier run) uses.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{n}-{:x}", std::process::id(), nanos)
+}
+
+pub async fn kind(cluster: &Cluster, api_version: &str, kind: &str) -> ResolvedKind {
+    cluster
+        .resolve(api_version, kind)
+        .await
+        .unwrap_or_else(|e| panic!("discovery of {api_version} {kind}: {e}"))
+        .unwrap_or_else(|| panic!("the server does not serve {api_version} {kind}"))
+}
+
+/// Create a fresh namespace for one test and return its name.
+pub async fn new_namespace(cluster: &Cluster, prefix: &str) -> String {
+    let name = unique_name(prefix);
+    let ns = kind(cluster, "v1", "Namespace").await;
+    let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    cluster
+        .apply(&ns, &obj, ApplyOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("create namespace {name}: {e}"));
+    name
+}
+
+pub fn config_map(namespace: &str, name: &str, data: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data,
+    })
+}
+
+/// Read the next events until `pred` holds for one; panic naming `what` after `timeout`.
+pub async fn next_matching(
+    events: &mut WatchStream,
+    timeout: Duration,
+    what: &str,
+    mut pred: impl FnMut(&WatchEvent) -> bool,
+) -> WatchEvent {
+    let wait = async {
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(event) if pred(&event) => return event,
+                Ok(_) => {}
+                Err(e) if e.is_access_error() => panic!("watch for {what} failed: {e}"),
+                Err(e) => eprintln!("watch for {what}: {e} (retrying)"),
+            }
+        }
+        panic!("watch for {what} ended")
+    };
+    tokio::time::timeout(timeout, wait)
+        .await
+        .unwrap_or_else(|_| panic!("no event for {what} within {timeout:?}"))
+}
+
+/// The test kubeconfig as JSON (which is YAML too), to derive variants from.
+pub fn kubeconfig_json(path: &Path) -> Value {
+    let kc = kube::config::Kubeconfig::read_from(path).expect("read the test kubeconfig");
+    serde_json::to_value(kc).expect("kubeconfig as JSON")
+}
+
+/// The cluster and user names of a context in a kubeconfig (as JSON).
+pub fn context_of(kc: &Value, context: &str) -> (String, String) {
+    let ctx = kc["contexts"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == context))
+        .unwrap_or_else(|| panic!("context {context} in the test kubeconfig"));
+    let cluster = ctx["context"]["cluster"].as_str().unwrap().to_string();
+    let user = ctx["context"]["user"].as_str().unwrap_or("").to_string();
+    (cluster, user)
+}
+
+pub fn write_json(path: &Path, value: &Value) {
+    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+/// Delete a test namespace, without waiting (best effort).
+pub async fn drop_namespace(cluster: &Cluster, name: &str) {
+    let ns = kind(cluster, "v1", "Namespace").await;
+    let _ = cluster
+        .delete(
+            &ns,
+            "",
+            name,
+            kubectl_hooks::cluster::Propagation::Background,
+        )
+        .await;
+}
