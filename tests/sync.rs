@@ -15,7 +15,8 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
     }
 }
 
@@ -73,7 +74,12 @@ fn task<'a>(tasks: &'a [Value], phase: &str, name: &str) -> &'a Value {
 }
 
 fn time(t: &Value, field: &str) -> std::time::SystemTime {
-    humantime::parse_rfc3339_weak(t[field].as_str().unwrap_or_else(|| panic!("{field} in {t}"))).unwrap()
+    humantime::parse_rfc3339_weak(
+        t[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} in {t}")),
+    )
+    .unwrap()
 }
 
 const APP: &str = r#"
@@ -136,17 +142,46 @@ fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
     let report = run.json();
     assert_eq!(report["result"], "Succeeded");
     let t = tasks(&report);
-    let order: Vec<String> = t.iter().map(|t| format!("{}/{}", t["phase"].as_str().unwrap(), t["name"].as_str().unwrap())).collect();
-    assert_eq!(order, ["PreSync/migrate", "Sync/config", "Sync/api", "PostSync/smoke"]);
+    let order: Vec<String> = t
+        .iter()
+        .map(|t| {
+            format!(
+                "{}/{}",
+                t["phase"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "PreSync/migrate",
+            "Sync/config",
+            "Sync/api",
+            "PostSync/smoke"
+        ]
+    );
     // Gating: a step starts only after the previous one finished (Job complete, Deployment available).
-    assert!(time(task(&t, "Sync", "config"), "startedAt") >= time(task(&t, "PreSync", "migrate"), "finishedAt"));
-    assert!(time(task(&t, "Sync", "api"), "startedAt") >= time(task(&t, "Sync", "config"), "finishedAt"));
-    assert!(time(task(&t, "PostSync", "smoke"), "startedAt") >= time(task(&t, "Sync", "api"), "finishedAt"));
+    assert!(
+        time(task(&t, "Sync", "config"), "startedAt")
+            >= time(task(&t, "PreSync", "migrate"), "finishedAt")
+    );
+    assert!(
+        time(task(&t, "Sync", "api"), "startedAt")
+            >= time(task(&t, "Sync", "config"), "finishedAt")
+    );
+    assert!(
+        time(task(&t, "PostSync", "smoke"), "startedAt")
+            >= time(task(&t, "Sync", "api"), "finishedAt")
+    );
     let deployment = kubectl_json(&["get", "deployment", "api", "-n", &ns]);
     assert_eq!(deployment["status"]["availableReplicas"], 2);
     // HookSucceeded: deleted once the whole sync succeeded; the default policy keeps the other.
     assert!(!exists(&ns, "job", "migrate"));
-    assert_eq!(task(&t, "PreSync", "migrate")["deletedByPolicy"], "HookSucceeded: the operation succeeded");
+    assert_eq!(
+        task(&t, "PreSync", "migrate")["deletedByPolicy"],
+        "HookSucceeded: the operation succeeded"
+    );
     assert!(exists(&ns, "job", "smoke"));
     let labels = &kubectl_json(&["get", "job", "smoke", "-n", &ns])["metadata"]["labels"];
     assert_eq!(labels["kubectl-hooks.io/hook"], "true");
@@ -208,13 +243,36 @@ metadata:
     let run = sync(&ns, yaml, &[]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     let t = tasks(&run.json());
-    let order: Vec<String> = t.iter().map(|t| format!("{}/{}/{}", t["phase"].as_str().unwrap(), t["kind"].as_str().unwrap(), t["name"].as_str().unwrap())).collect();
+    let order: Vec<String> = t
+        .iter()
+        .map(|t| {
+            format!(
+                "{}/{}/{}",
+                t["phase"].as_str().unwrap(),
+                t["kind"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            )
+        })
+        .collect();
     assert_eq!(order.len(), 5, "{order:?}");
-    assert!(order[0].starts_with("PreSync/Pod/check-") && order[0].contains("-presync-"), "{order:?}");
-    assert_eq!(&order[1..4], ["Sync/ConfigMap/m-config", "Sync/Deployment/z-app", "Sync/Job/a-sync-hook"]);
+    assert!(
+        order[0].starts_with("PreSync/Pod/check-") && order[0].contains("-presync-"),
+        "{order:?}"
+    );
+    assert_eq!(
+        &order[1..4],
+        [
+            "Sync/ConfigMap/m-config",
+            "Sync/Deployment/z-app",
+            "Sync/Job/a-sync-hook"
+        ]
+    );
     assert!(order[4].starts_with("PostSync/Pod/check-") && order[4].contains("-postsync-"));
     assert_ne!(t[0]["name"], t[4]["name"], "one object per phase");
-    assert!(!exists(&ns, "configmap", "skipped"), "Skip is never applied");
+    assert!(
+        !exists(&ns, "configmap", "skipped"),
+        "Skip is never applied"
+    );
     assert!(exists(&ns, "pod", t[0]["name"].as_str().unwrap()));
 }
 
@@ -291,16 +349,31 @@ fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() 
     let report = run.json();
     assert_eq!(report["result"], "Failed");
     let message = report["message"].as_str().unwrap();
-    assert!(message.contains("PreSync hook Job/migrate failed"), "{message}");
-    assert!(message.contains("BackoffLimitExceeded") || message.contains("backoff limit"), "{message}");
+    assert!(
+        message.contains("PreSync hook Job/migrate failed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("BackoffLimitExceeded") || message.contains("backoff limit"),
+        "{message}"
+    );
     let t = tasks(&report);
     assert_eq!(task(&t, "Sync", "never-applied")["result"], "Pending");
-    assert!(!exists(&ns, "configmap", "never-applied"), "the Sync phase is untouched");
+    assert!(
+        !exists(&ns, "configmap", "never-applied"),
+        "the Sync phase is untouched"
+    );
     assert_eq!(task(&t, "SyncFail", "alert")["result"], "Succeeded");
     let alert = kubectl_json(&["get", "job", "alert", "-n", &ns]);
     assert_eq!(alert["status"]["succeeded"], 1);
-    assert!(!exists(&ns, "job", "migrate"), "HookFailed deleted the failed hook");
-    assert!(run.stderr.contains("error: PreSync hook Job/migrate failed"));
+    assert!(
+        !exists(&ns, "job", "migrate"),
+        "HookFailed deleted the failed hook"
+    );
+    assert!(
+        run.stderr
+            .contains("error: PreSync hook Job/migrate failed")
+    );
 }
 
 #[test]
@@ -331,7 +404,13 @@ metadata:
     let report = run.json();
     let stuck = task(&tasks(&report), "Sync", "stuck").clone();
     assert_eq!(stuck["result"], "Failed");
-    assert!(stuck["message"].as_str().unwrap().starts_with("timed out (--timeout 4s) waiting for:"), "{stuck}");
+    assert!(
+        stuck["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("timed out (--timeout 4s) waiting for:"),
+        "{stuck}"
+    );
     assert!(!exists(&ns, "configmap", "later"));
 }
 
@@ -393,14 +472,22 @@ fn bad_input_and_rbac_denial_change_nothing() {
     let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
     let run = sync(&ns, unknown, &[]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("the cluster has no kind Widget in example.com/v1"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the cluster has no kind Widget in example.com/v1"),
+        "{}",
+        run.stderr
+    );
     assert!(!exists(&ns, "configmap", "b"));
 
     let rejected = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: other}}, spec: {containers: [{name: x, image: y}]}}}\n";
     let run = sync(&ns, rejected, &[]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("Deployment/d"), "{}", run.stderr);
-    assert!(!exists(&ns, "configmap", "c"), "dry-run rejection writes nothing");
+    assert!(
+        !exists(&ns, "configmap", "c"),
+        "dry-run rejection writes nothing"
+    );
 
     let fine = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n";
     let run = sync(&ns, fine, &["--context", "norights"]);
@@ -434,18 +521,37 @@ fn shared_examples_sync_where_they_are_valid() {
     let run = sync(&ns, &yaml, &[]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     let t = tasks(&run.json());
-    assert!(task(&t, "PreSync", "schema-migrate-")["name"].as_str().unwrap().contains("-presync-"));
+    assert!(
+        task(&t, "PreSync", "schema-migrate-")["name"]
+            .as_str()
+            .unwrap()
+            .contains("-presync-")
+    );
 
     // db-migration: the PreSync Job needs a ServiceAccount that only the Sync phase creates,
     // so its pods can never be created: the sync fails (as under Argo CD) and SyncFail runs.
     let db = ["migration-job.yaml", "rbac.yaml", "notify.yaml"]
         .iter()
-        .map(|f| std::fs::read_to_string(root.join("db-migration").join(f)).unwrap().replace("namespace: agents", "namespace: NAMESPACE"))
+        .map(|f| {
+            std::fs::read_to_string(root.join("db-migration").join(f))
+                .unwrap()
+                .replace("namespace: agents", "namespace: NAMESPACE")
+        })
         .collect::<Vec<_>>()
         .join("\n---\n");
     let run = sync(&ns, &db, &["--timeout", "8s"]);
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
-    assert!(report["message"].as_str().unwrap().contains("Job/db-migration"), "{}", report["message"]);
-    assert!(!exists(&ns, "serviceaccount", "db-migrate"), "the Sync phase never ran");
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .contains("Job/db-migration"),
+        "{}",
+        report["message"]
+    );
+    assert!(
+        !exists(&ns, "serviceaccount", "db-migrate"),
+        "the Sync phase never ran"
+    );
 }

@@ -40,25 +40,49 @@ pub fn cluster_flags(args: &ClusterArgs) -> crate::cluster::ClusterFlags {
 }
 
 pub fn cluster_failure(e: ClusterError) -> Failure {
-    Failure::new(u8::try_from(e.exit_code()).unwrap_or(exit::FAILED), e.to_string())
+    Failure::new(
+        u8::try_from(e.exit_code()).unwrap_or(exit::FAILED),
+        e.to_string(),
+    )
 }
 
-async fn sync(cluster_args: &ClusterArgs, args: &SyncArgs, manifests: &[Manifest], specs: &[SyncSpec]) -> Outcome {
-    let cluster = Cluster::connect(&cluster_flags(cluster_args)).await.map_err(cluster_failure)?;
+async fn sync(
+    cluster_args: &ClusterArgs,
+    args: &SyncArgs,
+    manifests: &[Manifest],
+    specs: &[SyncSpec],
+) -> Outcome {
+    let cluster = Cluster::connect(&cluster_flags(cluster_args))
+        .await
+        .map_err(cluster_failure)?;
     let settings = Settings {
         timeout: args.timeout,
         hook_timeout: args.hook_timeout,
         wave_delay: args.wave_delay,
         force_conflicts: !args.no_force_conflicts,
-        health: if args.kstatus { HealthMode::Kstatus } else { HealthMode::Argo },
+        health: if args.kstatus {
+            HealthMode::Kstatus
+        } else {
+            HealthMode::Argo
+        },
         concurrency: args.concurrency.max(1),
         create_namespace: args.create_namespace,
     };
-    let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let started_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
 
-    let mut prepared = sync::prepare(&cluster, manifests, specs, args.drop_unknown_hooks, &settings, started_unix)
-        .await
-        .map_err(|e| prepare_failure(e, manifests))?;
+    let mut prepared = sync::prepare(
+        &cluster,
+        manifests,
+        specs,
+        args.drop_unknown_hooks,
+        &settings,
+        started_unix,
+    )
+    .await
+    .map_err(|e| prepare_failure(e, manifests))?;
     warn_dropped(&prepared.plan, manifests);
     for note in &prepared.notes {
         eprintln!("note: {note}");
@@ -66,23 +90,41 @@ async fn sync(cluster_args: &ClusterArgs, args: &SyncArgs, manifests: &[Manifest
     let summary = summary_line(&cluster, &prepared);
     if args.dry_run {
         print(&output::plan::render(&prepared.plan, manifests, false));
-        eprintln!("dry run: {summary}; every object passed the server-side dry run; nothing was changed");
+        eprintln!(
+            "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
+        );
         return Ok(());
     }
     if std::io::stdin().is_terminal() && !args.yes {
         confirm(&format!("Sync {summary}?"))?;
     }
 
-    let lock = match lock::acquire(&cluster, cluster.namespace(), &prepared.app_id, settings.timeout + Duration::from_secs(120)).await {
+    let lock = match lock::acquire(
+        &cluster,
+        cluster.namespace(),
+        &prepared.app_id,
+        settings.timeout + Duration::from_secs(120),
+    )
+    .await
+    {
         Ok(Some(lock)) => Some(lock),
         Ok(None) => {
-            eprintln!("warning: cannot take the sync lock (no permission on coordination.k8s.io leases); syncing without it");
+            eprintln!(
+                "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); syncing without it"
+            );
             None
         }
-        Err(lock::LockError::Held { holder, since, namespace, name }) => {
+        Err(lock::LockError::Held {
+            holder,
+            since,
+            namespace,
+            name,
+        }) => {
             return Err(Failure::new(
                 exit::FAILED,
-                format!("another sync of this input is running: lease {namespace}/{name} is held by {holder} since {since}; nothing was changed"),
+                format!(
+                    "another sync of this input is running: lease {namespace}/{name} is held by {holder} since {since}; nothing was changed"
+                ),
             ));
         }
         Err(lock::LockError::Cluster(e)) => return Err(cluster_failure(e)),
@@ -100,7 +142,14 @@ async fn sync(cluster_args: &ClusterArgs, args: &SyncArgs, manifests: &[Manifest
     });
     let progress = output::sync::Progress::for_stderr();
     progress.note(&format!("syncing {summary}"));
-    let report = sync::execute(&cluster, &mut prepared, &settings, &|e| progress.on(e), cancel).await;
+    let report = sync::execute(
+        &cluster,
+        &mut prepared,
+        &settings,
+        &|e| progress.on(e),
+        cancel,
+    )
+    .await;
     interrupts.abort();
     if let Some(lock) = lock
         && let Err(e) = lock.release(&cluster).await
@@ -154,7 +203,10 @@ fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failure {
             for p in &problems {
                 eprintln!("error: {p}");
             }
-            Failure::bad_input(format!("{} object(s) of kinds the cluster does not know; nothing was changed", problems.len()))
+            Failure::bad_input(format!(
+                "{} object(s) of kinds the cluster does not know; nothing was changed",
+                problems.len()
+            ))
         }
         PrepareError::UnknownHooks(unknown) => report_unknown_hooks(manifests, &unknown),
         PrepareError::Rejected { problems, access } => {
@@ -163,7 +215,10 @@ fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failure {
             }
             Failure::new(
                 if access { exit::CLUSTER } else { exit::FAILED },
-                format!("{} problem(s) found before anything was applied; nothing was changed", problems.len()),
+                format!(
+                    "{} problem(s) found before anything was applied; nothing was changed",
+                    problems.len()
+                ),
             )
         }
         PrepareError::Cluster(e) => {

@@ -45,22 +45,38 @@ impl Progress {
 
     pub fn on(&self, event: &Event) {
         let paint = |code: &str, text: &str| {
-            if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+            if self.color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_owned()
+            }
         };
         match event {
             Event::NamespaceCreated(ns) => self.note(&format!("namespace/{ns} created")),
-            Event::StepStarted { phase, wave, tasks } => {
-                self.note(&paint("1", &format!("{phase} wave {wave}: {tasks} {}", if *tasks == 1 { "task" } else { "tasks" })))
-            }
-            Event::Replacing(t) => self.note(&format!("  {t}: deleted the existing object (BeforeHookCreation)")),
+            Event::StepStarted { phase, wave, tasks } => self.note(&paint(
+                "1",
+                &format!(
+                    "{phase} wave {wave}: {tasks} {}",
+                    if *tasks == 1 { "task" } else { "tasks" }
+                ),
+            )),
+            Event::Replacing(t) => self.note(&format!(
+                "  {t}: deleted the existing object (BeforeHookCreation)"
+            )),
             Event::Applied(t) => match &self.live {
                 Some(live) => {
                     let bar = live.multi.add(ProgressBar::new_spinner());
-                    bar.set_style(ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}").expect("valid template"));
+                    bar.set_style(
+                        ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}")
+                            .expect("valid template"),
+                    );
                     bar.set_prefix(t.to_string());
                     bar.set_message("applied");
                     bar.enable_steady_tick(Duration::from_millis(120));
-                    live.bars.lock().expect("not poisoned").insert(key(t), (bar, Instant::now()));
+                    live.bars
+                        .lock()
+                        .expect("not poisoned")
+                        .insert(key(t), (bar, Instant::now()));
                 }
                 None => self.note(&format!("  {t} applied")),
             },
@@ -74,8 +90,13 @@ impl Progress {
             },
             Event::Succeeded(t, message) => self.done(t, &paint("32", "✓"), message),
             Event::Failed(t, message) => self.done(t, &paint("31", "✗"), message),
-            Event::StepFinished { took, .. } => self.note(&format!("  step done in {}", seconds(*took))),
-            Event::SyncFailStarted { hooks } => self.note(&paint("1;31", &format!("sync failed: running {hooks} SyncFail hook(s)"))),
+            Event::StepFinished { took, .. } => {
+                self.note(&format!("  step done in {}", seconds(*took)))
+            }
+            Event::SyncFailStarted { hooks } => self.note(&paint(
+                "1;31",
+                &format!("sync failed: running {hooks} SyncFail hook(s)"),
+            )),
             Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
             Event::Interrupted => self.note("interrupted: no new work is started"),
@@ -83,11 +104,18 @@ impl Progress {
     }
 
     fn done(&self, t: &crate::sync::TaskRef, mark: &str, message: &str) {
-        let detail = if message.is_empty() { String::new() } else { format!(": {message}") };
+        let detail = if message.is_empty() {
+            String::new()
+        } else {
+            format!(": {message}")
+        };
         match &self.live {
             Some(live) => {
                 let entry = live.bars.lock().expect("not poisoned").remove(&key(t));
-                let took = entry.as_ref().map(|(_, started)| format!(" ({})", seconds(started.elapsed()))).unwrap_or_default();
+                let took = entry
+                    .as_ref()
+                    .map(|(_, started)| format!(" ({})", seconds(started.elapsed())))
+                    .unwrap_or_default();
                 if let Some((bar, _)) = entry {
                     bar.finish_and_clear();
                     live.multi.remove(&bar);
@@ -100,7 +128,13 @@ impl Progress {
 }
 
 fn key(t: &crate::sync::TaskRef) -> String {
-    format!("{}/{}/{}/{}", t.phase, t.kind, t.namespace.as_deref().unwrap_or(""), t.name)
+    format!(
+        "{}/{}/{}/{}",
+        t.phase,
+        t.kind,
+        t.namespace.as_deref().unwrap_or(""),
+        t.name
+    )
 }
 
 fn timestamp() -> String {
@@ -144,7 +178,16 @@ fn duration_of(w: &Work) -> Option<Duration> {
 
 /// The final table and summary, for stdout.
 pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
-    let mut t = table(&["PHASE", "WAVE", "KIND", "NAMESPACE", "NAME", "RESULT", "MESSAGE", "DURATION"]);
+    let mut t = table(&[
+        "PHASE",
+        "WAVE",
+        "KIND",
+        "NAMESPACE",
+        "NAME",
+        "RESULT",
+        "MESSAGE",
+        "DURATION",
+    ]);
     for w in works {
         t.add_row(vec![
             w.task.phase.to_string(),
@@ -168,7 +211,11 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
         .iter()
         .map(|(phase, wave, took)| format!("{phase} {wave}: {}", seconds(*took)))
         .collect();
-    out.push_str(&format!("\n{verdict} in {} ({})\n", seconds(report.duration), steps.join(", ")));
+    out.push_str(&format!(
+        "\n{verdict} in {} ({})\n",
+        seconds(report.duration),
+        steps.join(", ")
+    ));
     if report.result != SyncResult::Succeeded {
         out.push_str(&format!("{}\n", report.message));
     }
@@ -180,7 +227,11 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
 
 fn one_line(s: &str) -> String {
     let line = s.replace('\n', " ");
-    if line.chars().count() > 120 { format!("{}…", line.chars().take(119).collect::<String>()) } else { line }
+    if line.chars().count() > 120 {
+        format!("{}…", line.chars().take(119).collect::<String>())
+    } else {
+        line
+    }
 }
 
 #[derive(Serialize)]
@@ -233,7 +284,11 @@ pub fn json(report: &Report, works: &[Work]) -> String {
         steps: report
             .step_durations
             .iter()
-            .map(|(phase, wave, took)| StepDoc { phase: *phase, wave: *wave, duration_ms: took.as_millis() })
+            .map(|(phase, wave, took)| StepDoc {
+                phase: *phase,
+                wave: *wave,
+                duration_ms: took.as_millis(),
+            })
             .collect(),
         tasks: works
             .iter()

@@ -14,7 +14,12 @@ pub struct Lock {
 #[derive(Debug)]
 pub enum LockError {
     /// Another sync holds the lock.
-    Held { holder: String, since: String, namespace: String, name: String },
+    Held {
+        holder: String,
+        since: String,
+        namespace: String,
+        name: String,
+    },
     Cluster(ClusterError),
 }
 
@@ -65,18 +70,37 @@ pub async fn acquire(
             }
         });
         match cluster.create(&kind, &lease, false).await {
-            Ok(_) => return Ok(Some(Lock { kind, namespace, name })),
+            Ok(_) => {
+                return Ok(Some(Lock {
+                    kind,
+                    namespace,
+                    name,
+                }));
+            }
             Err(e) if e.is_already_exists() => {
                 let Some(live) = cluster.get(&kind, &namespace, &name).await? else {
                     continue;
                 };
                 if expired(&live, now) {
-                    cluster.delete(&kind, &namespace, &name, crate::cluster::Propagation::Background).await?;
+                    cluster
+                        .delete(
+                            &kind,
+                            &namespace,
+                            &name,
+                            crate::cluster::Propagation::Background,
+                        )
+                        .await?;
                     continue;
                 }
                 return Err(LockError::Held {
-                    holder: live["spec"]["holderIdentity"].as_str().unwrap_or("someone").to_owned(),
-                    since: live["spec"]["acquireTime"].as_str().unwrap_or("?").to_owned(),
+                    holder: live["spec"]["holderIdentity"]
+                        .as_str()
+                        .unwrap_or("someone")
+                        .to_owned(),
+                    since: live["spec"]["acquireTime"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_owned(),
                     namespace,
                     name,
                 });
@@ -92,7 +116,12 @@ pub async fn acquire(
 impl Lock {
     pub async fn release(self, cluster: &Cluster) -> Result<(), ClusterError> {
         cluster
-            .delete(&self.kind, &self.namespace, &self.name, crate::cluster::Propagation::Background)
+            .delete(
+                &self.kind,
+                &self.namespace,
+                &self.name,
+                crate::cluster::Propagation::Background,
+            )
             .await
             .map(|_| ())
     }

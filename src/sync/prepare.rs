@@ -2,7 +2,10 @@
 //! it needs, hook names made final, and a server-side dry run of every object. Any problem
 //! here stops the sync with nothing applied.
 
-use super::naming::{self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE, LABEL_SYNC};
+use super::naming::{
+    self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
+    LABEL_SYNC,
+};
 use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ResolvedKind};
 use crate::manifest::Manifest;
@@ -45,7 +48,10 @@ pub enum PrepareError {
     UnknownHooks(UnknownHooks),
     /// Missing namespaces, or objects the server rejected in the dry run (exit 1; exit 3 when
     /// `access` is set: RBAC or authentication refused a request).
-    Rejected { problems: Vec<String>, access: bool },
+    Rejected {
+        problems: Vec<String>,
+        access: bool,
+    },
     Cluster(ClusterError),
 }
 
@@ -89,7 +95,14 @@ pub async fn prepare(
         let mut indices = Vec::new();
         for task in &step.tasks {
             indices.push(works.len());
-            works.push(ready(task, &manifests[task.object], kinds.resolved(task.object), &app_id, &sync_id, started_unix));
+            works.push(ready(
+                task,
+                &manifests[task.object],
+                kinds.resolved(task.object),
+                &app_id,
+                &sync_id,
+                started_unix,
+            ));
         }
         let step_work = StepWork {
             phase: step.phase,
@@ -104,7 +117,8 @@ pub async fn prepare(
     }
 
     let mut notes = Vec::new();
-    let (namespaces_to_create, not_yet) = check_namespaces(cluster, manifests, &works, settings).await?;
+    let (namespaces_to_create, not_yet) =
+        check_namespaces(cluster, manifests, &works, settings).await?;
     dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
     Ok(Prepared {
         plan,
@@ -183,12 +197,17 @@ fn crds_in_input(manifests: &[Manifest]) -> HashMap<(String, String), CrdFacts> 
             continue;
         }
         let spec = m.to_json()["spec"].clone();
-        let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str()) else {
+        let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str())
+        else {
             continue;
         };
         let mut versions: Vec<String> = spec["versions"]
             .as_array()
-            .map(|vs| vs.iter().filter_map(|v| v["name"].as_str().map(str::to_owned)).collect())
+            .map(|vs| {
+                vs.iter()
+                    .filter_map(|v| v["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         if let Some(v) = spec["version"].as_str() {
             versions.push(v.to_owned());
@@ -217,7 +236,10 @@ fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
                 m.group(),
                 m.kind,
                 m.namespace.as_deref().unwrap_or(default_namespace),
-                m.name.as_deref().or(m.generate_name.as_deref()).unwrap_or_default()
+                m.name
+                    .as_deref()
+                    .or(m.generate_name.as_deref())
+                    .unwrap_or_default()
             )
         })
         .collect()
@@ -258,7 +280,10 @@ fn ready(
         if task.hook {
             let labels = map_entry(meta, "labels");
             labels.insert(LABEL_HOOK.into(), json!("true"));
-            labels.insert(LABEL_PHASE.into(), json!(task.phase.as_str().to_lowercase()));
+            labels.insert(
+                LABEL_PHASE.into(),
+                json!(task.phase.as_str().to_lowercase()),
+            );
             labels.insert(LABEL_SYNC.into(), json!(sync_id));
             labels.insert(LABEL_APP.into(), json!(app_id));
             let annotations = map_entry(meta, "annotations");
@@ -312,10 +337,9 @@ async fn check_namespaces(
         .filter(|m| m.group().is_empty() && m.kind == "Namespace")
         .filter_map(|m| m.name.as_deref())
         .collect();
-    let namespace_kind = cluster
-        .resolve("v1", "Namespace")
-        .await?
-        .ok_or_else(|| PrepareError::UnknownKinds(vec!["the cluster serves no v1 Namespace".into()]))?;
+    let namespace_kind = cluster.resolve("v1", "Namespace").await?.ok_or_else(|| {
+        PrepareError::UnknownKinds(vec!["the cluster serves no v1 Namespace".into()])
+    })?;
     let lookups = needed.keys().map(|ns| {
         let kind = &namespace_kind;
         async move { (*ns, cluster.get(kind, "", ns).await) }
@@ -406,10 +430,11 @@ async fn dry_run(
             (w, result)
         })
     });
-    let results: Vec<(&Work, Result<Value, ClusterError>)> = futures::stream::iter(checks.collect::<Vec<_>>())
-        .buffer_unordered(settings.concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<(&Work, Result<Value, ClusterError>)> =
+        futures::stream::iter(checks.collect::<Vec<_>>())
+            .buffer_unordered(settings.concurrency.max(1))
+            .collect()
+            .await;
     let mut problems = Vec::new();
     let mut access = false;
     for (w, result) in results {

@@ -58,7 +58,11 @@ pub async fn execute(
     };
 
     if let Err(e) = create_namespaces(cluster, &prepared.namespaces_to_create, emit).await {
-        return report(SyncResult::Failed, format!("creating namespaces: {e}"), step_durations);
+        return report(
+            SyncResult::Failed,
+            format!("creating namespaces: {e}"),
+            step_durations,
+        );
     }
 
     let mut failure = None;
@@ -73,7 +77,16 @@ pub async fn execute(
             tasks: step.tasks.len(),
         });
         let step_started = Instant::now();
-        let end = run_step(cluster, &mut prepared.works, &step.tasks, settings, deadline, emit, &mut cancel).await;
+        let end = run_step(
+            cluster,
+            &mut prepared.works,
+            &step.tasks,
+            settings,
+            deadline,
+            emit,
+            &mut cancel,
+        )
+        .await;
         let took = step_started.elapsed();
         step_durations.push((step.phase, step.wave, took));
         emit(&Event::StepFinished {
@@ -105,12 +118,23 @@ pub async fn execute(
 
     match failure {
         None => {
-            apply_delete_policies(cluster, &mut prepared.works, OperationResult::Succeeded, emit).await;
-            report(SyncResult::Succeeded, "successfully synced (all tasks run)".into(), step_durations)
+            apply_delete_policies(
+                cluster,
+                &mut prepared.works,
+                OperationResult::Succeeded,
+                emit,
+            )
+            .await;
+            report(
+                SyncResult::Succeeded,
+                "successfully synced (all tasks run)".into(),
+                step_durations,
+            )
         }
         Some(mut message) => {
             // Argo CD deletes HookFailed hooks before it starts the SyncFail hooks.
-            apply_delete_policies(cluster, &mut prepared.works, OperationResult::Failed, emit).await;
+            apply_delete_policies(cluster, &mut prepared.works, OperationResult::Failed, emit)
+                .await;
             if let Some(sync_fail) = prepared.sync_fail.clone() {
                 emit(&Event::SyncFailStarted {
                     hooks: sync_fail.tasks.len(),
@@ -118,16 +142,30 @@ pub async fn execute(
                 let grace = settings.hook_timeout.unwrap_or(SYNC_FAIL_GRACE);
                 let sync_fail_deadline = deadline.max(Instant::now() + grace);
                 let step_started = Instant::now();
-                let end = run_step(cluster, &mut prepared.works, &sync_fail.tasks, settings, sync_fail_deadline, emit, &mut cancel).await;
+                let end = run_step(
+                    cluster,
+                    &mut prepared.works,
+                    &sync_fail.tasks,
+                    settings,
+                    sync_fail_deadline,
+                    emit,
+                    &mut cancel,
+                )
+                .await;
                 step_durations.push((sync_fail.phase, sync_fail.wave, step_started.elapsed()));
                 if let StepEnd::Failed(why) = end {
                     message.push_str(&format!("\none or more SyncFail hooks failed: {why}"));
                 }
-                apply_delete_policies(cluster, &mut prepared.works, OperationResult::Failed, emit).await;
+                apply_delete_policies(cluster, &mut prepared.works, OperationResult::Failed, emit)
+                    .await;
             }
             if cancel.is_cancelled() {
                 emit(&Event::Interrupted);
-                return report(SyncResult::Interrupted, interrupted_message(&prepared.works), step_durations);
+                return report(
+                    SyncResult::Interrupted,
+                    interrupted_message(&prepared.works),
+                    step_durations,
+                );
             }
             report(SyncResult::Failed, message, step_durations)
         }
@@ -144,7 +182,11 @@ fn interrupted_message(works: &[Work]) -> String {
     )
 }
 
-async fn create_namespaces(cluster: &Cluster, names: &[String], emit: &(dyn Fn(&Event) + Sync)) -> Result<(), ClusterError> {
+async fn create_namespaces(
+    cluster: &Cluster,
+    names: &[String],
+    emit: &(dyn Fn(&Event) + Sync),
+) -> Result<(), ClusterError> {
     if names.is_empty() {
         return Ok(());
     }
@@ -154,7 +196,9 @@ async fn create_namespaces(cluster: &Cluster, names: &[String], emit: &(dyn Fn(&
         .expect("prepare resolved v1 Namespace");
     for name in names {
         let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        cluster.apply(&kind, &object, ApplyOptions::default()).await?;
+        cluster
+            .apply(&kind, &object, ApplyOptions::default())
+            .await?;
         emit(&Event::NamespaceCreated(name.clone()));
     }
     Ok(())
@@ -193,9 +237,23 @@ async fn run_step(
     if cancel.is_cancelled() {
         return StepEnd::Interrupted;
     }
-    let running: Vec<usize> = tasks.iter().copied().filter(|i| applied.contains_key(i)).collect();
+    let running: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|i| applied.contains_key(i))
+        .collect();
     watches
-        .until_done(works, running, applied, settings, deadline, emit, cancel)
+        .until_done(
+            works,
+            running,
+            applied,
+            &wait::StepContext {
+                settings,
+                deadline,
+                emit,
+            },
+            cancel,
+        )
         .await
 }
 
@@ -212,7 +270,9 @@ async fn replace_existing_hooks(
         .copied()
         .filter(|&i| {
             let w = &works[i];
-            w.task.hook && w.kind.is_some() && policy::delete_before_creation(&w.task.delete_policies)
+            w.task.hook
+                && w.kind.is_some()
+                && policy::delete_before_creation(&w.task.delete_policies)
         })
         .collect();
     let deletions = targets.iter().map(|&i| {
@@ -220,16 +280,24 @@ async fn replace_existing_hooks(
         async move {
             let kind = w.kind.as_ref().expect("filtered");
             let ns = w.namespace.as_deref().unwrap_or("");
-            match cluster.delete(kind, ns, &w.name, Propagation::Foreground).await? {
+            match cluster
+                .delete(kind, ns, &w.name, Propagation::Foreground)
+                .await?
+            {
                 Deleted::AlreadyGone => Ok((i, false)),
                 Deleted::Requested { uid } => {
-                    cluster.wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT).await?;
+                    cluster
+                        .wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT)
+                        .await?;
                     Ok((i, true))
                 }
             }
         }
     });
-    let results: Vec<Result<(usize, bool), ClusterError>> = futures::stream::iter(deletions).buffer_unordered(16).collect().await;
+    let results: Vec<Result<(usize, bool), ClusterError>> = futures::stream::iter(deletions)
+        .buffer_unordered(16)
+        .collect()
+        .await;
     let mut first_error = None;
     for (result, &i) in results.into_iter().zip(&targets) {
         match result {
@@ -237,7 +305,12 @@ async fn replace_existing_hooks(
             Ok(_) => {}
             Err(e) => {
                 let w = &mut works[i];
-                wait::finish(w, TaskState::Failed, format!("failed to delete the existing object: {e}"), emit);
+                wait::finish(
+                    w,
+                    TaskState::Failed,
+                    format!("failed to delete the existing object: {e}"),
+                    emit,
+                );
                 first_error.get_or_insert_with(|| wait::failure_message(w));
             }
         }
@@ -258,11 +331,21 @@ async fn resolve_new_kinds(
         }
         let (api_version, kind) = (works[i].api_version.clone(), works[i].task.kind.clone());
         cluster.invalidate(&api_version);
-        match cluster.wait_for_kind(&api_version, &kind, Duration::from_secs(60)).await {
+        match cluster
+            .wait_for_kind(&api_version, &kind, Duration::from_secs(60))
+            .await
+        {
             Ok(Some(resolved)) => works[i].kind = Some(resolved),
             Ok(None) => {
                 let w = &mut works[i];
-                wait::finish(w, TaskState::Failed, format!("the cluster does not serve {kind} in {api_version}, even after its CustomResourceDefinition was applied"), emit);
+                wait::finish(
+                    w,
+                    TaskState::Failed,
+                    format!(
+                        "the cluster does not serve {kind} in {api_version}, even after its CustomResourceDefinition was applied"
+                    ),
+                    emit,
+                );
                 return Err(wait::failure_message(w));
             }
             Err(e) => {
@@ -346,24 +429,38 @@ async fn apply_delete_policies(
             TaskState::Succeeded => HookState::Succeeded,
             TaskState::Failed => HookState::Failed,
         };
-        if let policy::Decision::Delete(reason) = policy::at_operation_end(&w.task.delete_policies, state, result) {
+        if let policy::Decision::Delete(reason) =
+            policy::at_operation_end(&w.task.delete_policies, state, result)
+        {
             chosen.push((i, reason));
         }
     }
     // A hook with several phases is one object: delete it once.
-    chosen.dedup_by(|a, b| works[a.0].name == works[b.0].name && works[a.0].task.object == works[b.0].task.object);
+    chosen.dedup_by(|a, b| {
+        works[a.0].name == works[b.0].name && works[a.0].task.object == works[b.0].task.object
+    });
     let deletions = chosen.iter().map(|(i, _)| {
         let w = &works[*i];
         async move {
             let kind = w.kind.as_ref().expect("filtered");
             let ns = w.namespace.as_deref().unwrap_or("");
-            match cluster.delete(kind, ns, &w.name, Propagation::Foreground).await? {
+            match cluster
+                .delete(kind, ns, &w.name, Propagation::Foreground)
+                .await?
+            {
                 Deleted::AlreadyGone => Ok(()),
-                Deleted::Requested { uid } => cluster.wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT).await,
+                Deleted::Requested { uid } => {
+                    cluster
+                        .wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT)
+                        .await
+                }
             }
         }
     });
-    let results: Vec<Result<(), ClusterError>> = futures::stream::iter(deletions).buffered(16).collect().await;
+    let results: Vec<Result<(), ClusterError>> = futures::stream::iter(deletions)
+        .buffered(16)
+        .collect()
+        .await;
     for ((i, reason), result) in chosen.into_iter().zip(results) {
         let w = &mut works[i];
         match result {
@@ -371,7 +468,10 @@ async fn apply_delete_policies(
                 emit(&Event::HookDeleted(w.reference(), reason.clone()));
                 w.deleted_by_policy = Some(reason);
             }
-            Err(e) => emit(&Event::HookDeleteFailed(w.reference(), format!("failed to delete resource: {e}"))),
+            Err(e) => emit(&Event::HookDeleteFailed(
+                w.reference(),
+                format!("failed to delete resource: {e}"),
+            )),
         }
     }
 }

@@ -42,13 +42,27 @@ pub fn judge(work: &Work, live: &Value, settings: &Settings) -> Verdict {
 }
 
 fn non_empty(message: String, fallback: &str) -> String {
-    if message.is_empty() { fallback.to_owned() } else { message }
+    if message.is_empty() {
+        fallback.to_owned()
+    } else {
+        message
+    }
 }
 
 /// Whether a task may need waiting after its apply: every hook, and resources whose kind has
 /// a health check (judged on the manifest: a kind without a check has none on any object).
 pub fn may_need_waiting(work: &Work, settings: &Settings) -> bool {
     work.task.hook || health::assess(&work.object, settings.health).is_some()
+}
+
+/// One watch: a kind in a namespace, and the tasks (by object name) it serves.
+type WatchGroup = (ResolvedKind, Option<String>, HashMap<String, Vec<usize>>);
+
+/// What a step's waiting needs besides the tasks: settings, the step's deadline, the event sink.
+pub struct StepContext<'a> {
+    pub settings: &'a Settings,
+    pub deadline: Instant,
+    pub emit: &'a (dyn Fn(&Event) + Sync),
 }
 
 /// The watches of one step: one per (kind, namespace); a single object is watched by name.
@@ -67,14 +81,18 @@ pub enum StepEnd {
 
 impl Watches {
     /// Opens the watches and waits until each has listed what exists now.
-    pub async fn open(cluster: &Cluster, works: &[Work], tasks: &[usize]) -> Result<Watches, ClusterError> {
-        let mut groups: Vec<(ResolvedKind, Option<String>, HashMap<String, Vec<usize>>)> = Vec::new();
+    pub async fn open(
+        cluster: &Cluster,
+        works: &[Work],
+        tasks: &[usize],
+    ) -> Result<Watches, ClusterError> {
+        let mut groups: Vec<WatchGroup> = Vec::new();
         for &i in tasks {
             let w = &works[i];
             let Some(kind) = &w.kind else { continue };
-            let slot = groups
-                .iter_mut()
-                .find(|(k, ns, _)| k.api_version == kind.api_version && k.kind == kind.kind && *ns == w.namespace);
+            let slot = groups.iter_mut().find(|(k, ns, _)| {
+                k.api_version == kind.api_version && k.kind == kind.kind && *ns == w.namespace
+            });
             match slot {
                 Some((_, _, members)) => members.entry(w.name.clone()).or_default().push(i),
                 None => groups.push((
@@ -115,15 +133,17 @@ impl Watches {
         works: &mut [Work],
         running: Vec<usize>,
         applied: HashMap<usize, Value>,
-        settings: &Settings,
-        deadline: Instant,
-        emit: &(dyn Fn(&Event) + Sync),
+        ctx: &StepContext<'_>,
         cancel: &mut super::Cancel,
     ) -> StepEnd {
         let mut pending: HashMap<usize, Applied> = HashMap::new();
         for i in running {
             let live = &applied[&i];
-            let hook_deadline = settings.hook_timeout.filter(|_| works[i].task.hook).map(|t| Instant::now() + t);
+            let (settings, deadline) = (ctx.settings, ctx.deadline);
+            let hook_deadline = settings
+                .hook_timeout
+                .filter(|_| works[i].task.hook)
+                .map(|t| Instant::now() + t);
             pending.insert(
                 i,
                 Applied {
@@ -133,7 +153,7 @@ impl Watches {
                     deadline: hook_deadline.map_or(deadline, |d| d.min(deadline)),
                 },
             );
-            if let Some(end) = self.update(works, &mut pending, i, live, false, settings, emit) {
+            if let Some(end) = self.update(works, &mut pending, i, live, false, ctx) {
                 return end;
             }
         }
@@ -146,17 +166,17 @@ impl Watches {
                 biased;
                 _ = cancel.cancelled() => return StepEnd::Interrupted,
                 _ = tokio::time::sleep_until(next_deadline) => {
-                    return time_out(works, &pending, next_deadline, settings, emit);
+                    return time_out(works, &pending, next_deadline, ctx);
                 }
                 item = self.streams.next() => match item {
                     None => return StepEnd::Failed("the watch on the cluster ended".into()),
                     Some((group, Ok(WatchEvent::Applied(obj)))) => {
-                        if let Some(end) = self.on_change(group, &obj, false, works, &mut pending, settings, emit) {
+                        if let Some(end) = self.on_change(group, &obj, false, works, &mut pending, ctx) {
                             return end;
                         }
                     }
                     Some((group, Ok(WatchEvent::Deleted(obj)))) => {
-                        if let Some(end) = self.on_change(group, &obj, true, works, &mut pending, settings, emit) {
+                        if let Some(end) = self.on_change(group, &obj, true, works, &mut pending, ctx) {
                             return end;
                         }
                     }
@@ -169,7 +189,6 @@ impl Watches {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn on_change(
         &self,
         group: usize,
@@ -177,13 +196,14 @@ impl Watches {
         deleted: bool,
         works: &mut [Work],
         pending: &mut HashMap<usize, Applied>,
-        settings: &Settings,
-        emit: &(dyn Fn(&Event) + Sync),
+        ctx: &StepContext<'_>,
     ) -> Option<StepEnd> {
         let name = str_at(obj, "/metadata/name")?;
         let tasks = self.members[group].get(&name)?.clone();
         for i in tasks {
-            let Some(applied) = pending.get(&i) else { continue };
+            let Some(applied) = pending.get(&i) else {
+                continue;
+            };
             // Only the object this sync applied, and only news newer than the apply.
             if applied.uid.is_some() && applied.uid != str_at(obj, "/metadata/uid") {
                 continue;
@@ -191,14 +211,13 @@ impl Watches {
             if !deleted && resource_version(obj) < applied.version {
                 continue;
             }
-            if let Some(end) = self.update(works, pending, i, obj, deleted, settings, emit) {
+            if let Some(end) = self.update(works, pending, i, obj, deleted, ctx) {
                 return Some(end);
             }
         }
         None
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
         works: &mut [Work],
@@ -206,15 +225,20 @@ impl Watches {
         i: usize,
         live: &Value,
         deleted: bool,
-        settings: &Settings,
-        emit: &(dyn Fn(&Event) + Sync),
+        ctx: &StepContext<'_>,
     ) -> Option<StepEnd> {
-        let verdict = judge(&works[i], live, settings);
+        let verdict = judge(&works[i], live, ctx.settings);
+        let emit = ctx.emit;
         let w = &mut works[i];
         match verdict {
             Verdict::Running(message) if deleted => {
                 pending.remove(&i);
-                finish(w, TaskState::Failed, format!("deleted before it finished (last seen: {message})"), emit);
+                finish(
+                    w,
+                    TaskState::Failed,
+                    format!("deleted before it finished (last seen: {message})"),
+                    emit,
+                );
                 Some(StepEnd::Failed(failure_message(w)))
             }
             Verdict::Running(message) => {
@@ -251,9 +275,9 @@ fn time_out(
     works: &mut [Work],
     pending: &HashMap<usize, Applied>,
     now: Instant,
-    settings: &Settings,
-    emit: &(dyn Fn(&Event) + Sync),
+    ctx: &StepContext<'_>,
 ) -> StepEnd {
+    let (settings, emit) = (ctx.settings, ctx.emit);
     let mut first = None;
     for (&i, applied) in pending {
         if applied.deadline > now {
@@ -261,11 +285,22 @@ fn time_out(
         }
         let w = &mut works[i];
         let limit = match settings.hook_timeout {
-            Some(t) if w.task.hook && t < settings.timeout => format!("--hook-timeout {}", humantime(t)),
+            Some(t) if w.task.hook && t < settings.timeout => {
+                format!("--hook-timeout {}", humantime(t))
+            }
             _ => format!("--timeout {}", humantime(settings.timeout)),
         };
-        let waiting = if applied.message.is_empty() { "completion".to_owned() } else { applied.message.clone() };
-        finish(w, TaskState::Failed, format!("timed out ({limit}) waiting for: {waiting}"), emit);
+        let waiting = if applied.message.is_empty() {
+            "completion".to_owned()
+        } else {
+            applied.message.clone()
+        };
+        finish(
+            w,
+            TaskState::Failed,
+            format!("timed out ({limit}) waiting for: {waiting}"),
+            emit,
+        );
         first.get_or_insert_with(|| failure_message(w));
     }
     StepEnd::Failed(first.unwrap_or_else(|| "timed out".into()))
@@ -273,7 +308,7 @@ fn time_out(
 
 pub fn humantime(d: std::time::Duration) -> String {
     let secs = d.as_secs_f64();
-    if secs >= 60.0 && secs.fract() == 0.0 && (secs as u64) % 60 == 0 {
+    if secs >= 60.0 && secs.fract() == 0.0 && (secs as u64).is_multiple_of(60) {
         format!("{}m", secs as u64 / 60)
     } else if secs >= 1.0 {
         format!("{}s", trim_float(secs))
@@ -300,12 +335,18 @@ pub fn finish(w: &mut Work, state: TaskState, message: String, emit: &(dyn Fn(&E
 
 /// "PreSync hook Job/migrate failed: <why>"
 pub fn failure_message(w: &Work) -> String {
-    let what = if w.task.hook { format!("{} hook", w.task.phase) } else { format!("{} wave {}", w.task.phase, w.task.wave) };
+    let what = if w.task.hook {
+        format!("{} hook", w.task.phase)
+    } else {
+        format!("{} wave {}", w.task.phase, w.task.wave)
+    };
     format!("{what} {}/{} failed: {}", w.task.kind, w.name, w.message)
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// resourceVersion is opaque, but on every real server it is etcd's revision: a number that
