@@ -1,0 +1,136 @@
+//! Helpers shared by the tests that need the test control plane (`scripts/control-plane`).
+//!
+//! `scripts/test` starts a fresh control plane and sets `KUBECTL_HOOKS_TEST_KUBECONFIG`; to run
+//! cluster tests by hand, run `scripts/control-plane up` and set that variable to the printed
+//! kubeconfig. Each test works in its own namespace ([`create_namespace`]). Cluster tests
+//! panic without a control plane: they never pass silently.
+#![allow(dead_code)]
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The environment variable naming the test control plane's kubeconfig.
+pub const KUBECONFIG_ENV: &str = "KUBECTL_HOOKS_TEST_KUBECONFIG";
+
+/// The kubeconfig of the test control plane: context `admin` (current, cluster admin) and
+/// context `norights` (authenticated, no permissions).
+pub fn test_kubeconfig() -> PathBuf {
+    match std::env::var_os(KUBECONFIG_ENV) {
+        Some(path) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "{KUBECONFIG_ENV}={} does not exist: is the test control plane up? \
+                 (scripts/control-plane status)",
+                path.display()
+            );
+            path
+        }
+        _ => panic!(
+            "cluster tests need the test control plane: run scripts/test, or \
+             scripts/control-plane up and set {KUBECONFIG_ENV}"
+        ),
+    }
+}
+
+/// A namespace name that no other test (or test run) uses: `PREFIX-xxxxxxxx`, DNS-1123 safe.
+pub fn unique_namespace(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    let mut n = hasher.finish();
+    let mut suffix = String::new();
+    for _ in 0..8 {
+        suffix.push(char::from_digit((n % 36) as u32, 36).unwrap());
+        n /= 36;
+    }
+    let mut prefix: String = prefix
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    prefix = prefix.trim_matches('-').to_string();
+    if prefix.is_empty() {
+        prefix = "test".to_string();
+    }
+    format!("{prefix}-{suffix}")
+}
+
+/// Creates a fresh namespace (see [`unique_namespace`]) and returns its name.
+pub fn create_namespace(prefix: &str) -> String {
+    let namespace = unique_namespace(prefix);
+    kubectl(&["create", "namespace", &namespace]);
+    namespace
+}
+
+/// Runs `kubectl --kubeconfig TEST_KUBECONFIG ARGS...` (optionally feeding `stdin`).
+/// Returns stdout on success and a message with stderr on failure.
+pub fn try_kubectl_with_input(args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+    let kubeconfig = test_kubeconfig();
+    let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_string());
+    let mut child = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {kubectl}: {e} (scripts/control-plane install provides it)")
+        });
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "kubectl {} failed ({}):\n{}{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            stdout
+        ))
+    }
+}
+
+/// Runs kubectl against the test control plane and returns stdout, or an error message.
+pub fn try_kubectl(args: &[&str]) -> Result<String, String> {
+    try_kubectl_with_input(args, None)
+}
+
+/// Runs kubectl against the test control plane and returns stdout; panics when it fails.
+pub fn kubectl(args: &[&str]) -> String {
+    try_kubectl(args).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `kubectl create -n NAMESPACE -f -` with the given YAML or JSON manifest(s).
+pub fn create(namespace: &str, manifest: &str) -> String {
+    try_kubectl_with_input(&["create", "-n", namespace, "-f", "-"], Some(manifest))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
