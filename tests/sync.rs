@@ -466,7 +466,11 @@ fn bad_input_and_rbac_denial_change_nothing() {
     let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [\n";
     let run = sync(&ns, broken, &[]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("app.yaml:7:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("app.yaml:8:11: invalid YAML"),
+        "{}",
+        run.stderr
+    );
     assert!(!exists(&ns, "configmap", "a"));
 
     let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";

@@ -23,7 +23,8 @@ sync-wave (and Helm's helm.sh/hook*), and lints, plans, syncs, cleans up and del
 against the current kubeconfig context, in the order Argo CD would.",
     after_help = EXIT_CODES,
     propagate_version = true,
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(flatten)]

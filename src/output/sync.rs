@@ -161,7 +161,11 @@ fn state_word(w: &Work) -> &'static str {
 fn message_of(w: &Work) -> String {
     let mut m = w.message.clone();
     if w.state == TaskState::Pending {
-        m = "not started".into();
+        m = if w.task.phase == crate::model::Phase::SyncFail {
+            "not run: runs only when the sync fails".into()
+        } else {
+            "not started".into()
+        };
     }
     if let Some(reason) = &w.deleted_by_policy {
         if !m.is_empty() {
