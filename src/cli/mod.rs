@@ -2,6 +2,7 @@
 
 pub mod args;
 mod input;
+mod lint;
 mod plan;
 
 pub use args::{Cli, ClusterArgs, Command, InputArgs};
@@ -74,7 +75,7 @@ pub fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut command, "kubectl-hooks", &mut std::io::stdout());
             Ok(())
         }
-        Command::Lint(_) => not_built("lint"),
+        Command::Lint(args) => lint::run(&cli.cluster, &args),
         Command::Sync(_) => not_built("sync"),
         Command::Cleanup(_) => not_built("cleanup"),
         Command::Delete(_) => not_built("delete"),
