@@ -148,10 +148,10 @@ fn argo_hook_types(o: &Object, sink: &mut Sink) {
         ": "
     };
     let message = format!(
-        "{} {} not {} Argo CD knows (PreSync, Sync, PostSync, SyncFail, Skip; case matters){fallback}{}",
+        "{} {} {} Argo CD knows (PreSync, Sync, PostSync, SyncFail, Skip; case matters){fallback}{}",
         plural(bad.len(), "hook type", "hook types"),
         quoted_list(&bad, "and"),
-        plural(bad.len(), "is one", "are ones"),
+        plural(bad.len(), "is not one", "are not ones"),
         outcome(o)
     );
     let suggestion = if bad.iter().any(|b| fix(b).is_some()) {
@@ -193,10 +193,10 @@ fn helm_hook_types(o: &Object, sink: &mut Sink) {
     let mut parts = Vec::new();
     if !unknown.is_empty() {
         parts.push(format!(
-            "Helm hook {} {} not {} Argo CD maps (pre-install, pre-upgrade, post-install, post-upgrade, pre-delete, post-delete)",
+            "Helm hook {} {} {} Argo CD maps (pre-install, pre-upgrade, post-install, post-upgrade, pre-delete, post-delete)",
             plural(unknown.len(), "type", "types"),
             quoted_list(&unknown, "and"),
-            plural(unknown.len(), "is one", "are ones"),
+            plural(unknown.len(), "is not one", "are not ones"),
         ));
     }
     if !not_run.is_empty() {
@@ -270,9 +270,10 @@ fn waves(o: &Object, sink: &mut Sink) {
             o,
             pos,
             format!("{key} {value:?} is not an integer ({why}): {tail}"),
-            Some(match wave_fix(value) {
-                Some(n) => format!("use `{key}: \"{n}\"`"),
-                None => format!("use a whole number in quotes, e.g. `{key}: \"1\"`"),
+            Some(match wave_fix(value).as_slice() {
+                [n] => format!("use `{key}: \"{n}\"`"),
+                [a, b] => format!("use a whole number: `{key}: \"{a}\"` or `\"{b}\"`"),
+                _ => format!("use a whole number in quotes, e.g. `{key}: \"1\"`"),
             }),
         );
     }
@@ -298,24 +299,26 @@ fn wave_problem(value: &str) -> &'static str {
     }
 }
 
-/// The integer the author probably meant.
-fn wave_fix(value: &str) -> Option<String> {
+/// The integer the author probably meant (for a decimal, the one below and the one above).
+fn wave_fix(value: &str) -> Vec<String> {
     let trimmed = value.trim();
-    if let Some(n) = wave::atoi(trimmed) {
-        return Some(n.to_string());
-    }
     let no_separators: String = trimmed
         .chars()
         .filter(|c| !matches!(c, '_' | ','))
         .collect();
     if let Some(n) = wave::atoi(&no_separators) {
-        return Some(n.to_string());
+        return vec![n.to_string()];
     }
     if let Ok(f) = trimmed.parse::<f64>()
         && f.is_finite()
         && f.abs() < 1e15
     {
-        return Some((f.round() as i64).to_string());
+        let (floor, ceil) = (f.floor() as i64, f.ceil() as i64);
+        let mut out = vec![floor.to_string()];
+        if ceil != floor {
+            out.push(ceil.to_string());
+        }
+        return out;
     }
     let (sign, word) = match trimmed.to_ascii_lowercase() {
         w if w.starts_with("minus ") => ("-", w["minus ".len()..].to_owned()),
@@ -329,6 +332,8 @@ fn wave_fix(value: &str) -> Option<String> {
         .iter()
         .position(|w| *w == word)
         .map(|n| format!("{}{n}", if n == 0 { "" } else { sign }))
+        .into_iter()
+        .collect()
 }
 
 /// Annotation keys Argo CD reads besides those in `keys::KNOWN`; not reported as misspelt.
@@ -780,9 +785,9 @@ fn helm_install_and_upgrade(o: &Object, sink: &mut Sink) {
         return;
     }
     let items: Vec<&str> = csv::items(Some(value)).collect();
-    for (when, install, upgrade, phase) in [
-        ("pre", "pre-install", "pre-upgrade", "PreSync"),
-        ("post", "post-install", "post-upgrade", "PostSync"),
+    for (install, upgrade, phase) in [
+        ("pre-install", "pre-upgrade", "PreSync"),
+        ("post-install", "post-upgrade", "PostSync"),
     ] {
         if items.contains(&install) && items.contains(&upgrade) {
             sink.object(
@@ -790,7 +795,7 @@ fn helm_install_and_upgrade(o: &Object, sink: &mut Sink) {
                 o,
                 pos,
                 format!(
-                    "Argo CD maps both {install} and {upgrade} to {phase}: this hook runs {when}-sync on every sync, not only on an install or an upgrade"
+                    "Argo CD maps both {install} and {upgrade} to {phase}, with no install/upgrade distinction: this hook runs in every sync, not only on an install or an upgrade"
                 ),
                 Some(
                     "nothing to change if that is meant; otherwise make the hook safe to run every time"
@@ -870,4 +875,27 @@ fn sync_fail_hook_succeeded(o: &Object, sink: &mut Sink) {
             keys::HOOK_DELETE_POLICY
         )),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{wave_fix, wave_problem};
+
+    #[test]
+    fn wave_fixes() {
+        assert_eq!(wave_fix(" 1"), ["1"]);
+        assert_eq!(wave_fix("1.5"), ["1", "2"]);
+        assert_eq!(wave_fix("-1.5"), ["-2", "-1"]);
+        assert_eq!(wave_fix("2.0"), ["2"]);
+        assert_eq!(wave_fix("one"), ["1"]);
+        assert_eq!(wave_fix("minus two"), ["-2"]);
+        assert_eq!(wave_fix("1_000"), ["1000"]);
+        assert!(wave_fix("first").is_empty());
+        assert_eq!(wave_problem(""), "it is empty");
+        assert_eq!(
+            wave_problem("99999999999999999999"),
+            "out of the 64-bit range"
+        );
+        assert_eq!(wave_problem("1e3"), "decimals are not allowed");
+    }
 }

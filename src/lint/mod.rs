@@ -106,11 +106,13 @@ pub struct Options<'a> {
 }
 
 /// The label of an object in messages: `Kind/name`, with the namespace in front when the
-/// object names one.
+/// object names one (and its kind has namespaces).
 pub fn object_label(m: &Manifest) -> String {
     match &m.namespace {
-        Some(ns) => format!("{ns}/{}/{}", m.kind, m.display_name()),
-        None => format!("{}/{}", m.kind, m.display_name()),
+        Some(ns) if crate::plan::offline_is_namespaced(m) => {
+            format!("{ns}/{}/{}", m.kind, m.display_name())
+        }
+        _ => format!("{}/{}", m.kind, m.display_name()),
     }
 }
 

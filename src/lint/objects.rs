@@ -91,10 +91,22 @@ fn hook_job(o: &Object, sink: &mut Sink) {
                 if key == keys::HOOK_DELETE_POLICY {
                     fixed.join(",")
                 } else {
-                    "before-hook-creation,hook-succeeded".to_owned()
+                    fixed
+                        .iter()
+                        .map(|p| helm_policy(p))
+                        .collect::<Vec<_>>()
+                        .join(",")
                 }
             )),
         );
+    }
+}
+
+fn helm_policy(argo: &str) -> &'static str {
+    match argo {
+        "HookSucceeded" => "hook-succeeded",
+        "HookFailed" => "hook-failed",
+        _ => "before-hook-creation",
     }
 }
 

@@ -246,12 +246,16 @@ fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
             InputErrorKind::NotAnObject,
         )),
         Some(m) => {
+            let before_names = out.errors.len();
             name = optional_string(m, "name", "metadata.name", file, out);
             generate_name = optional_string(m, "generateName", "metadata.generateName", file, out);
+            let names_invalid = out.errors.len() > before_names;
             namespace = optional_string(m, "namespace", "metadata.namespace", file, out);
-            if name.is_none() && generate_name.is_none() {
+            if name.is_none() && generate_name.is_none() && !names_invalid {
+                // At the `metadata` key: the mapping itself starts on the line below it.
+                let key = root.entry("metadata").map_or(m.pos, |(k, _)| k.pos);
                 out.errors.push(at(
-                    m.pos,
+                    key,
                     "object has neither metadata.name nor metadata.generateName".into(),
                     InputErrorKind::MissingField,
                 ));
