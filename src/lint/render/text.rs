@@ -158,6 +158,14 @@ pub fn text(report: &Report, texts: &[(Arc<str>, String)], color: bool) -> Strin
         0 => String::new(),
         n => format!(", {n} silenced"),
     };
+    if !report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} see a rule's documentation with --explain RULE; silence it with --disable RULE, or for one object with the annotation {}: \"RULE\"",
+            style.bold("note:"),
+            crate::lint::DISABLE_ANNOTATION
+        );
+    }
     let summary = match super::counts(report) {
         Some(counts) => {
             let worst = report
