@@ -379,6 +379,7 @@ fn example_findings(set: &str) -> Option<(Vec<Place>, Value, Option<i32>)> {
         return None;
     }
     let out = run(&["lint", "-o", "json", "-f", &dir]);
+    assert_eq!(text(&out.stderr), "");
     let doc = json_of(&out);
     let list = doc["findings"]
         .as_array()
