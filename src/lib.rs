@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod health;
+pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod output;

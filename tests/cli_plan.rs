@@ -157,7 +157,7 @@ fn broken_input_reports_every_problem_with_file_line_col_and_plans_nothing() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{file}:14:"))
+        stderr.contains(&format!("{file}:13:1:"))
             && stderr.contains("neither metadata.name nor metadata.generateName"),
         "{stderr}"
     );

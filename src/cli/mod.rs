@@ -2,6 +2,7 @@
 
 pub mod args;
 mod input;
+mod lint;
 mod plan;
 mod sync;
 
@@ -75,7 +76,7 @@ pub fn run(cli: Cli) -> Outcome {
             clap_complete::generate(shell, &mut command, "kubectl-hooks", &mut std::io::stdout());
             Ok(())
         }
-        Command::Lint(_) => not_built("lint"),
+        Command::Lint(args) => lint::run(&cli.cluster, &args),
         Command::Sync(args) => sync::run(&cli.cluster, &args),
         Command::Cleanup(_) => not_built("cleanup"),
         Command::Delete(_) => not_built("delete"),

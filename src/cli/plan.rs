@@ -18,7 +18,7 @@ pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
         &specs,
         &PlanOptions {
             default_namespace: &namespace,
-            is_namespaced: &plan::offline_is_namespaced,
+            is_namespaced: &|_, m| plan::offline_is_namespaced(m),
             drop_unknown_hooks: args.drop_unknown_hooks,
         },
     )?;

@@ -1,7 +1,7 @@
 //! Where manifests come from: files, directories (optionally recursive) and stdin, as
 //! `kubectl apply -f` reads them.
 
-use super::{InputError, Loaded, parse_text};
+use super::{InputError, InputErrorKind, Loaded, parse_text};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,6 +75,7 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                     file,
                     pos: None,
                     message: format!("cannot read stdin: {e}"),
+                    kind: InputErrorKind::Unreadable,
                 }),
             }
             continue;
@@ -84,6 +85,7 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
             file: Arc::from(name.as_str()),
             pos: None,
             message,
+            kind: InputErrorKind::Unreadable,
         };
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -122,12 +124,14 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                         file: shown,
                         pos: None,
                         message: "not UTF-8 text".into(),
+                        kind: InputErrorKind::Unreadable,
                     }),
                 },
                 Err(e) => out.errors.push(InputError {
                     file: shown,
                     pos: None,
                     message: format!("cannot read: {e}"),
+                    kind: InputErrorKind::Unreadable,
                 }),
             }
         }
@@ -145,8 +149,10 @@ fn read_text(file: &Arc<str>, text: String, total: &mut usize, out: &mut Loaded)
                 "input is larger than {} MiB in all; split it into several runs",
                 MAX_INPUT_BYTES / (1024 * 1024)
             ),
+            kind: InputErrorKind::Unreadable,
         });
         return;
     }
     parse_text(file, &text, out);
+    out.texts.push((file.clone(), text));
 }

@@ -102,6 +102,23 @@ pub struct InputError {
     /// None when the problem is with the file as a whole (cannot be read).
     pub pos: Option<Pos>,
     pub message: String,
+    pub kind: InputErrorKind,
+}
+
+/// What kind of problem an input error is, for callers that treat them differently (lint
+/// gives each its own rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputErrorKind {
+    /// The file (or stdin) as a whole cannot be read, or is too large.
+    Unreadable,
+    /// Not valid YAML or JSON.
+    Syntax,
+    /// A document that is not a mapping, or a field of the wrong type.
+    NotAnObject,
+    /// apiVersion, kind, metadata, or both name and generateName are missing.
+    MissingField,
+    /// An annotation or label value that is not a string. The object is still loaded.
+    NonStringValue,
 }
 
 impl fmt::Display for InputError {
@@ -118,6 +135,9 @@ impl fmt::Display for InputError {
 pub struct Loaded {
     pub manifests: Vec<Manifest>,
     pub errors: Vec<InputError>,
+    /// The text of every file read, in reading order, so diagnostics can quote it (stdin
+    /// cannot be read twice).
+    pub texts: Vec<(Arc<str>, String)>,
 }
 
 /// Turns the documents of one file's text into manifests, collecting problems.
@@ -147,6 +167,7 @@ pub fn parse_text(file: &Arc<str>, text: &str, out: &mut Loaded) {
                         col: 1,
                     })),
                     message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+                    kind: InputErrorKind::Syntax,
                 });
             }
         }
@@ -188,10 +209,11 @@ fn objects_of(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
 fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
     let line = root.pos.line;
     let end_line = root.last_line();
-    let at = |pos: Pos, message: String| InputError {
+    let at = |pos: Pos, message: String, kind| InputError {
         file: file.clone(),
         pos: Some(pos),
         message,
+        kind,
     };
     if root.as_map().is_none() {
         out.errors.push(at(
@@ -201,6 +223,7 @@ fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
                 doc + 1,
                 root.type_name()
             ),
+            InputErrorKind::NotAnObject,
         ));
         return;
     }
@@ -215,26 +238,38 @@ fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
         None => out.errors.push(at(
             root.pos,
             "object has no metadata: it needs metadata.name or metadata.generateName".into(),
+            InputErrorKind::MissingField,
         )),
         Some(m) if m.as_map().is_none() => out.errors.push(at(
             m.pos,
             format!("metadata is {}, expected a mapping", m.type_name()),
+            InputErrorKind::NotAnObject,
         )),
         Some(m) => {
+            let before_names = out.errors.len();
             name = optional_string(m, "name", "metadata.name", file, out);
             generate_name = optional_string(m, "generateName", "metadata.generateName", file, out);
+            let names_invalid = out.errors.len() > before_names;
             namespace = optional_string(m, "namespace", "metadata.namespace", file, out);
-            if name.is_none() && generate_name.is_none() {
+            if name.is_none() && generate_name.is_none() && !names_invalid {
+                // At the `metadata` key: the mapping itself starts on the line below it.
+                let key = root.entry("metadata").map_or(m.pos, |(k, _)| k.pos);
                 out.errors.push(at(
-                    m.pos,
+                    key,
                     "object has neither metadata.name nor metadata.generateName".into(),
+                    InputErrorKind::MissingField,
                 ));
             }
-            check_string_map(m, "annotations", file, out);
-            check_string_map(m, "labels", file, out);
         }
     }
-    if out.errors.len() > before {
+    let unusable = out.errors.len() > before;
+    // A non-string annotation or label value is reported, but the object is kept, so that lint
+    // can still judge the rest of it; commands that act on input refuse any error anyway.
+    if let Some(m) = metadata.filter(|m| m.as_map().is_some()) {
+        check_string_map(m, "annotations", file, out);
+        check_string_map(m, "labels", file, out);
+    }
+    if unusable {
         return;
     }
     out.manifests.push(Manifest {
@@ -260,6 +295,7 @@ fn required_string(root: &Node, key: &str, file: &Arc<str>, out: &mut Loaded) ->
                 file: file.clone(),
                 pos: Some(root.pos),
                 message: format!("object has no {key}"),
+                kind: InputErrorKind::MissingField,
             });
             None
         }
@@ -270,6 +306,11 @@ fn required_string(root: &Node, key: &str, file: &Arc<str>, out: &mut Loaded) ->
                     file: file.clone(),
                     pos: Some(v.pos),
                     message: format!("{key} must be a non-empty string, found {}", v.type_name()),
+                    kind: if v.as_str().is_some() {
+                        InputErrorKind::MissingField
+                    } else {
+                        InputErrorKind::NotAnObject
+                    },
                 });
                 None
             }
@@ -294,6 +335,7 @@ fn optional_string(
                 file: file.clone(),
                 pos: Some(v.pos),
                 message: format!("{what} must be a string, found {}", v.type_name()),
+                kind: InputErrorKind::NotAnObject,
             });
             None
         }
@@ -317,6 +359,7 @@ fn check_string_map(metadata: &Node, field: &str, file: &Arc<str>, out: &mut Loa
                 "metadata.{field} is {}, expected a mapping",
                 map.type_name()
             ),
+            kind: InputErrorKind::NotAnObject,
         });
         return;
     };
@@ -340,6 +383,7 @@ fn check_string_map(metadata: &Node, field: &str, file: &Arc<str>, out: &mut Loa
                     key.name,
                     value.type_name()
                 ),
+                kind: InputErrorKind::NonStringValue,
             });
         }
     }
@@ -348,6 +392,8 @@ fn check_string_map(metadata: &Node, field: &str, file: &Arc<str>, out: &mut Loa
 /// Parses text as if read from a file of that name (tests, and callers holding text).
 pub fn from_str(file: &str, text: &str) -> Loaded {
     let mut out = Loaded::default();
-    parse_text(&Arc::from(file), text, &mut out);
+    let file: Arc<str> = Arc::from(file);
+    parse_text(&file, text, &mut out);
+    out.texts.push((file, text.to_owned()));
     out
 }

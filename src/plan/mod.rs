@@ -61,7 +61,7 @@ pub struct PlanOptions<'a> {
     pub drop_unknown_hooks: bool,
 }
 
-pub fn offline_is_namespaced(_index: usize, m: &Manifest) -> bool {
+pub fn offline_is_namespaced(m: &Manifest) -> bool {
     !kinds::is_well_known_cluster_scoped(m.group(), &m.kind)
 }
 

@@ -68,7 +68,7 @@ fn plan_of(yaml: &str) -> (Vec<manifest::Manifest>, Plan) {
         &specs,
         &PlanOptions {
             default_namespace: "dest",
-            is_namespaced: &offline_is_namespaced,
+            is_namespaced: &|_, m| offline_is_namespaced(m),
             drop_unknown_hooks: false,
         },
     )
@@ -253,7 +253,7 @@ fn unknown_hook_types_are_refused_unless_dropped() {
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     let mut options = PlanOptions {
         default_namespace: "default",
-        is_namespaced: &offline_is_namespaced,
+        is_namespaced: &|_, m| offline_is_namespaced(m),
         drop_unknown_hooks: false,
     };
     assert_eq!(
