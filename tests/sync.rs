@@ -559,3 +559,125 @@ fn shared_examples_sync_where_they_are_valid() {
         "the Sync phase never ran"
     );
 }
+
+#[test]
+fn a_hook_over_its_hook_timeout_fails_the_sync() {
+    let ns = support::create_namespace("sync-hook-timeout");
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: slow
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  template:
+    metadata:
+      annotations: {test.kubectl-hooks.io/outcome: pending}
+    spec:
+      restartPolicy: Never
+      containers: [{name: s, image: example/s}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-reached}
+"#;
+    let run = sync(&ns, yaml, &["--hook-timeout", "2s"]);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let slow = task(&tasks(&run.json()), "PreSync", "slow").clone();
+    assert_eq!(slow["result"], "Failed");
+    assert!(
+        slow["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("timed out (--hook-timeout 2s)"),
+        "{slow}"
+    );
+    assert!(!exists(&ns, "configmap", "not-reached"));
+}
+
+#[test]
+fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn() {
+    let ns = support::create_namespace("sync-interrupt");
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: long
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  template:
+    metadata:
+      annotations: {test.kubectl-hooks.io/outcome: pending}
+    spec:
+      restartPolicy: Never
+      containers: [{name: l, image: example/l}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-started}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args([
+            "sync",
+            "-f",
+            file.to_str().unwrap(),
+            "-n",
+            &ns,
+            "-o",
+            "json",
+            "--kubeconfig",
+        ])
+        .arg(support::test_kubeconfig())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the hook is applied, then interrupt as a terminal would.
+    let started = std::time::Instant::now();
+    while !exists(&ns, "job", "long") {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the hook was never applied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A second sync of the same input meanwhile is refused, naming who holds the lock.
+    let second = sync(&ns, yaml, &[]);
+    assert_eq!(second.code, Some(1), "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("another sync of this input is running"),
+        "{}",
+        second.stderr
+    );
+    assert!(second.stderr.contains("kubectl-hooks"), "{}", second.stderr);
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["result"], "Interrupted");
+    let t = tasks(&report);
+    assert_eq!(task(&t, "PreSync", "long")["result"], "Running");
+    assert_eq!(task(&t, "Sync", "not-started")["result"], "Pending");
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 still running"),
+        "{}",
+        report["message"]
+    );
+    assert!(!exists(&ns, "configmap", "not-started"));
+}
