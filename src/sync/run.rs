@@ -280,29 +280,18 @@ async fn replace_existing_hooks(
         async move {
             let kind = w.kind.as_ref().expect("filtered");
             let ns = w.namespace.as_deref().unwrap_or("");
-            match cluster
-                .delete(kind, ns, &w.name, Propagation::Foreground)
-                .await?
-            {
-                Deleted::AlreadyGone => Ok((i, false)),
-                Deleted::Requested { uid } => {
-                    cluster
-                        .wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT)
-                        .await?;
-                    Ok((i, true))
-                }
-            }
+            (i, delete_and_wait(cluster, kind, ns, &w.name).await)
         }
     });
-    let results: Vec<Result<(usize, bool), ClusterError>> = futures::stream::iter(deletions)
+    let results: Vec<(usize, Result<bool, ClusterError>)> = futures::stream::iter(deletions)
         .buffer_unordered(16)
         .collect()
         .await;
     let mut first_error = None;
-    for (result, &i) in results.into_iter().zip(&targets) {
+    for (i, result) in results {
         match result {
-            Ok((i, true)) => emit(&Event::Replacing(works[i].reference())),
-            Ok(_) => {}
+            Ok(true) => emit(&Event::Replacing(works[i].reference())),
+            Ok(false) => {}
             Err(e) => {
                 let w = &mut works[i];
                 wait::finish(
@@ -435,36 +424,25 @@ async fn apply_delete_policies(
             chosen.push((i, reason));
         }
     }
-    // A hook with several phases is one object: delete it once.
-    chosen.dedup_by(|a, b| {
-        works[a.0].name == works[b.0].name && works[a.0].task.object == works[b.0].task.object
-    });
+    // A hook with several phases is one object when it has a fixed name: delete it once.
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|(i, _)| seen.insert((works[*i].task.object, works[*i].name.clone())));
     let deletions = chosen.iter().map(|(i, _)| {
         let w = &works[*i];
         async move {
             let kind = w.kind.as_ref().expect("filtered");
             let ns = w.namespace.as_deref().unwrap_or("");
-            match cluster
-                .delete(kind, ns, &w.name, Propagation::Foreground)
-                .await?
-            {
-                Deleted::AlreadyGone => Ok(()),
-                Deleted::Requested { uid } => {
-                    cluster
-                        .wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT)
-                        .await
-                }
-            }
+            delete_and_wait(cluster, kind, ns, &w.name).await
         }
     });
-    let results: Vec<Result<(), ClusterError>> = futures::stream::iter(deletions)
+    let results: Vec<Result<bool, ClusterError>> = futures::stream::iter(deletions)
         .buffered(16)
         .collect()
         .await;
     for ((i, reason), result) in chosen.into_iter().zip(results) {
         let w = &mut works[i];
         match result {
-            Ok(()) => {
+            Ok(_) => {
                 emit(&Event::HookDeleted(w.reference(), reason.clone()));
                 w.deleted_by_policy = Some(reason);
             }
@@ -472,6 +450,28 @@ async fn apply_delete_policies(
                 w.reference(),
                 format!("failed to delete resource: {e}"),
             )),
+        }
+    }
+}
+
+/// Deletes an object with its dependents and waits until it is gone. `Ok(false)`: there was
+/// nothing to delete.
+async fn delete_and_wait(
+    cluster: &Cluster,
+    kind: &crate::cluster::ResolvedKind,
+    namespace: &str,
+    name: &str,
+) -> Result<bool, ClusterError> {
+    match cluster
+        .delete(kind, namespace, name, Propagation::Foreground)
+        .await?
+    {
+        Deleted::AlreadyGone => Ok(false),
+        Deleted::Requested { uid } => {
+            cluster
+                .wait_deleted(kind, namespace, name, uid.as_deref(), DELETE_WAIT)
+                .await?;
+            Ok(true)
         }
     }
 }
