@@ -35,6 +35,7 @@ pub struct Cli {
 
 /// kubectl's flags for choosing a cluster, global to every command.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Cluster options (as kubectl)")]
 pub struct ClusterArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
     #[arg(long, global = true, value_name = "PATH")]
