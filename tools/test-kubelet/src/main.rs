@@ -273,7 +273,8 @@ fn status_patch(pod: &Pod, verdict: Verdict, pod_ip: &str, now: &str) -> Value {
     if !init_containers.is_empty() {
         status["initContainerStatuses"] = json!(init_containers);
     }
-    json!({ "status": status })
+    // The uid cannot change: a pod recreated under the same name rejects this patch.
+    json!({ "metadata": { "uid": pod.uid() }, "status": status })
 }
 
 struct Kubelet {
@@ -342,6 +343,10 @@ impl Kubelet {
                 Ok(_) => return Ok(()),
                 // Deleted meanwhile: nothing to do.
                 Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
+                // Replaced by a pod of the same name (another uid), or otherwise refused.
+                Err(kube::Error::Api(e)) if (400..500).contains(&e.code) && e.code != 429 => {
+                    bail!("the API server refused the status: {e}")
+                }
                 Err(e) if attempt < 5 => {
                     attempt += 1;
                     eprintln!("test-kubelet: retrying status of {}: {e}", pod.name_any());
