@@ -681,3 +681,68 @@ metadata: {name: not-started}
     );
     assert!(!exists(&ns, "configmap", "not-started"));
 }
+
+#[test]
+fn missing_namespaces_are_refused_unless_created_on_request() {
+    let ns = support::unique_namespace("sync-create-ns");
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+    let run = sync(&ns, yaml, &[]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("namespace \"{ns}\" does not exist")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--create-namespace"));
+    assert!(!exists(&ns, "configmap", "c"));
+
+    let run = sync(&ns, yaml, &["--create-namespace"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(exists(&ns, "configmap", "c"));
+    support::kubectl(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn a_crd_and_its_custom_resources_sync_together() {
+    let ns = support::create_namespace("sync-crd");
+    let group = format!("{ns}.example.com");
+    let yaml = r#"
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  annotations: {argocd.argoproj.io/sync-wave: "1"}
+spec: {size: 3}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+"#
+    .replace("example.com", &group);
+    let run = sync(&ns, &yaml, &[]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "were not dry-run: their kind is defined by a CustomResourceDefinition in this input"
+        ),
+        "{}",
+        run.stderr
+    );
+    let t = tasks(&run.json());
+    assert_eq!(t[0]["kind"], "CustomResourceDefinition");
+    assert!(exists(&ns, &format!("widgets.{group}"), "w1"));
+    support::kubectl(&["delete", "crd", &format!("widgets.{group}"), "--wait=false"]);
+}
