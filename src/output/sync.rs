@@ -63,23 +63,16 @@ impl Progress {
             Event::Replacing(t) => self.note(&format!(
                 "  {t}: deleted the existing object (BeforeHookCreation)"
             )),
-            Event::Applied(t) => match &self.live {
-                Some(live) => {
-                    let bar = live.multi.add(ProgressBar::new_spinner());
-                    bar.set_style(
-                        ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}")
-                            .expect("valid template"),
-                    );
-                    bar.set_prefix(t.to_string());
-                    bar.set_message("applied");
-                    bar.enable_steady_tick(Duration::from_millis(120));
-                    live.bars
-                        .lock()
-                        .expect("not poisoned")
-                        .insert(key(t), (bar, Instant::now()));
-                }
-                None => self.note(&format!("  {t} applied")),
-            },
+            Event::Applied(t) => self.started(t, "applied"),
+            Event::DeleteStepStarted { wave, objects } => self.note(&paint(
+                "1",
+                &format!(
+                    "Delete wave {wave}: {objects} {}",
+                    if *objects == 1 { "object" } else { "objects" }
+                ),
+            )),
+            Event::Deleting(t) => self.started(t, "deleting"),
+            Event::Kept(t, reason) => self.note(&format!("  - {t} kept: {reason}")),
             Event::Waiting(t, message) => match &self.live {
                 Some(live) => {
                     if let Some((bar, _)) = live.bars.lock().expect("not poisoned").get(&key(t)) {
@@ -100,6 +93,27 @@ impl Progress {
             Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
             Event::Interrupted => self.note("interrupted: no new work is started"),
+        }
+    }
+
+    /// A task in flight: a spinner on a terminal, a line otherwise.
+    fn started(&self, t: &crate::sync::TaskRef, what: &str) {
+        match &self.live {
+            Some(live) => {
+                let bar = live.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}")
+                        .expect("valid template"),
+                );
+                bar.set_prefix(t.to_string());
+                bar.set_message(what.to_owned());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                live.bars
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(key(t), (bar, Instant::now()));
+            }
+            None => self.note(&format!("  {t} {what}")),
         }
     }
 
@@ -176,7 +190,7 @@ fn message_of(w: &Work) -> String {
     m
 }
 
-fn duration_of(w: &Work) -> Option<Duration> {
+pub(super) fn duration_of(w: &Work) -> Option<Duration> {
     w.finished?.duration_since(w.started?).ok()
 }
 
@@ -229,7 +243,7 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
     out
 }
 
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     let line = s.replace('\n', " ");
     if line.chars().count() > 120 {
         format!("{}…", line.chars().take(119).collect::<String>())

@@ -2,9 +2,10 @@
 //! the SyncFail hooks, then the delete policies. Reads top to bottom like the story it tells.
 
 use super::policy::{self, HookState, OperationResult};
+use super::remove::Gone;
 use super::wait::{self, StepEnd, Watches};
 use super::{Event, Prepared, Report, Settings, SyncResult, TaskState, Work};
-use crate::cluster::{ApplyOptions, Cluster, ClusterError, Deleted, Propagation};
+use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ impl Cancel {
 /// How long SyncFail hooks may run when the sync's own time is already spent.
 const SYNC_FAIL_GRACE: Duration = Duration::from_secs(120);
 /// How long to wait for a hook object to be gone after deleting it.
-const DELETE_WAIT: Duration = Duration::from_secs(120);
+pub(super) const DELETE_WAIT: Duration = Duration::from_secs(120);
 
 pub async fn execute(
     cluster: &Cluster,
@@ -172,7 +173,7 @@ pub async fn execute(
     }
 }
 
-fn interrupted_message(works: &[Work]) -> String {
+pub(super) fn interrupted_message(works: &[Work]) -> String {
     let count = |state| works.iter().filter(|w| w.state == state).count();
     format!(
         "interrupted: {} task(s) finished, {} still running, {} not started",
@@ -205,7 +206,7 @@ async fn create_namespaces(
 }
 
 /// One step: re-create hooks that want it, open the watches, apply, wait.
-async fn run_step(
+pub(super) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
     tasks: &[usize],
@@ -276,22 +277,10 @@ async fn replace_existing_hooks(
         })
         .collect();
     let deletions = targets.iter().map(|&i| {
-        let w = &works[i];
+        let target = works[i].target().expect("filtered");
         async move {
-            let kind = w.kind.as_ref().expect("filtered");
-            let ns = w.namespace.as_deref().unwrap_or("");
-            match cluster
-                .delete(kind, ns, &w.name, Propagation::Foreground)
-                .await?
-            {
-                Deleted::AlreadyGone => Ok((i, false)),
-                Deleted::Requested { uid } => {
-                    cluster
-                        .wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT)
-                        .await?;
-                    Ok((i, true))
-                }
-            }
+            let gone = target.delete(cluster, Some(DELETE_WAIT)).await?;
+            Ok((i, gone == Gone::Deleted))
         }
     });
     let results: Vec<Result<(usize, bool), ClusterError>> = futures::stream::iter(deletions)
@@ -412,7 +401,7 @@ async fn apply_all(
 
 /// At the end of the operation (and before SyncFail hooks run): hooks of this sync whose
 /// policy says so are deleted, with their dependents (a Job's pods).
-async fn apply_delete_policies(
+pub(super) async fn apply_delete_policies(
     cluster: &Cluster,
     works: &mut [Work],
     result: OperationResult,
@@ -440,22 +429,8 @@ async fn apply_delete_policies(
         works[a.0].name == works[b.0].name && works[a.0].task.object == works[b.0].task.object
     });
     let deletions = chosen.iter().map(|(i, _)| {
-        let w = &works[*i];
-        async move {
-            let kind = w.kind.as_ref().expect("filtered");
-            let ns = w.namespace.as_deref().unwrap_or("");
-            match cluster
-                .delete(kind, ns, &w.name, Propagation::Foreground)
-                .await?
-            {
-                Deleted::AlreadyGone => Ok(()),
-                Deleted::Requested { uid } => {
-                    cluster
-                        .wait_deleted(kind, ns, &w.name, uid.as_deref(), DELETE_WAIT)
-                        .await
-                }
-            }
-        }
+        let target = works[*i].target().expect("filtered");
+        async move { target.delete(cluster, Some(DELETE_WAIT)).await.map(|_| ()) }
     });
     let results: Vec<Result<(), ClusterError>> = futures::stream::iter(deletions)
         .buffered(16)
