@@ -1,6 +1,7 @@
 //! The command line: parsing, dispatch, and the mapping from outcomes to exit codes.
 
 pub mod args;
+mod cleanup;
 mod input;
 mod plan;
 mod sync;
@@ -77,7 +78,7 @@ pub fn run(cli: Cli) -> Outcome {
         }
         Command::Lint(_) => not_built("lint"),
         Command::Sync(args) => sync::run(&cli.cluster, &args),
-        Command::Cleanup(_) => not_built("cleanup"),
+        Command::Cleanup(args) => cleanup::run(&cli.cluster, &args),
         Command::Delete(_) => not_built("delete"),
     }
 }

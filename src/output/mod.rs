@@ -1,5 +1,6 @@
 //! What a person or a program reads: tables, JSON/YAML documents, colour decisions.
 
+pub mod cleanup;
 pub mod plan;
 pub mod sync;
 

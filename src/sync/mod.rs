@@ -2,6 +2,7 @@
 //! (apply, wait until healthy, hooks and their delete policies), emitting events. It knows
 //! nothing about terminals: `output` turns its events and report into what people read.
 
+pub mod cleanup;
 mod events;
 pub mod lock;
 pub mod naming;
