@@ -4,23 +4,7 @@
 
 mod support;
 
-use support::{Run, exists, hooks, kubectl};
-
-fn sync(ns: &str, file: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "sync",
-        "-f",
-        file,
-        "-n",
-        ns,
-        "-o",
-        "json",
-        "--timeout",
-        "60s",
-    ];
-    args.extend(extra);
-    hooks(&args)
-}
+use support::{Run, exists, hooks, job, kubectl};
 
 fn cleanup(ns: &str, extra: &[&str]) -> Run {
     let mut args = vec!["cleanup", "-n", ns, "-o", "json"];
@@ -74,108 +58,54 @@ fn wait_for(ns: &str, what: &str, condition: &str) {
     ]);
 }
 
+const HOOK_SUCCEEDED: &str = "argocd.argoproj.io/hook-delete-policy: HookSucceeded";
+
 /// A sync that fails: it leaves behind a succeeded HookSucceeded hook (the operation failed,
 /// so HookSucceeded did not apply), a succeeded hook with the default policy, a failed
-/// HookSucceeded hook and a hook still running (its pod never starts).
-const FAILING: &str = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ok-hs
-  annotations:
-    argocd.argoproj.io/hook: PreSync
-    argocd.argoproj.io/hook-delete-policy: HookSucceeded
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ok-default
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: bad-hs
-  annotations:
-    argocd.argoproj.io/hook: Sync
-    helm.sh/hook-delete-policy: hook-succeeded
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/outcome: fail, test.kubectl-hooks.io/delay: 300ms}
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: stuck
-  annotations:
-    argocd.argoproj.io/hook: Sync
-    argocd.argoproj.io/hook-delete-policy: HookSucceeded
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/outcome: pending}
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
-"#;
+/// HookSucceeded hook (Helm's spelling) and a hook still running (its pod never starts).
+fn failing() -> String {
+    [
+        job(
+            "ok-hs",
+            &format!("argocd.argoproj.io/hook: PreSync, {HOOK_SUCCEEDED}"),
+            "",
+        ),
+        job("ok-default", "argocd.argoproj.io/hook: PreSync", ""),
+        job(
+            "bad-hs",
+            "argocd.argoproj.io/hook: Sync, helm.sh/hook-delete-policy: hook-succeeded",
+            "test.kubectl-hooks.io/outcome: fail, test.kubectl-hooks.io/delay: 300ms",
+        ),
+        job(
+            "stuck",
+            &format!("argocd.argoproj.io/hook: Sync, {HOOK_SUCCEEDED}"),
+            "test.kubectl-hooks.io/outcome: pending",
+        ),
+    ]
+    .concat()
+}
 
 /// A sync that succeeds: its PostSync hook (HookFailed) stays, and so does its plain resource.
-const SUCCEEDING: &str = r#"
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {a: "1"}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ok-hf
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-    argocd.argoproj.io/hook-delete-policy: HookFailed
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
-"#;
+fn succeeding() -> String {
+    job(
+        "ok-hf",
+        "argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/hook-delete-policy: HookFailed",
+        "",
+    ) + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config}\n"
+}
 
-/// Syncs FAILING and SUCCEEDING into a fresh namespace and waits until every leftover hook
+/// Syncs `failing()` and `succeeding()` into a fresh namespace and waits until every leftover hook
 /// has its final state.
 fn leftovers(prefix: &str) -> (String, tempfile::TempDir) {
     let ns = support::create_namespace(prefix);
     let dir = tempfile::tempdir().unwrap();
-    let failing = support::write_input(dir.path(), "failing.yaml", FAILING, &ns);
-    let succeeding = support::write_input(dir.path(), "succeeding.yaml", SUCCEEDING, &ns);
-    let run = sync(&ns, &failing, &[]);
+    let failing = support::write_input(dir.path(), "failing.yaml", &failing(), &ns);
+    let run = support::on_input("sync", &ns, &failing, &[]);
     assert_eq!(run.code, Some(1), "{}", run.output());
-    let run = sync(&ns, &succeeding, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::synced(dir.path(), &ns, &succeeding());
     wait_for(&ns, "job/bad-hs", "failed");
     // Not a hook: a Job of the same kind, without the label. Nothing may touch it.
-    support::create(
-        &ns,
-        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: not-a-hook}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: example/c}]\n",
-    );
+    support::create(&ns, &job("not-a-hook", "", ""));
     wait_for(&ns, "job/not-a-hook", "complete");
     (ns, dir)
 }
@@ -295,24 +225,12 @@ fn all_deletes_finished_hooks_and_force_running_ones_too() {
 fn a_killed_sync_leaves_a_failed_hook_that_hook_failed_removes() {
     let ns = support::create_namespace("cleanup-killed");
     let dir = tempfile::tempdir().unwrap();
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: doomed
-  annotations:
-    argocd.argoproj.io/hook: PreSync
-    argocd.argoproj.io/hook-delete-policy: HookFailed
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/outcome: fail, test.kubectl-hooks.io/delay: 2s}
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
-"#;
-    let file = support::write_input(dir.path(), "app.yaml", yaml, &ns);
+    let yaml = job(
+        "doomed",
+        "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: HookFailed",
+        "test.kubectl-hooks.io/outcome: fail, test.kubectl-hooks.io/delay: 2s",
+    );
+    let file = support::write_input(dir.path(), "app.yaml", &yaml, &ns);
     // The sync is killed (a CI job cancelled) while it waits: it never applies the policy.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
         .args(["sync", "-f", &file, "-n", &ns, "--kubeconfig"])
@@ -363,43 +281,13 @@ spec:
 fn filenames_narrow_cleanup_to_the_hooks_of_that_input() {
     let ns = support::create_namespace("cleanup-only");
     let dir = tempfile::tempdir().unwrap();
-    let mine = r#"
-apiVersion: v1
-kind: Pod
-metadata:
-  generateName: check-
-  annotations: {argocd.argoproj.io/hook: PostSync}
-spec:
-  restartPolicy: Never
-  containers: [{name: c, image: example/c}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: mine
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
-"#;
-    let theirs = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: theirs
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/c}]
-"#;
-    let mine = support::write_input(dir.path(), "mine.yaml", mine, &ns);
-    let theirs = support::write_input(dir.path(), "theirs.yaml", theirs, &ns);
+    let mine = job("mine", "argocd.argoproj.io/hook: PreSync", "")
+        + "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: check-\n  annotations: {argocd.argoproj.io/hook: PostSync}\nspec:\n  restartPolicy: Never\n  containers: [{name: c, image: example/c}]\n";
+    let theirs = job("theirs", "argocd.argoproj.io/hook: PreSync", "");
+    let mine = support::write_input(dir.path(), "mine.yaml", &mine, &ns);
+    let theirs = support::write_input(dir.path(), "theirs.yaml", &theirs, &ns);
     for file in [&mine, &theirs] {
-        let run = sync(&ns, file, &[]);
+        let run = support::on_input("sync", &ns, file, &[]);
         assert_eq!(run.code, Some(0), "{}", run.output());
     }
     let pods = kubectl(&[
