@@ -201,26 +201,36 @@ pub enum ReportFormat {
 pub struct SyncArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
-    pub output: ReportFormat,
-    /// Do not ask before changing the cluster
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Validate everything (discovery, server-side dry run) and show what would be done; change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Time limit for the whole sync
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: std::time::Duration,
-    /// Time limit for each hook (default: none beyond --timeout)
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub hook_timeout: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Pause between steps (Argo CD pauses 2s; by default this tool does not)
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub wave_delay: Option<std::time::Duration>,
     /// Create namespaces the objects need when they do not exist
     #[arg(long)]
     pub create_namespace: bool,
+    /// Print the number of API requests made and the time per step
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// Flags `sync` and `delete` share: how the operation runs and reports.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: ReportFormat,
+    /// Do not ask before changing the cluster
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Validate everything (discovery, server-side dry runs) and show what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Time limit for the whole operation
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Time limit for each hook (default: none beyond --timeout)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub hook_timeout: Option<std::time::Duration>,
     /// Accept Argo CD's behaviour for hooks with no known type: leave them out, with a warning
     #[arg(long)]
     pub drop_unknown_hooks: bool,
@@ -231,12 +241,9 @@ pub struct SyncArgs {
     /// observedGeneration) instead of counting them healthy at once, as Argo CD does
     #[arg(long)]
     pub kstatus: bool,
-    /// How many objects to apply at once
+    /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
-    /// Print the number of API requests made and the time per step
-    #[arg(long)]
-    pub stats: bool,
 }
 
 #[derive(Debug, Args)]
@@ -285,38 +292,14 @@ Exit codes:
 pub struct DeleteArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
-    pub output: ReportFormat,
-    /// Do not ask before changing the cluster
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Validate everything (discovery, server-side dry runs) and show the order; change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Time limit for the whole delete
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: std::time::Duration,
-    /// Time limit for each hook (default: none beyond --timeout)
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub hook_timeout: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Wait for each wave's objects to be gone before deleting the next (the default)
     #[arg(long, overrides_with = "no_wait")]
     pub wait: bool,
     /// Do not wait between waves (PostDelete hooks still wait until everything is gone)
     #[arg(long, overrides_with = "wait")]
     pub no_wait: bool,
-    /// Accept Argo CD's behaviour for hooks with no known type: leave them out, with a warning
-    #[arg(long)]
-    pub drop_unknown_hooks: bool,
-    /// Fail on field-manager conflicts when applying hooks instead of taking the fields over
-    #[arg(long)]
-    pub no_force_conflicts: bool,
-    /// Judge custom-resource hooks by status conventions instead of counting them done at once
-    #[arg(long)]
-    pub kstatus: bool,
-    /// How many requests to send at once
-    #[arg(long, default_value_t = 16, value_name = "N")]
-    pub concurrency: usize,
 }
 
 const DELETE_HELP: &str = "\

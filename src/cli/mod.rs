@@ -2,6 +2,7 @@
 
 pub mod args;
 mod cleanup;
+mod delete;
 mod input;
 mod plan;
 mod sync;
@@ -79,7 +80,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Lint(_) => not_built("lint"),
         Command::Sync(args) => sync::run(&cli.cluster, &args),
         Command::Cleanup(args) => cleanup::run(&cli.cluster, &args),
-        Command::Delete(_) => not_built("delete"),
+        Command::Delete(args) => delete::run(&cli.cluster, &args),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `kubectl hooks sync`: validate everything, ask, run the plan against the cluster, report.
 
-use super::args::{ReportFormat, SyncArgs};
+use super::args::{ReportFormat, RunArgs, SyncArgs};
 use super::input::{read_input, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
@@ -9,6 +9,7 @@ use crate::health::HealthMode;
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
 use crate::output;
+use crate::plan::Plan;
 use crate::sync::{self, Cancel, PrepareError, Prepared, Report, Settings, SyncResult, lock};
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -56,46 +57,32 @@ async fn sync(
         .await
         .map_err(cluster_failure)?;
     let settings = Settings {
-        timeout: args.timeout,
-        hook_timeout: args.hook_timeout,
         wave_delay: args.wave_delay,
-        force_conflicts: !args.no_force_conflicts,
-        health: if args.kstatus {
-            HealthMode::Kstatus
-        } else {
-            HealthMode::Argo
-        },
-        concurrency: args.concurrency.max(1),
         create_namespace: args.create_namespace,
+        ..settings(&args.run)
     };
-    let started_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let started_unix = unix_now();
 
     let mut prepared = sync::prepare(
         &cluster,
         manifests,
         specs,
-        args.drop_unknown_hooks,
+        args.run.drop_unknown_hooks,
         &settings,
         started_unix,
     )
     .await
     .map_err(|e| prepare_failure(e, manifests))?;
-    warn_dropped(&prepared.plan, manifests);
-    for note in &prepared.notes {
-        eprintln!("note: {note}");
-    }
+    announce(&prepared.plan, manifests, &prepared.notes);
     let summary = summary_line(&cluster, &prepared);
-    if args.dry_run {
+    if args.run.dry_run {
         print(&output::plan::render(&prepared.plan, manifests, false));
         eprintln!(
             "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
         );
         return Ok(());
     }
-    if std::io::stdin().is_terminal() && !args.yes {
+    if std::io::stdin().is_terminal() && !args.run.yes {
         confirm(&format!("Sync {summary}?"))?;
     }
 
@@ -114,7 +101,7 @@ async fn sync(
     interrupts.abort();
     release(lock, &cluster).await;
 
-    match args.output {
+    match args.run.output {
         ReportFormat::Table => print(&output::sync::render(&report, &prepared.works, args.stats)),
         ReportFormat::Json => print(&output::sync::json(&report, &prepared.works)),
     }
@@ -143,6 +130,38 @@ fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
         cluster.server(),
         cluster.namespace()
     )
+}
+
+/// The engine's settings from the flags `sync` and `delete` share.
+pub(super) fn settings(run: &RunArgs) -> Settings {
+    Settings {
+        timeout: run.timeout,
+        hook_timeout: run.hook_timeout,
+        force_conflicts: !run.no_force_conflicts,
+        health: if run.kstatus {
+            HealthMode::Kstatus
+        } else {
+            HealthMode::Argo
+        },
+        concurrency: run.concurrency.max(1),
+        ..Settings::default()
+    }
+}
+
+/// Seconds since the epoch: names generateName hooks and labels the operation.
+pub(super) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Before anything runs: hooks left out (`--drop-unknown-hooks`) and the engine's notes.
+pub(super) fn announce(plan: &Plan, manifests: &[Manifest], notes: &[String]) {
+    warn_dropped(plan, manifests);
+    for note in notes {
+        eprintln!("note: {note}");
+    }
 }
 
 /// One sync or delete of an input at a time: the Lease lock named after the input, held

@@ -166,21 +166,10 @@ impl Cluster {
             .await
     }
 
-    /// A server-side dry run of [`Cluster::delete`] (`dryRun=All`): admission and RBAC judge
-    /// the request, nothing is deleted. `Forbidden` here means the real delete would be
-    /// refused; [`Deleted::AlreadyGone`] that there is nothing to delete.
-    pub async fn delete_dry_run(
-        &self,
-        kind: &ResolvedKind,
-        namespace: &str,
-        name: &str,
-        propagation: Propagation,
-    ) -> Result<Deleted, ClusterError> {
-        self.delete_request(kind, namespace, name, propagation, true)
-            .await
-    }
-
-    async fn delete_request(
+    /// [`Cluster::delete`], or with `dry_run` a server-side dry run of it (`dryRun=All`):
+    /// admission and RBAC judge the request and nothing is deleted, so `Forbidden` means the
+    /// real delete would be refused and [`Deleted::AlreadyGone`] that there is nothing to delete.
+    pub async fn delete_request(
         &self,
         kind: &ResolvedKind,
         namespace: &str,

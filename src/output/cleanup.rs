@@ -1,12 +1,12 @@
 //! What `cleanup` shows: every hook object found, what it is, and what cleanup does with it
 //! and why (a table, or the same as JSON).
 
-use super::sync::{one_line, seconds};
+use super::sync::{Head, one_line, verdict};
 use super::{render_table, table};
+use crate::sync::Report;
 use crate::sync::cleanup::{Found, phase_of_label};
 use crate::sync::policy::HookState;
 use crate::sync::remove::Gone;
-use crate::sync::{Report, SyncResult};
 use serde::Serialize;
 
 /// What happened to a hook object (or, before the run, what will).
@@ -85,30 +85,15 @@ pub fn render(report: Option<&Report>, found: &[Found], scope: &str) -> String {
             found.len(),
             found.len() - chosen
         )),
-        Some(report) => {
-            let verdict = match report.result {
-                SyncResult::Succeeded => "Cleanup succeeded",
-                SyncResult::Failed => "Cleanup FAILED",
-                SyncResult::Interrupted => "Cleanup INTERRUPTED",
-            };
-            out.push_str(&format!(
-                "\n{verdict} in {}: {}\n",
-                seconds(report.duration),
-                report.message
-            ));
-        }
+        Some(report) => out.push_str(&verdict("Cleanup", report)),
     }
     out
 }
 
 #[derive(Serialize)]
 struct ReportDoc<'a> {
-    result: Option<SyncResult>,
-    message: &'a str,
-    #[serde(rename = "durationMs")]
-    duration_ms: u128,
-    #[serde(rename = "dryRun")]
-    dry_run: bool,
+    #[serde(flatten)]
+    head: Head<'a>,
     hooks: Vec<HookDoc<'a>>,
 }
 
@@ -135,10 +120,7 @@ struct HookDoc<'a> {
 /// `result` is null before the run (`--dry-run`).
 pub fn json(report: Option<&Report>, found: &[Found]) -> String {
     let doc = ReportDoc {
-        result: report.map(|r| r.result),
-        message: report.map_or("dry run: nothing was changed", |r| r.message.as_str()),
-        duration_ms: report.map_or(0, |r| r.duration.as_millis()),
-        dry_run: report.is_none(),
+        head: Head::of(report),
         hooks: found
             .iter()
             .map(|f| HookDoc {

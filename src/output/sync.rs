@@ -276,14 +276,21 @@ struct StepDoc {
 struct TaskDoc<'a> {
     phase: crate::model::Phase,
     wave: i64,
+    result: TaskState,
+    message: String,
+    #[serde(flatten)]
+    work: WorkDoc<'a>,
+}
+
+/// What every report (sync, delete) says about a task's object and timing.
+#[derive(Serialize)]
+pub(super) struct WorkDoc<'a> {
     #[serde(rename = "apiVersion")]
     api_version: &'a str,
     kind: &'a str,
     namespace: Option<&'a str>,
     name: &'a str,
     hook: bool,
-    result: TaskState,
-    message: String,
     #[serde(rename = "deletedByPolicy")]
     deleted_by_policy: Option<&'a str>,
     #[serde(rename = "startedAt")]
@@ -293,8 +300,61 @@ struct TaskDoc<'a> {
     source: &'a str,
 }
 
+impl<'a> WorkDoc<'a> {
+    pub(super) fn of(w: &'a Work) -> WorkDoc<'a> {
+        let at = |t: Option<SystemTime>| t.map(|t| humantime::format_rfc3339_millis(t).to_string());
+        WorkDoc {
+            api_version: &w.api_version,
+            kind: &w.task.kind,
+            namespace: w.namespace.as_deref(),
+            name: &w.name,
+            hook: w.task.hook,
+            deleted_by_policy: w.deleted_by_policy.as_deref(),
+            started_at: at(w.started),
+            finished_at: at(w.finished),
+            source: &w.source,
+        }
+    }
+}
+
+/// How `cleanup` and `delete` reports begin: the result (`null` before the run, with
+/// `--dry-run`), the message, the time taken.
+#[derive(Serialize)]
+pub(super) struct Head<'a> {
+    result: Option<SyncResult>,
+    message: &'a str,
+    #[serde(rename = "durationMs")]
+    duration_ms: u128,
+    #[serde(rename = "dryRun")]
+    dry_run: bool,
+}
+
+impl<'a> Head<'a> {
+    pub(super) fn of(report: Option<&'a Report>) -> Head<'a> {
+        Head {
+            result: report.map(|r| r.result),
+            message: report.map_or("dry run: nothing was changed", |r| r.message.as_str()),
+            duration_ms: report.map_or(0, |r| r.duration.as_millis()),
+            dry_run: report.is_none(),
+        }
+    }
+}
+
+/// "\nDelete succeeded in 1.2s: <message>\n"
+pub(super) fn verdict(operation: &str, report: &Report) -> String {
+    let outcome = match report.result {
+        SyncResult::Succeeded => "succeeded",
+        SyncResult::Failed => "FAILED",
+        SyncResult::Interrupted => "INTERRUPTED",
+    };
+    format!(
+        "\n{operation} {outcome} in {}: {}\n",
+        seconds(report.duration),
+        report.message
+    )
+}
+
 pub fn json(report: &Report, works: &[Work]) -> String {
-    let at = |t: Option<SystemTime>| t.map(|t| humantime::format_rfc3339_millis(t).to_string());
     let doc = ReportDoc {
         result: report.result,
         message: &report.message,
@@ -313,17 +373,9 @@ pub fn json(report: &Report, works: &[Work]) -> String {
             .map(|w| TaskDoc {
                 phase: w.task.phase,
                 wave: w.task.wave,
-                api_version: &w.api_version,
-                kind: &w.task.kind,
-                namespace: w.namespace.as_deref(),
-                name: &w.name,
-                hook: w.task.hook,
                 result: w.state,
                 message: w.message.clone(),
-                deleted_by_policy: w.deleted_by_policy.as_deref(),
-                started_at: at(w.started),
-                finished_at: at(w.finished),
-                source: &w.source,
+                work: WorkDoc::of(w),
             })
             .collect(),
         api_requests: report.requests,

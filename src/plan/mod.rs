@@ -106,7 +106,8 @@ pub fn build(
     Ok(plan)
 }
 
-fn new_task(
+/// The task of one object in one phase (also for `delete`'s PreDelete/PostDelete hooks).
+pub fn new_task(
     object: usize,
     m: &Manifest,
     spec: &SyncSpec,

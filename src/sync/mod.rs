@@ -3,6 +3,7 @@
 //! nothing about terminals: `output` turns its events and report into what people read.
 
 pub mod cleanup;
+pub mod delete;
 mod events;
 pub mod lock;
 pub mod naming;

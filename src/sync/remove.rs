@@ -89,7 +89,7 @@ pub async fn check_deletable(
 ) -> Result<Vec<bool>, Refusal> {
     let checks = targets.iter().enumerate().map(|(i, t)| async move {
         let result = cluster
-            .delete_dry_run(t.kind, t.namespace, t.name, PROPAGATION)
+            .delete_request(t.kind, t.namespace, t.name, PROPAGATION, true)
             .await;
         (i, result)
     });

@@ -363,11 +363,7 @@ async fn apply_all(
         force: settings.force_conflicts,
         dry_run: false,
     };
-    let groups: Vec<Vec<usize>> = tasks
-        .chunk_by(|&a, &b| works[a].task.kind == works[b].task.kind)
-        .map(<[usize]>::to_vec)
-        .collect();
-    for group in groups {
+    for group in kind_groups(works, tasks) {
         if cancel.is_cancelled() {
             break;
         }
@@ -397,6 +393,14 @@ async fn apply_all(
         }
     }
     applied
+}
+
+/// Consecutive tasks of one kind: sent at once, one group after another.
+pub(super) fn kind_groups(works: &[Work], tasks: &[usize]) -> Vec<Vec<usize>> {
+    tasks
+        .chunk_by(|&a, &b| works[a].task.kind == works[b].task.kind)
+        .map(<[usize]>::to_vec)
+        .collect()
 }
 
 /// At the end of the operation (and before SyncFail hooks run): hooks of this sync whose
