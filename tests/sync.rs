@@ -5,51 +5,13 @@
 mod support;
 
 use serde_json::Value;
-use std::process::{Command, Output, Stdio};
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
-    }
-}
+use std::process::{Command, Stdio};
+use support::{Run, exists, task, time};
 
 fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("app.yaml");
-    std::fs::write(&file, yaml.replace("NAMESPACE", namespace)).unwrap();
-    let kubeconfig = support::test_kubeconfig();
-    let mut args = vec![
-        "sync".to_string(),
-        "-f".into(),
-        file.to_string_lossy().into_owned(),
-        "--kubeconfig".into(),
-        kubeconfig.to_string_lossy().into_owned(),
-        "-n".into(),
-        namespace.into(),
-        "-o".into(),
-        "json".into(),
-        "--timeout".into(),
-        "60s".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args(&args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let file = support::write_input(dir.path(), "app.yaml", yaml, namespace);
+    support::on_input("sync", namespace, &file, extra)
 }
 
 fn kubectl_json(args: &[&str]) -> Value {
@@ -58,28 +20,8 @@ fn kubectl_json(args: &[&str]) -> Value {
     serde_json::from_str(&support::kubectl(&full)).unwrap()
 }
 
-fn exists(namespace: &str, kind: &str, name: &str) -> bool {
-    support::try_kubectl_with_input(&["get", kind, name, "-n", namespace], None).is_ok()
-}
-
 fn tasks(report: &Value) -> Vec<Value> {
     report["tasks"].as_array().unwrap().clone()
-}
-
-fn task<'a>(tasks: &'a [Value], phase: &str, name: &str) -> &'a Value {
-    tasks
-        .iter()
-        .find(|t| t["phase"] == phase && t["name"].as_str().unwrap().starts_with(name))
-        .unwrap_or_else(|| panic!("no task {phase}/{name} in {tasks:#?}"))
-}
-
-fn time(t: &Value, field: &str) -> std::time::SystemTime {
-    humantime::parse_rfc3339_weak(
-        t[field]
-            .as_str()
-            .unwrap_or_else(|| panic!("{field} in {t}")),
-    )
-    .unwrap()
 }
 
 const APP: &str = r#"
@@ -651,7 +593,7 @@ metadata: {name: not-started}
     assert!(
         second
             .stderr
-            .contains("another sync of this input is running"),
+            .contains("another sync or delete of this input is running"),
         "{}",
         second.stderr
     );

@@ -202,26 +202,36 @@ pub enum ReportFormat {
 pub struct SyncArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
-    pub output: ReportFormat,
-    /// Do not ask before changing the cluster
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Validate everything (discovery, server-side dry run) and show what would be done; change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Time limit for the whole sync
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: std::time::Duration,
-    /// Time limit for each hook (default: none beyond --timeout)
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub hook_timeout: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Pause between steps (Argo CD pauses 2s; by default this tool does not)
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub wave_delay: Option<std::time::Duration>,
     /// Create namespaces the objects need when they do not exist
     #[arg(long)]
     pub create_namespace: bool,
+    /// Print the number of API requests made and the time per step
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// Flags `sync` and `delete` share: how the operation runs and reports.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: ReportFormat,
+    /// Do not ask before changing the cluster
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Validate everything (discovery, server-side dry runs) and show what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Time limit for the whole operation
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Time limit for each hook (default: none beyond --timeout)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub hook_timeout: Option<std::time::Duration>,
     /// Accept Argo CD's behaviour for hooks with no known type: leave them out, with a warning
     #[arg(long)]
     pub drop_unknown_hooks: bool,
@@ -232,56 +242,83 @@ pub struct SyncArgs {
     /// observedGeneration) instead of counting them healthy at once, as Argo CD does
     #[arg(long)]
     pub kstatus: bool,
-    /// How many objects to apply at once
+    /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
-    /// Print the number of API requests made and the time per step
-    #[arg(long)]
-    pub stats: bool,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = CLEANUP_HELP)]
 pub struct CleanupArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Look in every namespace
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// Delete every finished hook, whatever its policy
+    /// Delete every finished hook, whatever its delete policy
     #[arg(long)]
     pub all: bool,
     /// With --all: delete running hooks too
     #[arg(long, requires = "all")]
     pub force: bool,
+    /// Show what would be deleted and kept (after a dry-run delete of each); delete nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not ask before deleting
     #[arg(short = 'y', long)]
     pub yes: bool,
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
-    /// How long to wait for deleted objects to be gone
+    /// How long to wait for deleted objects (and what they own) to be gone
     #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: std::time::Duration,
 }
 
+const CLEANUP_HELP: &str = "\
+Finds the hook objects that `sync` and `delete` created (label kubectl-hooks.io/hook=true) in the
+namespace (-n, else the context's; -A for all) and deletes those their own delete policies say
+should go: HookSucceeded when the hook succeeded, HookFailed when it failed. Other hooks are kept,
+and the table says why. Without -f, these kinds are searched: Job, Pod, Workflow (when served),
+ServiceAccount, ConfigMap, Secret, Role, RoleBinding. Objects without the label are never touched.
+
+Exit codes:
+  0    every hook meant to be deleted is gone (or --dry-run)
+  1    a deletion failed or timed out
+  2    bad usage or bad input (nothing was done)
+  3    cannot reach or use the cluster, or not allowed to delete (nothing was deleted)
+  130  interrupted (Ctrl-C)";
+
 #[derive(Debug, Args)]
+#[command(after_help = DELETE_HELP)]
 pub struct DeleteArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    #[arg(long)]
-    pub dry_run: bool,
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: std::time::Duration,
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub hook_timeout: Option<std::time::Duration>,
-    /// Do not wait for each wave's objects to be gone before the next
-    #[arg(long)]
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Wait for each wave's objects to be gone before deleting the next (the default)
+    #[arg(long, overrides_with = "no_wait")]
+    pub wait: bool,
+    /// Do not wait between waves (PostDelete hooks still wait until everything is gone)
+    #[arg(long, overrides_with = "wait")]
     pub no_wait: bool,
-    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
-    pub output: ReportFormat,
 }
+
+const DELETE_HELP: &str = "\
+Order: every PreDelete hook (by wave, as in a sync) until it succeeded; then the input's objects
+in the reverse of the sync order (highest wave first; within a wave workloads before their
+config, Namespaces and CRDs last), each wave gone before the next; then every PostDelete hook.
+Helm's pre-delete/post-delete hooks count as PreDelete/PostDelete. Left in place: objects with
+Delete=false (argocd.argoproj.io/sync-options) or helm.sh/resource-policy: keep, `hook: Skip`
+objects, and sync hooks (`kubectl hooks cleanup` removes those). Objects already gone are fine,
+so a delete can be run again after a failure.
+
+Exit codes:
+  0    everything meant to be deleted is gone, every hook succeeded
+  1    a hook failed or timed out (a failing PreDelete hook stops everything before any
+       deletion), or a deletion failed
+  2    bad usage or bad input (nothing was done)
+  3    cannot reach or use the cluster, or not allowed to delete (nothing was deleted)
+  130  interrupted (Ctrl-C)";
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {

@@ -1,6 +1,8 @@
 //! The command line: parsing, dispatch, and the mapping from outcomes to exit codes.
 
 pub mod args;
+mod cleanup;
+mod delete;
 mod input;
 mod lint;
 mod plan;
@@ -78,15 +80,9 @@ pub fn run(cli: Cli) -> Outcome {
         }
         Command::Lint(args) => lint::run(&cli.cluster, &args),
         Command::Sync(args) => sync::run(&cli.cluster, &args),
-        Command::Cleanup(_) => not_built("cleanup"),
-        Command::Delete(_) => not_built("delete"),
+        Command::Cleanup(args) => cleanup::run(&cli.cluster, &args),
+        Command::Delete(args) => delete::run(&cli.cluster, &args),
     }
-}
-
-fn not_built(command: &str) -> Outcome {
-    Err(Failure::bad_input(format!(
-        "`kubectl hooks {command}` is not built yet in this version"
-    )))
 }
 
 fn version(output: Option<&str>) -> Outcome {

@@ -1,6 +1,6 @@
 //! `kubectl hooks sync`: validate everything, ask, run the plan against the cluster, report.
 
-use super::args::{ReportFormat, SyncArgs};
+use super::args::{ReportFormat, RunArgs, SyncArgs};
 use super::input::{read_input, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
@@ -9,7 +9,8 @@ use crate::health::HealthMode;
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
 use crate::output;
-use crate::sync::{self, Cancel, PrepareError, Prepared, Settings, SyncResult, lock};
+use crate::plan::Plan;
+use crate::sync::{self, Cancel, PrepareError, Prepared, Report, Settings, SyncResult, lock};
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,90 +57,37 @@ async fn sync(
         .await
         .map_err(cluster_failure)?;
     let settings = Settings {
-        timeout: args.timeout,
-        hook_timeout: args.hook_timeout,
         wave_delay: args.wave_delay,
-        force_conflicts: !args.no_force_conflicts,
-        health: if args.kstatus {
-            HealthMode::Kstatus
-        } else {
-            HealthMode::Argo
-        },
-        concurrency: args.concurrency.max(1),
         create_namespace: args.create_namespace,
+        ..settings(&args.run)
     };
-    let started_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let started_unix = unix_now();
 
     let mut prepared = sync::prepare(
         &cluster,
         manifests,
         specs,
-        args.drop_unknown_hooks,
+        args.run.drop_unknown_hooks,
         &settings,
         started_unix,
     )
     .await
     .map_err(|e| prepare_failure(e, manifests))?;
-    warn_dropped(&prepared.plan, manifests);
-    for note in &prepared.notes {
-        eprintln!("note: {note}");
-    }
+    announce(&prepared.plan, manifests, &prepared.notes);
     let summary = summary_line(&cluster, &prepared);
-    if args.dry_run {
+    if args.run.dry_run {
         print(&output::plan::render(&prepared.plan, manifests, false));
         eprintln!(
             "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
         );
         return Ok(());
     }
-    if std::io::stdin().is_terminal() && !args.yes {
+    if std::io::stdin().is_terminal() && !args.run.yes {
         confirm(&format!("Sync {summary}?"))?;
     }
 
-    let lock = match lock::acquire(
-        &cluster,
-        cluster.namespace(),
-        &prepared.app_id,
-        settings.timeout + Duration::from_secs(120),
-    )
-    .await
-    {
-        Ok(Some(lock)) => Some(lock),
-        Ok(None) => {
-            eprintln!(
-                "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); syncing without it"
-            );
-            None
-        }
-        Err(lock::LockError::Held {
-            holder,
-            since,
-            namespace,
-            name,
-        }) => {
-            return Err(Failure::new(
-                exit::FAILED,
-                format!(
-                    "another sync of this input is running: lease {namespace}/{name} is held by {holder} since {since}; nothing was changed"
-                ),
-            ));
-        }
-        Err(lock::LockError::Cluster(e)) => return Err(cluster_failure(e)),
-    };
-
-    let (cancel_tx, cancel) = Cancel::new();
-    let interrupts = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing nothing new; press Ctrl-C again to exit at once");
-            let _ = cancel_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
-        }
-    });
+    let lock = lock_input(&cluster, &prepared.app_id, settings.timeout).await?;
+    let (cancel, interrupts) = on_interrupt();
     let progress = output::sync::Progress::for_stderr();
     progress.note(&format!("syncing {summary}"));
     let report = sync::execute(
@@ -151,16 +99,17 @@ async fn sync(
     )
     .await;
     interrupts.abort();
-    if let Some(lock) = lock
-        && let Err(e) = lock.release(&cluster).await
-    {
-        eprintln!("warning: could not release the sync lock: {e}");
-    }
+    release(lock, &cluster).await;
 
-    match args.output {
+    match args.run.output {
         ReportFormat::Table => print(&output::sync::render(&report, &prepared.works, args.stats)),
         ReportFormat::Json => print(&output::sync::json(&report, &prepared.works)),
     }
+    exit_for(report)
+}
+
+/// The exit code of an operation's report: 0, 1 (failed) or 130 (interrupted).
+pub(super) fn exit_for(report: Report) -> Outcome {
     match report.result {
         SyncResult::Succeeded => Ok(()),
         SyncResult::Failed => Err(Failure::new(exit::FAILED, report.message)),
@@ -183,6 +132,94 @@ fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
     )
 }
 
+/// The engine's settings from the flags `sync` and `delete` share.
+pub(super) fn settings(run: &RunArgs) -> Settings {
+    Settings {
+        timeout: run.timeout,
+        hook_timeout: run.hook_timeout,
+        force_conflicts: !run.no_force_conflicts,
+        health: if run.kstatus {
+            HealthMode::Kstatus
+        } else {
+            HealthMode::Argo
+        },
+        concurrency: run.concurrency.max(1),
+        ..Settings::default()
+    }
+}
+
+/// Seconds since the epoch: names generateName hooks and labels the operation.
+pub(super) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Before anything runs: hooks left out (`--drop-unknown-hooks`) and the engine's notes.
+pub(super) fn announce(plan: &Plan, manifests: &[Manifest], notes: &[String]) {
+    warn_dropped(plan, manifests);
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+}
+
+/// One sync or delete of an input at a time: the Lease lock named after the input, held
+/// for the operation's `timeout` and two minutes more (a crashed holder's lock expires).
+/// `Ok(None)`: the user may not manage leases; the operation runs without the lock.
+pub(super) async fn lock_input(
+    cluster: &Cluster,
+    app_id: &str,
+    timeout: Duration,
+) -> Result<Option<lock::Lock>, Failure> {
+    let hold_for = timeout + Duration::from_secs(120);
+    match lock::acquire(cluster, cluster.namespace(), app_id, hold_for).await {
+        Ok(Some(lock)) => Ok(Some(lock)),
+        Ok(None) => {
+            eprintln!(
+                "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
+            );
+            Ok(None)
+        }
+        Err(lock::LockError::Held {
+            holder,
+            since,
+            namespace,
+            name,
+        }) => Err(Failure::new(
+            exit::FAILED,
+            format!(
+                "another sync or delete of this input is running: lease {namespace}/{name} is held by {holder} since {since}; nothing was changed"
+            ),
+        )),
+        Err(lock::LockError::Cluster(e)) => Err(cluster_failure(e)),
+    }
+}
+
+pub(super) async fn release(lock: Option<lock::Lock>, cluster: &Cluster) {
+    if let Some(lock) = lock
+        && let Err(e) = lock.release(cluster).await
+    {
+        eprintln!("warning: could not release the sync lock: {e}");
+    }
+}
+
+/// Ctrl-C once: the engine starts nothing new and reports (exit 130); twice: exit at once.
+/// Abort the returned task when the operation is over.
+pub(super) fn on_interrupt() -> (Cancel, tokio::task::JoinHandle<()>) {
+    let (cancel_tx, cancel) = Cancel::new();
+    let handler = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing nothing new; press Ctrl-C again to exit at once");
+            let _ = cancel_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+    (cancel, handler)
+}
+
 /// Asks on the terminal; anything but yes stops with nothing changed.
 pub fn confirm(question: &str) -> Outcome {
     let answer = dialoguer::Confirm::new()
@@ -197,7 +234,7 @@ pub fn confirm(question: &str) -> Outcome {
     }
 }
 
-fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failure {
+pub(super) fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failure {
     match e {
         PrepareError::UnknownKinds(problems) => {
             for p in &problems {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, PropagationPolicy,
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
+    PropagationPolicy, TypeMeta,
 };
 use serde_json::Value;
 
@@ -138,7 +139,12 @@ impl Cluster {
         let mut items = Vec::new();
         loop {
             let page = self.call(&what, api.list(&params)).await?;
-            for obj in page.items {
+            for mut obj in page.items {
+                // Items of a list carry no apiVersion and kind; health checks need them.
+                obj.types.get_or_insert_with(|| TypeMeta {
+                    api_version: kind.api_version.clone(),
+                    kind: kind.kind.clone(),
+                });
                 items.push(self.to_json(obj, what)?);
             }
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
@@ -156,8 +162,24 @@ impl Cluster {
         name: &str,
         propagation: Propagation,
     ) -> Result<Deleted, ClusterError> {
+        self.delete_request(kind, namespace, name, propagation, false)
+            .await
+    }
+
+    /// [`Cluster::delete`], or with `dry_run` a server-side dry run of it (`dryRun=All`):
+    /// admission and RBAC judge the request and nothing is deleted, so `Forbidden` means the
+    /// real delete would be refused and [`Deleted::AlreadyGone`] that there is nothing to delete.
+    pub async fn delete_request(
+        &self,
+        kind: &ResolvedKind,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+        dry_run: bool,
+    ) -> Result<Deleted, ClusterError> {
         let api = self.api(kind, namespace);
         let params = DeleteParams {
+            dry_run,
             propagation_policy: Some(match propagation {
                 Propagation::Foreground => PropagationPolicy::Foreground,
                 Propagation::Background => PropagationPolicy::Background,
@@ -165,7 +187,8 @@ impl Cluster {
             }),
             ..DeleteParams::default()
         };
-        let what = || describe("delete", kind, namespace, name);
+        let verb = if dry_run { "dry-run delete" } else { "delete" };
+        let what = || describe(verb, kind, namespace, name);
         match self.call(&what, api.delete(name, &params)).await {
             Ok(either) => {
                 let uid = either

@@ -4,13 +4,17 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-/// A sync phase, in run order. SyncFail runs only when the sync fails.
+/// A phase, in run order. SyncFail runs only when the sync fails. PreDelete and PostDelete
+/// are the phases of `delete` (hooks run before and after the app's objects are deleted); a
+/// sync plan never holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Phase {
     PreSync,
     Sync,
     PostSync,
     SyncFail,
+    PreDelete,
+    PostDelete,
 }
 
 /// Values of `argocd.argoproj.io/hook` that the sync engine knows (exact, case-sensitive).
@@ -38,6 +42,7 @@ pub enum DeletePolicy {
 }
 
 impl Phase {
+    /// The phases of a sync (the delete phases are not among them).
     pub const ALL: [Phase; 4] = [
         Phase::PreSync,
         Phase::Sync,
@@ -51,6 +56,8 @@ impl Phase {
             Phase::Sync => "Sync",
             Phase::PostSync => "PostSync",
             Phase::SyncFail => "SyncFail",
+            Phase::PreDelete => "PreDelete",
+            Phase::PostDelete => "PostDelete",
         }
     }
 }
@@ -92,6 +99,14 @@ impl HookType {
 }
 
 impl DeleteHook {
+    /// The phase of `delete` this hook runs in.
+    pub fn phase(self) -> Phase {
+        match self {
+            DeleteHook::PreDelete => Phase::PreDelete,
+            DeleteHook::PostDelete => Phase::PostDelete,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeleteHook::PreDelete => "PreDelete",
@@ -153,7 +168,9 @@ macro_rules! exact_names {
     };
 }
 
-exact_names!(Phase, PreSync, Sync, PostSync, SyncFail);
+exact_names!(
+    Phase, PreSync, Sync, PostSync, SyncFail, PreDelete, PostDelete
+);
 exact_names!(HookType, PreSync, Sync, PostSync, SyncFail, Skip);
 exact_names!(DeleteHook, PreDelete, PostDelete);
 exact_names!(DeletePolicy, BeforeHookCreation, HookSucceeded, HookFailed);

@@ -1,5 +1,7 @@
 //! What a person or a program reads: tables, JSON/YAML documents, colour decisions.
 
+pub mod cleanup;
+pub mod delete;
 pub mod plan;
 pub mod sync;
 

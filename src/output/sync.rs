@@ -63,23 +63,16 @@ impl Progress {
             Event::Replacing(t) => self.note(&format!(
                 "  {t}: deleted the existing object (BeforeHookCreation)"
             )),
-            Event::Applied(t) => match &self.live {
-                Some(live) => {
-                    let bar = live.multi.add(ProgressBar::new_spinner());
-                    bar.set_style(
-                        ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}")
-                            .expect("valid template"),
-                    );
-                    bar.set_prefix(t.to_string());
-                    bar.set_message("applied");
-                    bar.enable_steady_tick(Duration::from_millis(120));
-                    live.bars
-                        .lock()
-                        .expect("not poisoned")
-                        .insert(key(t), (bar, Instant::now()));
-                }
-                None => self.note(&format!("  {t} applied")),
-            },
+            Event::Applied(t) => self.started(t, "applied"),
+            Event::DeleteStepStarted { wave, objects } => self.note(&paint(
+                "1",
+                &format!(
+                    "Delete wave {wave}: {objects} {}",
+                    if *objects == 1 { "object" } else { "objects" }
+                ),
+            )),
+            Event::Deleting(t) => self.started(t, "deleting"),
+            Event::Kept(t, reason) => self.note(&format!("  - {t} kept: {reason}")),
             Event::Waiting(t, message) => match &self.live {
                 Some(live) => {
                     if let Some((bar, _)) = live.bars.lock().expect("not poisoned").get(&key(t)) {
@@ -100,6 +93,27 @@ impl Progress {
             Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
             Event::Interrupted => self.note("interrupted: no new work is started"),
+        }
+    }
+
+    /// A task in flight: a spinner on a terminal, a line otherwise.
+    fn started(&self, t: &crate::sync::TaskRef, what: &str) {
+        match &self.live {
+            Some(live) => {
+                let bar = live.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix} {msg} {elapsed}")
+                        .expect("valid template"),
+                );
+                bar.set_prefix(t.to_string());
+                bar.set_message(what.to_owned());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                live.bars
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(key(t), (bar, Instant::now()));
+            }
+            None => self.note(&format!("  {t} {what}")),
         }
     }
 
@@ -176,7 +190,7 @@ fn message_of(w: &Work) -> String {
     m
 }
 
-fn duration_of(w: &Work) -> Option<Duration> {
+pub(super) fn duration_of(w: &Work) -> Option<Duration> {
     w.finished?.duration_since(w.started?).ok()
 }
 
@@ -229,7 +243,7 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
     out
 }
 
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     let line = s.replace('\n', " ");
     if line.chars().count() > 120 {
         format!("{}…", line.chars().take(119).collect::<String>())
@@ -262,14 +276,21 @@ struct StepDoc {
 struct TaskDoc<'a> {
     phase: crate::model::Phase,
     wave: i64,
+    result: TaskState,
+    message: String,
+    #[serde(flatten)]
+    work: WorkDoc<'a>,
+}
+
+/// What every report (sync, delete) says about a task's object and timing.
+#[derive(Serialize)]
+pub(super) struct WorkDoc<'a> {
     #[serde(rename = "apiVersion")]
     api_version: &'a str,
     kind: &'a str,
     namespace: Option<&'a str>,
     name: &'a str,
     hook: bool,
-    result: TaskState,
-    message: String,
     #[serde(rename = "deletedByPolicy")]
     deleted_by_policy: Option<&'a str>,
     #[serde(rename = "startedAt")]
@@ -279,8 +300,61 @@ struct TaskDoc<'a> {
     source: &'a str,
 }
 
+impl<'a> WorkDoc<'a> {
+    pub(super) fn of(w: &'a Work) -> WorkDoc<'a> {
+        let at = |t: Option<SystemTime>| t.map(|t| humantime::format_rfc3339_millis(t).to_string());
+        WorkDoc {
+            api_version: &w.api_version,
+            kind: &w.task.kind,
+            namespace: w.namespace.as_deref(),
+            name: &w.name,
+            hook: w.task.hook,
+            deleted_by_policy: w.deleted_by_policy.as_deref(),
+            started_at: at(w.started),
+            finished_at: at(w.finished),
+            source: &w.source,
+        }
+    }
+}
+
+/// How `cleanup` and `delete` reports begin: the result (`null` before the run, with
+/// `--dry-run`), the message, the time taken.
+#[derive(Serialize)]
+pub(super) struct Head<'a> {
+    result: Option<SyncResult>,
+    message: &'a str,
+    #[serde(rename = "durationMs")]
+    duration_ms: u128,
+    #[serde(rename = "dryRun")]
+    dry_run: bool,
+}
+
+impl<'a> Head<'a> {
+    pub(super) fn of(report: Option<&'a Report>) -> Head<'a> {
+        Head {
+            result: report.map(|r| r.result),
+            message: report.map_or("dry run: nothing was changed", |r| r.message.as_str()),
+            duration_ms: report.map_or(0, |r| r.duration.as_millis()),
+            dry_run: report.is_none(),
+        }
+    }
+}
+
+/// "\nDelete succeeded in 1.2s: <message>\n"
+pub(super) fn verdict(operation: &str, report: &Report) -> String {
+    let outcome = match report.result {
+        SyncResult::Succeeded => "succeeded",
+        SyncResult::Failed => "FAILED",
+        SyncResult::Interrupted => "INTERRUPTED",
+    };
+    format!(
+        "\n{operation} {outcome} in {}: {}\n",
+        seconds(report.duration),
+        report.message
+    )
+}
+
 pub fn json(report: &Report, works: &[Work]) -> String {
-    let at = |t: Option<SystemTime>| t.map(|t| humantime::format_rfc3339_millis(t).to_string());
     let doc = ReportDoc {
         result: report.result,
         message: &report.message,
@@ -299,17 +373,9 @@ pub fn json(report: &Report, works: &[Work]) -> String {
             .map(|w| TaskDoc {
                 phase: w.task.phase,
                 wave: w.task.wave,
-                api_version: &w.api_version,
-                kind: &w.task.kind,
-                namespace: w.namespace.as_deref(),
-                name: &w.name,
-                hook: w.task.hook,
                 result: w.state,
                 message: w.message.clone(),
-                deleted_by_policy: w.deleted_by_policy.as_deref(),
-                started_at: at(w.started),
-                finished_at: at(w.finished),
-                source: &w.source,
+                work: WorkDoc::of(w),
             })
             .collect(),
         api_requests: report.requests,

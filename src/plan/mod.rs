@@ -4,6 +4,10 @@
 pub mod kinds;
 mod order;
 
+/// Argo CD's task order (§5.2), for tasks made outside a plan (`delete`'s PreDelete and
+/// PostDelete hooks).
+pub use order::sort as sort_tasks;
+
 use crate::manifest::Manifest;
 use crate::model::{DeletePolicy, Phase, Role, SyncSpec};
 
@@ -102,7 +106,8 @@ pub fn build(
     Ok(plan)
 }
 
-fn new_task(
+/// The task of one object in one phase (also for `delete`'s PreDelete/PostDelete hooks).
+pub fn new_task(
     object: usize,
     m: &Manifest,
     spec: &SyncSpec,

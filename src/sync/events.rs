@@ -44,6 +44,15 @@ pub enum Event {
     SyncFailStarted {
         hooks: usize,
     },
+    /// `delete`: a step of deletions (one wave, in reverse order) starts.
+    DeleteStepStarted {
+        wave: i64,
+        objects: usize,
+    },
+    /// `delete`, `cleanup`: an object's deletion was requested; `Succeeded` or `Failed` follows.
+    Deleting(TaskRef),
+    /// `delete`, `cleanup`: an object is left in place, and why.
+    Kept(TaskRef, String),
     /// A delete policy removed a hook object.
     HookDeleted(TaskRef, String),
     /// A delete policy could not remove a hook object.

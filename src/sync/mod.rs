@@ -2,11 +2,14 @@
 //! (apply, wait until healthy, hooks and their delete policies), emitting events. It knows
 //! nothing about terminals: `output` turns its events and report into what people read.
 
+pub mod cleanup;
+pub mod delete;
 mod events;
 pub mod lock;
 pub mod naming;
 pub mod policy;
 mod prepare;
+pub mod remove;
 mod run;
 mod wait;
 
@@ -86,6 +89,15 @@ pub struct Work {
 }
 
 impl Work {
+    /// The object to delete, once its kind is known.
+    pub fn target(&self) -> Option<remove::Target<'_>> {
+        Some(remove::Target {
+            kind: self.kind.as_ref()?,
+            namespace: self.namespace.as_deref().unwrap_or(""),
+            name: &self.name,
+        })
+    }
+
     pub fn reference(&self) -> TaskRef {
         TaskRef {
             phase: self.task.phase,

@@ -132,24 +132,27 @@ pub async fn prepare(
     })
 }
 
-struct Kinds {
+pub(super) struct Kinds {
     resolved: Vec<Option<ResolvedKind>>,
     pending: HashMap<usize, PendingKind>,
 }
 
 impl Kinds {
-    fn namespaced(&self, index: usize) -> bool {
+    pub(super) fn namespaced(&self, index: usize) -> bool {
         match &self.resolved[index] {
             Some(kind) => kind.namespaced,
             None => self.pending.get(&index).is_none_or(|p| p.namespaced),
         }
     }
-    fn resolved(&self, index: usize) -> Option<ResolvedKind> {
+    pub(super) fn resolved(&self, index: usize) -> Option<ResolvedKind> {
         self.resolved[index].clone()
     }
 }
 
-async fn resolve_kinds(cluster: &Cluster, manifests: &[Manifest]) -> Result<Kinds, PrepareError> {
+pub(super) async fn resolve_kinds(
+    cluster: &Cluster,
+    manifests: &[Manifest],
+) -> Result<Kinds, PrepareError> {
     cluster
         .prefetch(manifests.iter().map(|m| m.api_version.as_str()))
         .await?;
@@ -227,7 +230,7 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
-fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
+pub(super) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
     manifests
         .iter()
         .map(|m| {
@@ -247,7 +250,7 @@ fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
 
 /// The object as it will be sent: final name and namespace, and for hooks the labels and
 /// annotations that mark them as this tool's.
-fn ready(
+pub(super) fn ready(
     task: &Task,
     m: &Manifest,
     kind: Option<ResolvedKind>,
@@ -320,7 +323,7 @@ fn map_entry<'a>(meta: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<Str
 /// Which namespaces exist, which this sync creates (from the input, or `--create-namespace`),
 /// and which are missing. Returns the namespaces to create first and the set of namespaces
 /// that do not exist yet (objects in them cannot be dry-run).
-async fn check_namespaces(
+pub(super) async fn check_namespaces(
     cluster: &Cluster,
     manifests: &[Manifest],
     works: &[Work],
@@ -388,7 +391,7 @@ async fn check_namespaces(
 /// objects will be sent. Hooks that are re-created (BeforeHookCreation) are dry-run as a
 /// create under a generated name, so an existing object with an immutable spec does not
 /// fail a check the real run would pass.
-async fn dry_run(
+pub(super) async fn dry_run(
     cluster: &Cluster,
     works: &[Work],
     not_yet: &BTreeSet<String>,

@@ -2,9 +2,10 @@
 //! the SyncFail hooks, then the delete policies. Reads top to bottom like the story it tells.
 
 use super::policy::{self, HookState, OperationResult};
+use super::remove::Gone;
 use super::wait::{self, StepEnd, Watches};
 use super::{Event, Prepared, Report, Settings, SyncResult, TaskState, Work};
-use crate::cluster::{ApplyOptions, Cluster, ClusterError, Deleted, Propagation};
+use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ impl Cancel {
 /// How long SyncFail hooks may run when the sync's own time is already spent.
 const SYNC_FAIL_GRACE: Duration = Duration::from_secs(120);
 /// How long to wait for a hook object to be gone after deleting it.
-const DELETE_WAIT: Duration = Duration::from_secs(120);
+pub(super) const DELETE_WAIT: Duration = Duration::from_secs(120);
 
 pub async fn execute(
     cluster: &Cluster,
@@ -172,7 +173,7 @@ pub async fn execute(
     }
 }
 
-fn interrupted_message(works: &[Work]) -> String {
+pub(super) fn interrupted_message(works: &[Work]) -> String {
     let count = |state| works.iter().filter(|w| w.state == state).count();
     format!(
         "interrupted: {} task(s) finished, {} still running, {} not started",
@@ -205,7 +206,7 @@ async fn create_namespaces(
 }
 
 /// One step: re-create hooks that want it, open the watches, apply, wait.
-async fn run_step(
+pub(super) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
     tasks: &[usize],
@@ -276,11 +277,10 @@ async fn replace_existing_hooks(
         })
         .collect();
     let deletions = targets.iter().map(|&i| {
-        let w = &works[i];
+        let target = works[i].target().expect("filtered");
         async move {
-            let kind = w.kind.as_ref().expect("filtered");
-            let ns = w.namespace.as_deref().unwrap_or("");
-            (i, delete_and_wait(cluster, kind, ns, &w.name).await)
+            let gone = target.delete(cluster, Some(DELETE_WAIT)).await;
+            (i, gone.map(|g| g == Gone::Deleted))
         }
     });
     let results: Vec<(usize, Result<bool, ClusterError>)> = futures::stream::iter(deletions)
@@ -363,11 +363,7 @@ async fn apply_all(
         force: settings.force_conflicts,
         dry_run: false,
     };
-    let groups: Vec<Vec<usize>> = tasks
-        .chunk_by(|&a, &b| works[a].task.kind == works[b].task.kind)
-        .map(<[usize]>::to_vec)
-        .collect();
-    for group in groups {
+    for group in kind_groups(works, tasks) {
         if cancel.is_cancelled() {
             break;
         }
@@ -399,9 +395,17 @@ async fn apply_all(
     applied
 }
 
+/// Consecutive tasks of one kind: sent at once, one group after another.
+pub(super) fn kind_groups(works: &[Work], tasks: &[usize]) -> Vec<Vec<usize>> {
+    tasks
+        .chunk_by(|&a, &b| works[a].task.kind == works[b].task.kind)
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
 /// At the end of the operation (and before SyncFail hooks run): hooks of this sync whose
 /// policy says so are deleted, with their dependents (a Job's pods).
-async fn apply_delete_policies(
+pub(super) async fn apply_delete_policies(
     cluster: &Cluster,
     works: &mut [Work],
     result: OperationResult,
@@ -428,14 +432,10 @@ async fn apply_delete_policies(
     let mut seen = std::collections::HashSet::new();
     chosen.retain(|(i, _)| seen.insert((works[*i].task.object, works[*i].name.clone())));
     let deletions = chosen.iter().map(|(i, _)| {
-        let w = &works[*i];
-        async move {
-            let kind = w.kind.as_ref().expect("filtered");
-            let ns = w.namespace.as_deref().unwrap_or("");
-            delete_and_wait(cluster, kind, ns, &w.name).await
-        }
+        let target = works[*i].target().expect("filtered");
+        async move { target.delete(cluster, Some(DELETE_WAIT)).await.map(|_| ()) }
     });
-    let results: Vec<Result<bool, ClusterError>> = futures::stream::iter(deletions)
+    let results: Vec<Result<(), ClusterError>> = futures::stream::iter(deletions)
         .buffered(16)
         .collect()
         .await;
@@ -450,28 +450,6 @@ async fn apply_delete_policies(
                 w.reference(),
                 format!("failed to delete resource: {e}"),
             )),
-        }
-    }
-}
-
-/// Deletes an object with its dependents and waits until it is gone. `Ok(false)`: there was
-/// nothing to delete.
-async fn delete_and_wait(
-    cluster: &Cluster,
-    kind: &crate::cluster::ResolvedKind,
-    namespace: &str,
-    name: &str,
-) -> Result<bool, ClusterError> {
-    match cluster
-        .delete(kind, namespace, name, Propagation::Foreground)
-        .await?
-    {
-        Deleted::AlreadyGone => Ok(false),
-        Deleted::Requested { uid } => {
-            cluster
-                .wait_deleted(kind, namespace, name, uid.as_deref(), DELETE_WAIT)
-                .await?;
-            Ok(true)
         }
     }
 }

@@ -134,3 +134,141 @@ pub fn create(namespace: &str, manifest: &str) -> String {
     try_kubectl_with_input(&["create", "-n", namespace, "-f", "-"], Some(manifest))
         .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// What a run of the `kubectl-hooks` binary printed, and how it exited.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout as JSON (`-o json`); panics with both streams when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
+    }
+
+    /// Both streams, for assertion messages.
+    pub fn output(&self) -> String {
+        format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `kubectl-hooks ARGS... --kubeconfig TEST_KUBECONFIG` as a user would from a script:
+/// no terminal on stdin, no colour.
+pub fn hooks(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(test_kubeconfig())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `kubectl-hooks COMMAND -f FILE -n NAMESPACE -o json --timeout 60s EXTRA...`.
+pub fn on_input(command: &str, namespace: &str, file: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        command,
+        "-f",
+        file,
+        "-n",
+        namespace,
+        "-o",
+        "json",
+        "--timeout",
+        "60s",
+    ];
+    args.extend(extra);
+    hooks(&args)
+}
+
+/// Writes `yaml` to `dir/app.yaml` and syncs it into `namespace`; panics unless the sync
+/// succeeds. Returns the file, for later commands on the same input.
+pub fn synced(dir: &std::path::Path, namespace: &str, yaml: &str) -> String {
+    let file = write_input(dir, "app.yaml", yaml, namespace);
+    let run = on_input("sync", namespace, &file, &[]);
+    assert_eq!(run.code, Some(0), "sync failed:\n{}", run.output());
+    file
+}
+
+/// A Job (no retries) as a YAML document. `annotations` and `pod_annotations` are the
+/// insides of flow mappings, e.g. `argocd.argoproj.io/hook: PreSync` and
+/// `test.kubectl-hooks.io/outcome: fail` (for the test kubelet).
+pub fn job(name: &str, annotations: &str, pod_annotations: &str) -> String {
+    [
+        "apiVersion: batch/v1",
+        "kind: Job",
+        "metadata:",
+        &format!("  name: {name}"),
+        &format!("  annotations: {{{annotations}}}"),
+        "spec:",
+        "  backoffLimit: 0",
+        "  template:",
+        "    metadata:",
+        &format!("      annotations: {{{pod_annotations}}}"),
+        "    spec:",
+        "      restartPolicy: Never",
+        &format!("      containers: [{{name: c, image: example/{name}}}]"),
+        "---\n",
+    ]
+    .join("\n")
+}
+
+/// The task of a report (`-o json`) in `phase` whose name starts with `name`.
+pub fn task<'a>(tasks: &'a [serde_json::Value], phase: &str, name: &str) -> &'a serde_json::Value {
+    tasks
+        .iter()
+        .find(|t| t["phase"] == phase && t["name"].as_str().unwrap().starts_with(name))
+        .unwrap_or_else(|| panic!("no task {phase}/{name} in {tasks:#?}"))
+}
+
+/// A task's `startedAt` or `finishedAt`.
+pub fn time(t: &serde_json::Value, field: &str) -> SystemTime {
+    let text = t[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {t}"));
+    humantime::parse_rfc3339_weak(text).unwrap()
+}
+
+/// Writes `yaml` (with every `NAMESPACE` replaced by `namespace`) to `dir/name` and returns
+/// the path as a string, for `-f`.
+pub fn write_input(dir: &std::path::Path, name: &str, yaml: &str, namespace: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, yaml.replace("NAMESPACE", namespace)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Whether `kubectl get KIND NAME -n NAMESPACE` finds the object.
+pub fn exists(namespace: &str, kind: &str, name: &str) -> bool {
+    try_kubectl(&["get", kind, name, "-n", namespace]).is_ok()
+}
+
+/// Lets the `norights` user read (get, list, watch) `resources` in `namespace`, and nothing more.
+pub fn grant_read(namespace: &str, resources: &str) {
+    kubectl(&[
+        "create",
+        "role",
+        "reader",
+        "-n",
+        namespace,
+        "--verb=get,list,watch",
+        &format!("--resource={resources}"),
+    ]);
+    kubectl(&[
+        "create",
+        "rolebinding",
+        "reader",
+        "-n",
+        namespace,
+        "--role=reader",
+        "--user=norights",
+    ]);
+}

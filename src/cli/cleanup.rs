@@ -1,0 +1,239 @@
+//! `kubectl hooks cleanup`: find the hook objects syncs left behind, show what goes and what
+//! stays and why, check the deletions are allowed, ask, delete, report. Prompt, progress,
+//! Ctrl-C and exit codes are sync's.
+
+use super::args::{CleanupArgs, ReportFormat};
+use super::input::{read_input, refuse_errors};
+use super::sync::{cluster_failure, cluster_flags, confirm, on_interrupt, release, runtime};
+use super::{ClusterArgs, Failure, Outcome, exit, print};
+use crate::cluster::Cluster;
+use crate::model::SyncSpec;
+use crate::output;
+use crate::sync::cleanup::{self, Found, Query, Wanted};
+use crate::sync::lock::{self, Lock, LockError};
+use crate::sync::policy::Decision;
+use crate::sync::{Report, SyncResult};
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::time::Duration;
+use tokio::time::Instant;
+
+pub fn run(cluster_args: &ClusterArgs, args: &CleanupArgs) -> Outcome {
+    // Without -f every hook is a candidate: stdin is not read.
+    let only = if args.input.filenames.is_empty() {
+        None
+    } else {
+        let loaded = read_input(&args.input)?;
+        refuse_errors(&loaded)?;
+        let wanted = hooks_of(&loaded.manifests);
+        if wanted.is_empty() {
+            eprintln!("the input holds no hooks: nothing to clean up");
+            return Ok(());
+        }
+        Some(wanted)
+    };
+    runtime()?.block_on(clean(cluster_args, args, only))
+}
+
+/// The input's hooks (sync and delete hooks), as cleanup looks for them.
+fn hooks_of(manifests: &[crate::manifest::Manifest]) -> Vec<Wanted> {
+    manifests
+        .iter()
+        .filter(|m| {
+            let spec = SyncSpec::of(m);
+            spec.is_hook() || !spec.delete_hooks.is_empty()
+        })
+        .map(|m| Wanted {
+            api_version: m.api_version.clone(),
+            kind: m.kind.clone(),
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+            generate_name: m.generate_name.clone(),
+        })
+        .collect()
+}
+
+async fn clean(
+    cluster_args: &ClusterArgs,
+    args: &CleanupArgs,
+    only: Option<Vec<Wanted>>,
+) -> Outcome {
+    let started = Instant::now();
+    let cluster = Cluster::connect(&cluster_flags(cluster_args))
+        .await
+        .map_err(cluster_failure)?;
+    let query = Query {
+        namespace: (!args.all_namespaces).then(|| cluster.namespace().to_owned()),
+        only,
+        all: args.all,
+        force: args.force,
+    };
+    let scope = match &query.namespace {
+        Some(ns) => format!("in namespace \"{ns}\" (context \"{}\")", cluster.context()),
+        None => format!("in all namespaces (context \"{}\")", cluster.context()),
+    };
+    let (mut found, skipped) = cleanup::find(&cluster, &query)
+        .await
+        .map_err(cluster_failure)?;
+    for warning in skipped {
+        eprintln!("warning: {warning}");
+    }
+    if let Err(refusal) = cleanup::check(&cluster, &mut found).await {
+        for p in &refusal.problems {
+            eprintln!("error: {p}");
+        }
+        return Err(Failure::new(
+            if refusal.access {
+                exit::CLUSTER
+            } else {
+                exit::FAILED
+            },
+            format!(
+                "{} hook object(s) may not be deleted; nothing was deleted",
+                refusal.problems.len()
+            ),
+        ));
+    }
+    let chosen = found.iter().filter(|f| f.decision.deletes()).count();
+    if args.dry_run {
+        show(args.output, None, &found, &scope);
+        eprintln!("dry run: every deletion passed the dry-run delete; nothing was changed");
+        return Ok(());
+    }
+    if chosen == 0 {
+        show(
+            args.output,
+            Some(&report(&found, false, started.elapsed())),
+            &found,
+            &scope,
+        );
+        return Ok(());
+    }
+    if std::io::stdin().is_terminal() && !args.yes {
+        eprint!("{}", output::cleanup::render(None, &found, &scope));
+        confirm(&format!("Delete {chosen} hook object(s) {scope}?"))?;
+    }
+
+    let locks = lock_apps(&cluster, &mut found, args.timeout).await?;
+    let (cancel, interrupts) = on_interrupt();
+    let progress = output::sync::Progress::for_stderr();
+    progress.note(&format!("deleting {chosen} hook object(s) {scope}"));
+    cleanup::remove(
+        &cluster,
+        &mut found,
+        args.timeout,
+        &|e| progress.on(e),
+        &cancel,
+    )
+    .await;
+    interrupts.abort();
+    for lock in locks {
+        release(Some(lock), &cluster).await;
+    }
+
+    let report = report(&found, cancel.is_cancelled(), started.elapsed());
+    show(args.output, Some(&report), &found, &scope);
+    super::sync::exit_for(report)
+}
+
+/// Takes the lock of each app whose hooks are to be deleted, so no sync or delete of that app
+/// runs meanwhile; the hooks of an app whose lock is held are kept.
+async fn lock_apps(
+    cluster: &Cluster,
+    found: &mut [Found],
+    timeout: Duration,
+) -> Result<Vec<Lock>, Failure> {
+    let apps: BTreeSet<(String, String)> = found
+        .iter()
+        .filter(|f| f.decision.deletes() && !f.app.is_empty())
+        .map(|f| (namespace_of(cluster, f), f.app.clone()))
+        .collect();
+    let mut locks = Vec::new();
+    let mut unlocked = false;
+    for (namespace, app) in apps {
+        match lock::acquire(
+            cluster,
+            &namespace,
+            &app,
+            timeout + Duration::from_secs(120),
+        )
+        .await
+        {
+            Ok(Some(lock)) => locks.push(lock),
+            Ok(None) => unlocked = true,
+            Err(LockError::Held {
+                holder,
+                since,
+                namespace: lease_namespace,
+                name,
+            }) => {
+                let reason = format!(
+                    "a sync or delete of its input holds lease {lease_namespace}/{name} ({holder}, since {since}); if that run was killed, delete the lease"
+                );
+                for f in found.iter_mut() {
+                    if f.app == app && namespace_of(cluster, f) == namespace {
+                        f.decision = Decision::Keep(reason.clone());
+                    }
+                }
+            }
+            Err(LockError::Cluster(e)) => {
+                for lock in locks {
+                    release(Some(lock), cluster).await;
+                }
+                return Err(cluster_failure(e));
+            }
+        }
+    }
+    if unlocked {
+        eprintln!(
+            "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
+        );
+    }
+    Ok(locks)
+}
+
+fn namespace_of(cluster: &Cluster, f: &Found) -> String {
+    f.namespace
+        .clone()
+        .unwrap_or_else(|| cluster.namespace().to_owned())
+}
+
+fn report(found: &[Found], interrupted: bool, duration: Duration) -> Report {
+    let count = |pred: &dyn Fn(&Found) -> bool| found.iter().filter(|f| pred(f)).count();
+    let deleted = count(&|f| matches!(f.result, Some(Ok(_))));
+    let failed = count(&|f| matches!(f.result, Some(Err(_))));
+    let kept = count(&|f| !f.decision.deletes());
+    let (result, message) = if interrupted {
+        let not_started = count(&|f| f.decision.deletes() && f.result.is_none());
+        (
+            SyncResult::Interrupted,
+            format!("interrupted: {deleted} deleted, {not_started} not started, {kept} kept"),
+        )
+    } else if failed > 0 {
+        (
+            SyncResult::Failed,
+            format!(
+                "{failed} hook object(s) could not be deleted ({deleted} deleted, {kept} kept)"
+            ),
+        )
+    } else {
+        (
+            SyncResult::Succeeded,
+            format!("{deleted} hook object(s) deleted, {kept} kept"),
+        )
+    };
+    Report {
+        result,
+        message,
+        duration,
+        step_durations: Vec::new(),
+        requests: 0,
+    }
+}
+
+fn show(format: ReportFormat, report: Option<&Report>, found: &[Found], scope: &str) {
+    match format {
+        ReportFormat::Table => print(&output::cleanup::render(report, found, scope)),
+        ReportFormat::Json => print(&output::cleanup::json(report, found)),
+    }
+}

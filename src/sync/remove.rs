@@ -1,0 +1,121 @@
+//! Removing objects: the one place where `sync` (BeforeHookCreation, delete policies),
+//! `cleanup` and `delete` delete an object and wait until it is gone, and the permission
+//! check (a server-side dry-run delete) they run before they delete anything.
+
+use crate::cluster::{Cluster, ClusterError, Deleted, Propagation, ResolvedKind};
+use futures::StreamExt;
+use std::time::Duration;
+
+/// Every deletion is Foreground, as Argo CD's prunes and hook deletions are: the object stays
+/// until its dependents (a Job's pods, a Deployment's ReplicaSets) are gone, so "the object
+/// is gone" means "and everything it owned".
+pub const PROPAGATION: Propagation = Propagation::Foreground;
+
+/// How a deletion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// Deleted, and seen gone (finalizers and garbage collection done).
+    Deleted,
+    /// There was nothing to delete.
+    AlreadyGone,
+    /// The deletion was requested and not waited for.
+    Requested,
+}
+
+/// One object to remove.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub kind: &'a ResolvedKind,
+    /// `""` for cluster-scoped objects.
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl Target<'_> {
+    /// Deletes the object and, with `wait`, waits at most that long until it is gone.
+    pub async fn delete(
+        &self,
+        cluster: &Cluster,
+        wait: Option<Duration>,
+    ) -> Result<Gone, ClusterError> {
+        match self.request(cluster).await? {
+            Deleted::AlreadyGone => Ok(Gone::AlreadyGone),
+            Deleted::Requested { uid } => match wait {
+                None => Ok(Gone::Requested),
+                Some(limit) => {
+                    self.wait_gone(cluster, uid.as_deref(), limit).await?;
+                    Ok(Gone::Deleted)
+                }
+            },
+        }
+    }
+
+    /// Asks for the deletion, without waiting.
+    pub async fn request(&self, cluster: &Cluster) -> Result<Deleted, ClusterError> {
+        cluster
+            .delete(self.kind, self.namespace, self.name, PROPAGATION)
+            .await
+    }
+
+    /// Waits at most `limit` until the object (the one with `uid`, when given) is gone.
+    pub async fn wait_gone(
+        &self,
+        cluster: &Cluster,
+        uid: Option<&str>,
+        limit: Duration,
+    ) -> Result<(), ClusterError> {
+        cluster
+            .wait_deleted(self.kind, self.namespace, self.name, uid, limit)
+            .await
+    }
+}
+
+/// Deletions that may not go ahead: what the server said about each, and whether any of
+/// them is an access problem (RBAC, authentication: exit 3).
+#[derive(Debug)]
+pub struct Refusal {
+    pub problems: Vec<String>,
+    pub access: bool,
+}
+
+/// A server-side dry-run delete of every target, at most `concurrency` at once, so that a
+/// user who may not delete something learns it before anything is deleted. Returns, per
+/// target, whether it exists now; or every refusal, each named by its `labels` entry.
+pub async fn check_deletable(
+    cluster: &Cluster,
+    targets: &[Target<'_>],
+    labels: &[String],
+    concurrency: usize,
+) -> Result<Vec<bool>, Refusal> {
+    let checks = targets.iter().enumerate().map(|(i, t)| async move {
+        let result = cluster
+            .delete_request(t.kind, t.namespace, t.name, PROPAGATION, true)
+            .await;
+        (i, result)
+    });
+    let mut results: Vec<(usize, Result<Deleted, ClusterError>)> = futures::stream::iter(checks)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    let mut exists = Vec::with_capacity(targets.len());
+    let mut refusal = Refusal {
+        problems: Vec::new(),
+        access: false,
+    };
+    for (i, result) in results {
+        match result {
+            Ok(deleted) => exists.push(deleted != Deleted::AlreadyGone),
+            Err(e) => {
+                refusal.access |= e.is_access_error();
+                refusal.problems.push(format!("{}: {e}", labels[i]));
+                exists.push(false);
+            }
+        }
+    }
+    if refusal.problems.is_empty() {
+        Ok(exists)
+    } else {
+        Err(refusal)
+    }
+}

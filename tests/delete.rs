@@ -1,0 +1,377 @@
+//! `kubectl hooks delete` against the real test control plane (scripts/test starts it), each
+//! test in its own namespace. The app is first synced with `kubectl-hooks sync`, then deleted.
+
+mod support;
+
+use serde_json::Value;
+use support::{Run, exists, job, kubectl, task, time};
+
+fn delete(ns: &str, file: &str, extra: &[&str]) -> Run {
+    support::on_input("delete", ns, file, extra)
+}
+
+fn tasks(run: &Run) -> Vec<Value> {
+    run.json()["tasks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", run.output()))
+        .clone()
+}
+
+/// phase/kind/name -> action, in report order.
+fn order(tasks: &[Value]) -> Vec<String> {
+    tasks
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+            format!("{}/{}/{}:{}", s("phase"), s("kind"), s("name"), s("action"))
+        })
+        .collect()
+}
+
+/// PreDelete and PostDelete hooks, objects in three waves, a sync hook and a Skip object.
+fn app() -> String {
+    let objects = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: config}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: api}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  annotations: {argocd.argoproj.io/sync-wave: "1"}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers: [{name: api, image: example/api}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  annotations: {argocd.argoproj.io/sync-wave: "2"}
+spec:
+  selector: {app: api}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: skipped
+  annotations: {argocd.argoproj.io/hook: Skip}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  generateName: farewell-
+  annotations: {argocd.argoproj.io/hook: PostDelete}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: example/farewell}]
+"#;
+    [
+        job(
+            "backup",
+            "argocd.argoproj.io/hook: PreDelete, argocd.argoproj.io/hook-delete-policy: HookSucceeded",
+            "test.kubectl-hooks.io/delay: 500ms",
+        ),
+        job("migrate", "argocd.argoproj.io/hook: PreSync", ""),
+        objects.to_owned(),
+    ]
+    .concat()
+}
+
+#[test]
+fn predelete_then_waves_in_reverse_then_postdelete() {
+    let ns = support::create_namespace("delete-order");
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::synced(dir.path(), &ns, &app());
+    // Skip objects are never managed: one made by hand stays after the delete.
+    support::create(
+        &ns,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: skipped}\n",
+    );
+
+    let dry = delete(&ns, &file, &["--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.output());
+    assert_eq!(dry.json()["dryRun"], true);
+    let planned = order(&tasks(&dry));
+    assert_eq!(planned.len(), 6, "{planned:?}");
+    assert_eq!(planned[0], "PreDelete/Job/backup:RunHook");
+    assert_eq!(
+        planned[1..5],
+        [
+            "Delete/Service/api:Delete",
+            "Delete/Deployment/api:Delete",
+            "Delete/ConfigMap/config:Delete",
+            "Delete/ServiceAccount/api:Delete",
+        ]
+        .map(String::from)[..]
+    );
+    assert!(
+        planned[5].starts_with("PostDelete/Job/farewell-"),
+        "{planned:?}"
+    );
+    assert!(dry.stderr.contains("nothing was changed"), "{}", dry.stderr);
+    assert!(exists(&ns, "deployment", "api") && !exists(&ns, "job", "backup"));
+
+    let run = delete(&ns, &file, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let report = run.json();
+    assert_eq!(report["result"], "Succeeded");
+    let t = tasks(&run);
+    let actions = order(&t);
+    assert_eq!(actions[0], "PreDelete/Job/backup:HookSucceeded");
+    assert_eq!(
+        actions[1..5],
+        [
+            "Delete/Service/api:Deleted",
+            "Delete/Deployment/api:Deleted",
+            "Delete/ConfigMap/config:Deleted",
+            "Delete/ServiceAccount/api:Deleted",
+        ]
+        .map(String::from)[..]
+    );
+    assert!(actions[5].ends_with(":HookSucceeded"), "{actions:?}");
+
+    // PreDelete finished before the first deletion; each wave was gone before the next
+    // started; PostDelete started only once everything was gone.
+    let backup = task(&t, "PreDelete", "backup");
+    let service = &t[1];
+    let deployment = &t[2];
+    let config = &t[3];
+    let farewell = task(&t, "PostDelete", "farewell-");
+    assert!(time(service, "startedAt") >= time(backup, "finishedAt"));
+    assert!(time(deployment, "startedAt") >= time(service, "finishedAt"));
+    assert!(time(config, "startedAt") >= time(deployment, "finishedAt"));
+    for gone in &t[1..5] {
+        assert!(
+            time(farewell, "startedAt") >= time(gone, "finishedAt"),
+            "{gone}"
+        );
+    }
+    let created = kubectl(&[
+        "get",
+        "job",
+        "-n",
+        &ns,
+        farewell["name"].as_str().unwrap(),
+        "-o",
+        "jsonpath={.metadata.labels.kubectl-hooks\\.io/phase}",
+    ]);
+    assert_eq!(created, "postdelete", "delete hooks carry the hook labels");
+
+    for (kind, name) in [
+        ("deployment", "api"),
+        ("service", "api"),
+        ("configmap", "config"),
+        ("serviceaccount", "api"),
+    ] {
+        assert!(!exists(&ns, kind, name), "{kind}/{name}");
+    }
+    let pods = kubectl(&["get", "pods", "-n", &ns, "-l", "app=api", "-o", "name"]);
+    assert_eq!(pods.trim(), "", "the Deployment's pods went with it");
+    assert!(
+        !exists(&ns, "job", "backup"),
+        "HookSucceeded applied at the end"
+    );
+    assert_eq!(
+        task(&t, "PreDelete", "backup")["deletedByPolicy"],
+        "HookSucceeded: the operation succeeded"
+    );
+    assert!(
+        exists(&ns, "job", "migrate"),
+        "sync hooks are left to cleanup"
+    );
+    assert!(
+        exists(&ns, "configmap", "skipped"),
+        "Skip objects are never deleted"
+    );
+    assert!(
+        run.stderr
+            .contains("sync hooks are not deleted (Job/migrate)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_failing_predelete_hook_stops_everything_before_any_deletion() {
+    let ns = support::create_namespace("delete-prefail");
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = [
+        job(
+            "backup",
+            "argocd.argoproj.io/hook: PreDelete",
+            "test.kubectl-hooks.io/outcome: fail",
+        ),
+        job("farewell", "argocd.argoproj.io/hook: PostDelete", ""),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config}\n".to_owned(),
+    ]
+    .concat();
+    let file = support::synced(dir.path(), &ns, &yaml);
+
+    let run = delete(&ns, &file, &[]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let report = run.json();
+    assert_eq!(report["result"], "Failed");
+    let message = report["message"].as_str().unwrap();
+    assert!(
+        message.contains("PreDelete hook Job/backup failed"),
+        "{message}"
+    );
+    assert!(message.ends_with("nothing was deleted"), "{message}");
+    assert!(
+        run.stderr
+            .contains("error: PreDelete hook Job/backup failed"),
+        "{}",
+        run.stderr
+    );
+    let t = tasks(&run);
+    assert_eq!(task(&t, "Delete", "config")["action"], "NotStarted");
+    assert_eq!(task(&t, "PostDelete", "farewell")["action"], "NotRun");
+    assert!(exists(&ns, "configmap", "config"));
+    assert!(!exists(&ns, "job", "farewell"));
+}
+
+#[test]
+fn helm_delete_hooks_kept_objects_and_a_rerun_after_everything_is_gone() {
+    let ns = support::create_namespace("delete-helm");
+    let dir = tempfile::tempdir().unwrap();
+    let objects = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: gone}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kept
+  annotations: {argocd.argoproj.io/sync-options: "Prune=false,Delete=false"}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: kept-by-helm
+  annotations: {helm.sh/resource-policy: keep}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: post
+  annotations: {helm.sh/hook: post-delete}
+spec:
+  restartPolicy: Never
+  containers: [{name: c, image: example/post}]
+"#;
+    let pre = job(
+        "pre",
+        "helm.sh/hook: pre-delete, helm.sh/hook-delete-policy: hook-succeeded",
+        "",
+    );
+    let file = support::synced(dir.path(), &ns, &(pre + objects));
+    assert!(
+        !exists(&ns, "job", "pre"),
+        "delete hooks do not run in a sync"
+    );
+
+    let run = delete(&ns, &file, &["--yes"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let t = tasks(&run);
+    assert_eq!(task(&t, "PreDelete", "pre")["action"], "HookSucceeded");
+    assert_eq!(task(&t, "PostDelete", "post")["action"], "HookSucceeded");
+    assert_eq!(task(&t, "Delete", "gone")["action"], "Deleted");
+    let kept = task(&t, "Delete", "kept");
+    assert_eq!(kept["action"], "Kept");
+    assert_eq!(kept["message"], "Delete=false: left in place");
+    assert_eq!(task(&t, "Delete", "kept-by-helm")["action"], "Kept");
+    assert!(exists(&ns, "configmap", "kept") && exists(&ns, "secret", "kept-by-helm"));
+    assert!(!exists(&ns, "configmap", "gone") && !exists(&ns, "job", "pre"));
+    assert!(
+        exists(&ns, "pod", "post"),
+        "the default policy keeps the PostDelete hook"
+    );
+
+    // Everything is gone already: a second run is fine (the hooks run again).
+    let again = delete(&ns, &file, &[]);
+    assert_eq!(again.code, Some(0), "{}", again.output());
+    let t = tasks(&again);
+    assert_eq!(task(&t, "Delete", "gone")["action"], "AlreadyGone");
+    assert_eq!(task(&t, "Delete", "kept")["action"], "Kept");
+    assert_eq!(task(&t, "PostDelete", "post")["action"], "HookSucceeded");
+}
+
+#[test]
+fn postdelete_hooks_outlive_the_namespace_they_run_in() {
+    let ns = support::unique_namespace("delete-own-ns");
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: NAMESPACE}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: config, namespace: NAMESPACE}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: farewell
+  namespace: NAMESPACE
+  annotations: {argocd.argoproj.io/hook: PostDelete}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: example/farewell}]
+"#;
+    let file = support::synced(dir.path(), &ns, yaml);
+
+    let run = delete(&ns, &file, &["--timeout", "2m"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let actions = order(&tasks(&run));
+    assert_eq!(
+        actions,
+        [
+            "Delete/ConfigMap/config:Deleted",
+            "PostDelete/Job/farewell:HookSucceeded",
+            &format!("Delete/Namespace/{ns}:Deleted"),
+        ]
+        .map(String::from)
+    );
+    assert!(support::try_kubectl(&["get", "namespace", &ns]).is_err());
+
+    // The namespace is gone, and with it everything: the hook cannot run and is skipped.
+    let again = delete(&ns, &file, &[]);
+    assert_eq!(again.code, Some(0), "{}", again.output());
+    let t = tasks(&again);
+    assert_eq!(task(&t, "PostDelete", "farewell")["action"], "NotRun");
+    assert_eq!(task(&t, "Delete", &ns)["action"], "AlreadyGone");
+}
+
+#[test]
+fn a_user_who_may_not_delete_gets_exit_3_and_nothing_is_deleted() {
+    let ns = support::create_namespace("delete-rbac");
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+    let file = support::synced(dir.path(), &ns, yaml);
+    support::grant_read(&ns, "configmaps");
+
+    let run = delete(&ns, &file, &["--context", "norights"]);
+    assert_eq!(run.code, Some(3), "{}", run.output());
+    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert!(exists(&ns, "configmap", "a") && exists(&ns, "configmap", "b"));
+}
