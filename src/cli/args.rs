@@ -127,11 +127,53 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Print the version
     Version(VersionArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish), or the
+    /// kubectl_complete-hooks helper that completes `kubectl hooks ...` (kubectl)
+    #[command(after_help = COMPLETION_HELP)]
     Completion {
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: CompletionShell,
     },
+}
+
+pub const COMPLETION_HELP: &str = "\
+`kubectl hooks ...` (kubectl 1.26 or later, with kubectl's own completion loaded):
+  kubectl hooks completion kubectl > ~/.local/bin/kubectl_complete-hooks
+  chmod +x ~/.local/bin/kubectl_complete-hooks      # any directory on PATH will do
+
+`kubectl-hooks ...` typed as one word, e.g. for bash:
+  source <(kubectl-hooks completion bash)";
+
+/// What `completion` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// Bash script for `kubectl-hooks`
+    Bash,
+    /// Zsh script for `kubectl-hooks`
+    Zsh,
+    /// Fish script for `kubectl-hooks`
+    Fish,
+    /// PowerShell script for `kubectl-hooks`
+    Powershell,
+    /// Elvish script for `kubectl-hooks`
+    Elvish,
+    /// The kubectl_complete-hooks helper through which kubectl completes `kubectl hooks`
+    Kubectl,
+}
+
+impl CompletionShell {
+    /// The clap_complete generator; `None` for the kubectl helper.
+    pub fn shell(self) -> Option<clap_complete::Shell> {
+        use clap_complete::Shell;
+        match self {
+            CompletionShell::Bash => Some(Shell::Bash),
+            CompletionShell::Zsh => Some(Shell::Zsh),
+            CompletionShell::Fish => Some(Shell::Fish),
+            CompletionShell::Powershell => Some(Shell::PowerShell),
+            CompletionShell::Elvish => Some(Shell::Elvish),
+            CompletionShell::Kubectl => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

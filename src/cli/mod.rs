@@ -2,6 +2,7 @@
 
 pub mod args;
 mod cleanup;
+pub mod complete;
 mod delete;
 mod input;
 mod lint;
@@ -55,6 +56,17 @@ pub type Outcome = Result<(), Failure>;
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // kubectl's plugin completion (through kubectl_complete-hooks), answered before clap
+    // parses anything: the words are whatever the user typed so far.
+    let mut args = std::env::args_os().skip(1);
+    if let Some(first) = args.next()
+        && (first == complete::COMPLETE || first == complete::COMPLETE_NO_DESC)
+    {
+        let words: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+        let descriptions = first == complete::COMPLETE;
+        print(&complete::complete(Cli::command(), &words, descriptions));
+        return ExitCode::from(exit::SUCCESS);
+    }
     let cli = Cli::parse();
     let outcome = run(cli);
     let _ = std::io::stdout().flush();
@@ -74,8 +86,15 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Plan(args) => plan::run(&cli.cluster, &args),
         Command::Version(args) => version(args.output.as_deref()),
         Command::Completion { shell } => {
-            let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "kubectl-hooks", &mut std::io::stdout());
+            match shell.shell() {
+                Some(shell) => {
+                    let mut command = Cli::command();
+                    let mut script = Vec::new();
+                    clap_complete::generate(shell, &mut command, "kubectl-hooks", &mut script);
+                    print(&String::from_utf8_lossy(&script));
+                }
+                None => print(complete::KUBECTL_HELPER),
+            }
             Ok(())
         }
         Command::Lint(args) => lint::run(&cli.cluster, &args),
@@ -88,9 +107,9 @@ pub fn run(cli: Cli) -> Outcome {
 fn version(output: Option<&str>) -> Outcome {
     let version = env!("CARGO_PKG_VERSION");
     match output {
-        Some("json") => println!("{}", serde_json::json!({ "version": version })),
-        Some(_) => println!("version: {version}"),
-        None => println!("kubectl-hooks {version}"),
+        Some("json") => print(&format!("{}\n", serde_json::json!({ "version": version }))),
+        Some(_) => print(&format!("version: {version}\n")),
+        None => print(&format!("kubectl-hooks {version}\n")),
     }
     Ok(())
 }
