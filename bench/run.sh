@@ -72,6 +72,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 log "building the release binary"
 cargo build --release --quiet
 bin=$root/target/release/kubectl-hooks
@@ -252,7 +253,7 @@ yes_no() { awk -v c="$1" 'BEGIN {print (c ? "yes" : "**no**")}'; }
 
 echo
 echo "kubectl-hooks $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo '+changes'), $runs runs per row (medians), $(date -u '+%Y-%m-%d %H:%M UTC')${BENCH_SYNC_ARGS:+, sync $BENCH_SYNC_ARGS}"
-echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at the end"
+echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r); load (1/5/15 min) $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 [[ -n ${server:-} ]] && echo "cluster: $server; $(kubectl version 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')"
 echo
 row "benchmark / tool" "wall s" "min–max" "CPU s" "peak RSS MiB" "API requests" "ours ÷ peer" "target" "met"
@@ -298,4 +299,3 @@ fi
 if wants configmaps; then
     echo "1,000 ConfigMaps, median step durations: $(step_medians configmaps hooks)"
 fi
-echo "load at the end: $(uptime)"
