@@ -56,10 +56,8 @@ impl Cluster {
                 .to_string(),
         };
         let requests = Arc::new(AtomicU64::new(0));
-        let client = kube::client::ClientBuilder::try_from(selected.config)
-            .map_err(|e| ctx.map(e, "building the client"))?
-            .with_layer(&CountLayer(requests.clone()))
-            .build();
+        let client =
+            client(selected.config, &requests).map_err(|e| ctx.map(e, "building the client"))?;
         Ok(Cluster {
             inner: Arc::new(Inner {
                 client,
@@ -131,6 +129,53 @@ impl std::fmt::Debug for Cluster {
             .field("namespace", &self.namespace())
             .finish_non_exhaustive()
     }
+}
+
+/// kube's default client stack (`ClientBuilder::try_from(Config)`, kube 5.0, with this crate's
+/// features: no proxies, no gzip), plus the request counter, with one difference: sockets get
+/// TCP_NODELAY. kube leaves Nagle's algorithm on (kube-rs/kube#2056), so the first request
+/// on every new connection waits for the server's delayed ACK of the TLS handshake: 40 ms on
+/// Linux, paid once per burst of new connections (discovery, the dry run, watches).
+fn client(config: kube::Config, requests: &Arc<AtomicU64>) -> Result<kube::Client, kube::Error> {
+    use kube::client::ConfigExt;
+    use tower::ServiceBuilder;
+    // As kube without its proxy features: a kubeconfig proxy-url is refused, not ignored.
+    if let Some(proxy_url) = &config.proxy_url {
+        let proxy_url = Box::new(proxy_url.clone());
+        return Err(match proxy_url.scheme_str() {
+            Some("socks5") => kube::Error::ProxyProtocolDisabled {
+                proxy_url,
+                protocol_feature: "kube/socks5",
+            },
+            Some("http" | "https") => kube::Error::ProxyProtocolDisabled {
+                proxy_url,
+                protocol_feature: "kube/http-proxy",
+            },
+            _ => kube::Error::ProxyProtocolUnsupported { proxy_url },
+        });
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let https = config.rustls_https_connector_with_connector(http)?;
+    let mut connector = hyper_timeout::TimeoutConnector::new(https);
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let hyper = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector);
+    let service = ServiceBuilder::new()
+        .layer(CountLayer(requests.clone()))
+        .layer(config.base_uri_layer())
+        .option_layer(config.default_retry.then(|| {
+            tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
+        }))
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(tower::BoxError::from)
+        .service(hyper);
+    Ok(kube::Client::new(service, config.default_namespace))
 }
 
 /// Tower layer counting the requests that go through the client.

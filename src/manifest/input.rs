@@ -1,7 +1,7 @@
 //! Where manifests come from: files, directories (optionally recursive) and stdin, as
 //! `kubectl apply -f` reads them.
 
-use super::{InputError, InputErrorKind, Loaded, parse_text};
+use super::{InputError, InputErrorKind, Loaded, parse_texts};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,10 +51,17 @@ fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> std::io::Resul
     Ok(())
 }
 
+/// One input, as read: its text, or why it cannot be used.
+enum Input {
+    Text(Arc<str>, String),
+    Unusable(InputError),
+}
+
 /// Reads every input, with `stdin` used when a `-` is given. Errors do not stop reading: every
-/// problem in every file is reported.
+/// problem in every file is reported. Everything is read first, then parsed (in parallel),
+/// and reported in the order it was read.
 pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
-    let mut out = Loaded::default();
+    let mut read = Vec::new();
     let mut total = 0usize;
     let mut stdin_used = false;
     for name in &spec.filenames {
@@ -70,13 +77,13 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                 .take((MAX_INPUT_BYTES - total + 1) as u64)
                 .read_to_string(&mut text)
             {
-                Ok(_) => read_text(&file, text, &mut total, &mut out),
-                Err(e) => out.errors.push(InputError {
+                Ok(_) => read_text(&file, text, &mut total, &mut read),
+                Err(e) => read.push(Input::Unusable(InputError {
                     file,
                     pos: None,
                     message: format!("cannot read stdin: {e}"),
                     kind: InputErrorKind::Unreadable,
-                }),
+                })),
             }
             continue;
         }
@@ -89,28 +96,29 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
         };
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                out.errors.push(error("no such file or directory".into()));
+                read.push(Input::Unusable(error("no such file or directory".into())));
                 continue;
             }
             Err(e) => {
-                out.errors.push(error(format!("cannot read: {e}")));
+                read.push(Input::Unusable(error(format!("cannot read: {e}"))));
                 continue;
             }
             Ok(m) if m.is_dir() => {
                 if let Err(e) = walk(path, spec.recursive, &mut files) {
-                    out.errors
-                        .push(error(format!("cannot read directory: {e}")));
+                    read.push(Input::Unusable(error(format!(
+                        "cannot read directory: {e}"
+                    ))));
                     continue;
                 }
                 if files.is_empty() {
-                    out.errors.push(error(format!(
+                    read.push(Input::Unusable(error(format!(
                         "directory has no .yaml, .yml or .json files{}",
                         if spec.recursive {
                             ""
                         } else {
                             " (use -R to read subdirectories)"
                         }
-                    )));
+                    ))));
                 }
             }
             Ok(_) => files.push(path.to_path_buf()),
@@ -119,30 +127,54 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
             let shown: Arc<str> = Arc::from(file.to_string_lossy().as_ref());
             match std::fs::read(&file) {
                 Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => read_text(&shown, text, &mut total, &mut out),
-                    Err(_) => out.errors.push(InputError {
+                    Ok(text) => read_text(&shown, text, &mut total, &mut read),
+                    Err(_) => read.push(Input::Unusable(InputError {
                         file: shown,
                         pos: None,
                         message: "not UTF-8 text".into(),
                         kind: InputErrorKind::Unreadable,
-                    }),
+                    })),
                 },
-                Err(e) => out.errors.push(InputError {
+                Err(e) => read.push(Input::Unusable(InputError {
                     file: shown,
                     pos: None,
                     message: format!("cannot read: {e}"),
                     kind: InputErrorKind::Unreadable,
-                }),
+                })),
             }
+        }
+    }
+    parse_all(read)
+}
+
+/// Parses every text read, and lists objects and problems in the order the inputs were read.
+fn parse_all(read: Vec<Input>) -> Loaded {
+    let texts: Vec<(Arc<str>, &str)> = read
+        .iter()
+        .filter_map(|input| match input {
+            Input::Text(file, text) => Some((file.clone(), text.as_str())),
+            Input::Unusable(_) => None,
+        })
+        .collect();
+    let mut parsed = parse_texts(&texts).into_iter();
+    drop(texts);
+    let mut out = Loaded::default();
+    for input in read {
+        match input {
+            Input::Text(file, text) => {
+                out.absorb(parsed.next().expect("one result per text"));
+                out.texts.push((file, text));
+            }
+            Input::Unusable(error) => out.errors.push(error),
         }
     }
     out
 }
 
-fn read_text(file: &Arc<str>, text: String, total: &mut usize, out: &mut Loaded) {
+fn read_text(file: &Arc<str>, text: String, total: &mut usize, read: &mut Vec<Input>) {
     *total += text.len();
     if *total > MAX_INPUT_BYTES {
-        out.errors.push(InputError {
+        read.push(Input::Unusable(InputError {
             file: file.clone(),
             pos: None,
             message: format!(
@@ -150,9 +182,8 @@ fn read_text(file: &Arc<str>, text: String, total: &mut usize, out: &mut Loaded)
                 MAX_INPUT_BYTES / (1024 * 1024)
             ),
             kind: InputErrorKind::Unreadable,
-        });
+        }));
         return;
     }
-    parse_text(file, &text, out);
-    out.texts.push((file.clone(), text));
+    read.push(Input::Text(file.clone(), text));
 }

@@ -3,6 +3,7 @@
 
 pub mod input;
 pub mod node;
+mod parallel;
 mod split;
 
 pub use input::{InputSpec, load};
@@ -142,34 +143,72 @@ pub struct Loaded {
 
 /// Turns the documents of one file's text into manifests, collecting problems.
 pub fn parse_text(file: &Arc<str>, text: &str, out: &mut Loaded) {
-    for (doc_index, chunk) in split::documents(text).enumerate() {
-        let mut options = serde_saphyr::Options::default();
-        options.with_snippet = false;
-        options.budget = Some(input::document_budget());
-        match serde_saphyr::from_str_with_options::<Option<Node>>(chunk.text, options) {
-            Ok(None) => {}
-            Ok(Some(mut root)) => {
-                root.shift_lines(chunk.first_line);
-                if matches!(root.value, node::Value::Null) {
-                    continue;
-                }
-                objects_of(file, doc_index, root, out);
+    for parsed in parse_texts(&[(file.clone(), text)]) {
+        out.absorb(parsed);
+    }
+}
+
+/// Parses the documents of several texts, spread over the machine's cores: parsing YAML is
+/// most of what `lint` and `plan` do, and documents parse independently. Returns, for each text
+/// in order, its objects and problems in document order: the same as parsing one document
+/// after the other. (The texts themselves are not copied into the result.)
+pub(crate) fn parse_texts(texts: &[(Arc<str>, &str)]) -> Vec<Loaded> {
+    let jobs: Vec<(usize, usize, split::Chunk<'_>)> = texts
+        .iter()
+        .enumerate()
+        .flat_map(|(t, (_, text))| {
+            split::documents(text)
+                .enumerate()
+                .map(move |(doc, chunk)| (t, doc, chunk))
+        })
+        .collect();
+    let parsed = parallel::map(&jobs, |(t, doc, chunk)| {
+        let mut out = Loaded::default();
+        parse_document(&texts[*t].0, *doc, chunk, &mut out);
+        out
+    });
+    let mut by_text: Vec<Loaded> = texts.iter().map(|_| Loaded::default()).collect();
+    for ((t, _, _), part) in jobs.iter().zip(parsed) {
+        by_text[*t].absorb(part);
+    }
+    by_text
+}
+
+impl Loaded {
+    /// Appends the objects and problems of `other` (its texts are not kept).
+    fn absorb(&mut self, other: Loaded) {
+        self.manifests.extend(other.manifests);
+        self.errors.extend(other.errors);
+    }
+}
+
+fn parse_document(file: &Arc<str>, doc_index: usize, chunk: &split::Chunk<'_>, out: &mut Loaded) {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    options.budget = Some(input::document_budget());
+    match serde_saphyr::from_str_with_options::<Option<Node>>(chunk.text, options) {
+        Ok(None) => {}
+        Ok(Some(mut root)) => {
+            root.shift_lines(chunk.first_line);
+            if matches!(root.value, node::Value::Null) {
+                return;
             }
-            Err(e) => {
-                let pos = e.location().map(|l| Pos {
-                    line: l.line() as u32 + chunk.first_line,
-                    col: l.column() as u32,
-                });
-                out.errors.push(InputError {
-                    file: file.clone(),
-                    pos: Some(pos.unwrap_or(Pos {
-                        line: chunk.first_line + 1,
-                        col: 1,
-                    })),
-                    message: format!("invalid YAML: {}", strip_location(&e.to_string())),
-                    kind: InputErrorKind::Syntax,
-                });
-            }
+            objects_of(file, doc_index, root, out);
+        }
+        Err(e) => {
+            let pos = e.location().map(|l| Pos {
+                line: l.line() as u32 + chunk.first_line,
+                col: l.column() as u32,
+            });
+            out.errors.push(InputError {
+                file: file.clone(),
+                pos: Some(pos.unwrap_or(Pos {
+                    line: chunk.first_line + 1,
+                    col: 1,
+                })),
+                message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+                kind: InputErrorKind::Syntax,
+            });
         }
     }
 }
@@ -396,4 +435,46 @@ pub fn from_str(file: &str, text: &str) -> Loaded {
     parse_text(&file, text, &mut out);
     out.texts.push((file, text.to_owned()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many documents (so they are parsed on several threads), every seventh broken in one
+    /// way or another: objects and problems come out in input order, with file-wide lines.
+    #[test]
+    fn documents_parsed_in_parallel_come_out_in_input_order() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str("---\n");
+            match i % 7 {
+                3 => text.push_str("apiVersion: v1\nkind: [unclosed\n"),
+                5 => text.push_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"),
+                _ => text.push_str(&format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"
+                )),
+            }
+        }
+        let loaded = from_str("many.yaml", &text);
+        let names: Vec<String> = loaded
+            .manifests
+            .iter()
+            .map(|m| m.name.clone().unwrap())
+            .collect();
+        let expected: Vec<String> = (0..200)
+            .filter(|i| i % 7 != 3 && i % 7 != 5)
+            .map(|i| format!("c{i}"))
+            .collect();
+        assert_eq!(names, expected);
+        let docs: Vec<usize> = loaded.manifests.iter().map(|m| m.source.doc).collect();
+        assert!(docs.windows(2).all(|w| w[0] < w[1]), "{docs:?}");
+        let broken = (0..200).filter(|i| i % 7 == 3 || i % 7 == 5).count();
+        assert_eq!(loaded.errors.len(), broken);
+        let lines: Vec<u32> = loaded.errors.iter().map(|e| e.pos.unwrap().line).collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+        // Documents 0 to 2 take 5 lines each: document 3's `kind` is on line 18.
+        assert_eq!(lines[0], 18);
+        assert_eq!(loaded.texts.len(), 1);
+    }
 }

@@ -126,6 +126,7 @@ pub struct Report {
     pub duration: Duration,
     /// Time spent in each step, in run order.
     pub step_durations: Vec<(Phase, i64, Duration)>,
-    /// API requests made (for `--stats`).
+    /// API requests made by the client since it was created, up to this report: discovery,
+    /// namespace checks, the dry run, the lock and every step (for `--stats` and `-o json`).
     pub requests: u64,
 }

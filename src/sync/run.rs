@@ -49,13 +49,13 @@ pub async fn execute(
     let started = Instant::now();
     let deadline = started + settings.timeout;
     let mut step_durations = Vec::new();
-    let requests_before = cluster.requests_made();
     let report = |result, message: String, step_durations| Report {
         result,
         message,
         duration: started.elapsed(),
         step_durations,
-        requests: cluster.requests_made() - requests_before,
+        // All of the sync's requests so far: discovery, dry run and lock too, not only steps.
+        requests: cluster.requests_made(),
     };
 
     if let Err(e) = create_namespaces(cluster, &prepared.namespaces_to_create, emit).await {

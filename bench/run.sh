@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# The benchmarks of kubectl-hooks, against its peers, on the test control plane.
+#
+#   bench/run.sh [--runs N] [--only LIST] [--dir DIR]
+#
+#   --runs N     measured runs per benchmark and tool (default 5), after one warm-up run
+#   --only LIST  comma-separated subset of: seed, configmaps, waves, lint (default: all)
+#   --dir DIR    use (start if needed, and leave running) the control plane in DIR
+#
+# Cluster: with --dir, the control plane of scripts/control-plane in DIR; else the cluster of
+# KUBECONFIG when it is set; else a control plane of its own in a temp dir, stopped at the
+# end. The seed app's pods only become ready on the test control plane (tools/test-kubelet).
+# Every run syncs into a fresh namespace (created before the clock starts, deleted at the end).
+#
+# Benchmarks (medians of N runs; runs of peers interleaved with ours):
+#   seed        bench/seed (PreSync Job, ConfigMap+Secret in wave 0, Deployment+Service in
+#               wave 1, PostSync Job; pods ready 100 ms after creation): `kubectl hooks sync`
+#               vs bench/peers/kubectl-loop.sh (kubectl apply --server-side + wait per step),
+#               and vs Argo CD's floor, computed: our time + 2 s per step transition.
+#   configmaps  1,000 ConfigMaps in 10 waves: sync vs one unordered
+#               `kubectl apply --server-side -f` of the same files.
+#   waves       the engine's cost per wave: 10 ConfigMaps in 10 waves vs in 1 wave.
+#   lint        lint and plan of 10,000 generated documents (bench/gen.sh docs).
+#
+# BENCH_SYNC_ARGS adds flags to every `kubectl hooks sync` (e.g. "--concurrency 64").
+#
+# Prints a Markdown table: wall time (median, min-max), CPU time (user+system, steadier on a
+# busy machine), peak RSS (GNU time), API requests of the sync (`-o json` apiRequests: all
+# of them, discovery and dry run included, but the lock's release after the report), the
+# time ratio ours / peer, and the targets of DESIGN.md. Needs GNU time, jq and kubectl.
+set -euo pipefail
+
+runs=5
+only=seed,configmaps,waves,lint
+cp_dir=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --runs) runs=$2 && shift 2 ;;
+    --only) only=$2 && shift 2 ;;
+    --dir) cp_dir=$2 && shift 2 ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2 && exit 2 ;;
+    esac
+done
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --runs needs a positive number" >&2; exit 2; }
+wants() { [[ ",$only," == *",$1,"* ]]; }
+
+cd "$(dirname "$0")/.."
+root=$PWD
+for tool in /usr/bin/time jq kubectl cargo; do
+    command -v "$tool" >/dev/null || { echo "bench/run.sh: needs $tool (Debian: time, jq, kubectl)" >&2; exit 2; }
+done
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kh-bench-run.XXXXXX")
+own_cp=""
+namespaces=()
+cleanup() {
+    local status=$?
+    if [[ ${#namespaces[@]} -gt 0 && -z $own_cp ]]; then
+        log "deleting ${#namespaces[@]} benchmark namespaces (in the background of the cluster)"
+        kubectl delete namespace "${namespaces[@]}" --wait=false >/dev/null 2>&1 || true
+    fi
+    if [[ -n $own_cp ]]; then
+        log "stopping the control plane in $own_cp"
+        scripts/control-plane down --dir "$own_cp" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+log "building the release binary"
+cargo build --release --quiet
+bin=$root/target/release/kubectl-hooks
+
+if wants seed || wants configmaps || wants waves; then
+    if [[ -n $cp_dir ]]; then
+        scripts/control-plane up --dir "$cp_dir" >/dev/null
+        export KUBECONFIG="$cp_dir/kubeconfig"
+    elif [[ -z ${KUBECONFIG:-} ]]; then
+        own_cp=$(mktemp -d "${TMPDIR:-/tmp}/kh-bench-cp.XXXXXX")
+        log "starting a control plane in $own_cp (scripts/control-plane up)"
+        scripts/control-plane up --dir "$own_cp" >/dev/null
+        export KUBECONFIG="$own_cp/kubeconfig"
+    fi
+    server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+    log "cluster: $server (KUBECONFIG=$KUBECONFIG)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+results=$work/results.tsv # bench tool run wall cpu rss_kib requests steps
+: >"$results"
+
+# measure BENCH TOOL RUN CMD...: runs CMD once under GNU time; records wall (clock around it),
+# user+system CPU and peak RSS; for `-o json` syncs also apiRequests and step durations.
+# RUN 0 is the warm-up: run, checked, not recorded.
+measure() {
+    local bench=$1 tool=$2 run=$3
+    shift 3
+    local t0 t1
+    t0=$(date +%s%N)
+    if ! /usr/bin/time -f '%U %S %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err"; then
+        log "FAILED: $bench / $tool: $*"
+        tail -n 20 "$work/err" "$work/out" >&2
+        exit 1
+    fi
+    t1=$(date +%s%N)
+    [[ $run -eq 0 ]] && return 0
+    local user sys rss requests="" steps=""
+    read -r user sys rss < <(tail -n 1 "$work/time")
+    if jq -e '.apiRequests' "$work/out" >/dev/null 2>&1; then
+        requests=$(jq '.apiRequests' "$work/out")
+        steps=$(jq -r '[.steps[] | "\(.phase)/\(.wave)=\(.durationMs)"] | join(",")' "$work/out")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bench" "$tool" "$run" \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')" \
+        "$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.3f", u + s}')" \
+        "$rss" "$requests" "$steps" >>"$results"
+}
+
+# A fresh, empty namespace whose default ServiceAccount exists (pods need it), made before
+# the clock starts.
+fresh_namespace() {
+    local ns
+    ns="bench-$(date +%s%N | tail -c 10)"
+    kubectl create namespace "$ns" >/dev/null
+    kubectl label namespace "$ns" bench.kubectl-hooks.io/run=true >/dev/null
+    local tries=0
+    until kubectl -n "$ns" get serviceaccount default >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [[ $tries -lt 100 ]] || { log "namespace $ns got no default ServiceAccount"; exit 1; }
+        sleep 0.1
+    done
+    namespaces+=("$ns")
+    NS=$ns
+}
+
+# median BENCH TOOL COLUMN (4 wall, 5 cpu, 6 rss, 7 requests); "min-max" with RANGE=1.
+stat() {
+    local bench=$1 tool=$2 col=$3 what=${4:-median}
+    awk -F'\t' -v b="$bench" -v t="$tool" -v c="$col" '$1 == b && $2 == t && $c != "" {print $c}' "$results" |
+        sort -g | awk -v what="$what" '
+            {v[NR] = $1}
+            END {
+                if (NR == 0) { print ""; exit }
+                if (what == "min") print v[1]
+                else if (what == "max") print v[NR]
+                else if (NR % 2) print v[(NR + 1) / 2]
+                else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+            }'
+}
+
+# Median duration (ms) of each step of a bench/tool, "phase/wave=ms" joined by ", ".
+step_medians() {
+    awk -F'\t' -v b="$1" -v t="$2" '$1 == b && $2 == t {print $8}' "$results" |
+        tr ',' '\n' | awk -F= '
+            { if (!($1 in seen)) { order[++n] = $1; seen[$1] = 1 } v[$1, ++c[$1]] = $2 }
+            END {
+                for (i = 1; i <= n; i++) {
+                    k = order[i]; m = c[k]
+                    for (a = 1; a <= m; a++) x[a] = v[k, a]
+                    for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (x[b] < x[a]) { t = x[a]; x[a] = x[b]; x[b] = t }
+                    med = (m % 2) ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2
+                    printf "%s%s %d ms", (i > 1 ? ", " : ""), k, med
+                }
+            }'
+}
+
+sync=("$bin" sync --yes -o json)
+read -r -a extra <<<"${BENCH_SYNC_ARGS:-}"
+sync+=("${extra[@]}")
+
+# ---------------------------------------------------------------------------------------------
+# The benchmarks. Each run alternates which tool goes first.
+
+seed_steps=""
+if wants seed; then
+    log "seed app: $runs runs (+1 warm-up) of kubectl hooks sync and of the kubectl loop"
+    for ((r = 0; r <= runs; r++)); do
+        order=(hooks loop)
+        ((r % 2)) && order=(loop hooks)
+        for tool in "${order[@]}"; do
+            fresh_namespace
+            if [[ $tool == hooks ]]; then
+                measure seed hooks "$r" "${sync[@]}" -n "$NS" -f bench/seed
+            else
+                measure seed "loop" "$r" bench/peers/kubectl-loop.sh "$NS" bench/seed
+            fi
+        done
+    done
+    seed_steps=$(awk -F'\t' '$1 == "seed" && $2 == "hooks" {print $8; exit}' "$results" | tr ',' '\n' | wc -l)
+fi
+
+if wants configmaps; then
+    bench/gen.sh configmaps 1000 10 "$work/cm1000"
+    log "1,000 ConfigMaps in 10 waves: $runs runs (+1 warm-up) of sync and of kubectl apply"
+    for ((r = 0; r <= runs; r++)); do
+        order=(hooks apply)
+        ((r % 2)) && order=(apply hooks)
+        for tool in "${order[@]}"; do
+            fresh_namespace
+            if [[ $tool == hooks ]]; then
+                measure configmaps hooks "$r" "${sync[@]}" -n "$NS" -f "$work/cm1000"
+            else
+                measure configmaps apply "$r" kubectl apply --server-side -n "$NS" -f "$work/cm1000"
+            fi
+        done
+    done
+fi
+
+if wants waves; then
+    bench/gen.sh configmaps 10 10 "$work/cm10x10"
+    bench/gen.sh configmaps 10 1 "$work/cm10x1"
+    log "cost per wave: $runs runs (+1 warm-up) of 10 ConfigMaps in 10 waves and in 1 wave"
+    for ((r = 0; r <= runs; r++)); do
+        for tool in ten one; do
+            fresh_namespace
+            dir=$work/cm10x10
+            [[ $tool == one ]] && dir=$work/cm10x1
+            measure waves "$tool" "$r" "${sync[@]}" -n "$NS" -f "$dir"
+        done
+    done
+fi
+
+if wants lint; then
+    bench/gen.sh docs 10000 "$work/docs"
+    log "lint and plan of 10,000 documents: $runs runs (+1 warm-up) each"
+    for ((r = 0; r <= runs; r++)); do
+        measure lint lint "$r" "$bin" lint -f "$work/docs"
+        measure lint plan "$r" "$bin" plan -f "$work/docs"
+    done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+mib() { [[ -n $1 ]] && awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+row() { printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
+# row_for BENCH TOOL LABEL RATIO TARGET MET
+row_for() {
+    local b=$1 t=$2
+    row "$3" "$(stat "$b" "$t" 4)" "$(stat "$b" "$t" 4 min)–$(stat "$b" "$t" 4 max)" \
+        "$(stat "$b" "$t" 5)" "$(mib "$(stat "$b" "$t" 6)")" "$(stat "$b" "$t" 7)" "$4" "$5" "$6"
+}
+yes_no() { awk -v c="$1" 'BEGIN {print (c ? "yes" : "**no**")}'; }
+
+echo
+echo "kubectl-hooks $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo '+changes'), $runs runs per row (medians), $(date -u '+%Y-%m-%d %H:%M UTC')${BENCH_SYNC_ARGS:+, sync $BENCH_SYNC_ARGS}"
+echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r); load (1/5/15 min) $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+[[ -n ${server:-} ]] && echo "cluster: $server; $(kubectl version 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')"
+echo
+row "benchmark / tool" "wall s" "min–max" "CPU s" "peak RSS MiB" "API requests" "ours ÷ peer" "target" "met"
+row "---" "--:" "--:" "--:" "--:" "--:" "--:" "---" "---"
+
+if wants seed; then
+    h=$(stat seed hooks 4) l=$(stat seed loop 4)
+    transitions=$((seed_steps - 1))
+    argo=$(awk -v h="$h" -v n="$transitions" 'BEGIN {printf "%.3f", h + 2 * n}')
+    row_for seed hooks "**seed app** ($seed_steps steps): \`kubectl hooks sync\`" "" "" ""
+    row_for seed loop "seed app: kubectl apply + wait loop" "$(ratio "$h" "$l")" "≤ 0.50" "$(yes_no "$(awk -v a="$h" -v b="$l" 'BEGIN {print a / b <= 0.5}')")"
+    row "seed app: Argo CD floor = ours + 2 s × $transitions transitions (computed)" "$argo" "" "" "" "" "$(ratio "$h" "$argo")" "" ""
+fi
+if wants configmaps; then
+    h=$(stat configmaps hooks 4) a=$(stat configmaps apply 4)
+    row_for configmaps hooks "**1,000 ConfigMaps, 10 waves**: \`kubectl hooks sync\`" "" "" ""
+    row_for configmaps apply "1,000 ConfigMaps: one \`kubectl apply --server-side -f\`" "$(ratio "$h" "$a")" "≤ 1.00" "$(yes_no "$(awk -v a="$h" -v b="$a" 'BEGIN {print a / b <= 1}')")"
+    hr=$(stat configmaps hooks 6)
+    row "1,000 ConfigMaps: sync peak memory" "" "" "" "$(mib "$hr")" "" "" "< 60 MiB" "$(yes_no "$((hr < 60 * 1024))")"
+fi
+if wants waves; then
+    ten=$(stat waves ten 4) one=$(stat waves one 4)
+    per=$(awk -v a="$ten" -v b="$one" 'BEGIN {printf "%.0f", (a - b) / 9 * 1000}')
+    row_for waves ten "**cost per wave**: 10 ConfigMaps in 10 waves" "" "" ""
+    row_for waves one "cost per wave: the same 10 ConfigMaps in 1 wave" "" "" ""
+    row "cost per wave = (10 waves − 1 wave) ÷ 9, incl. one apply round trip" "$per ms" "" "" "" "" "" "< 50 ms" "$(yes_no "$((per < 50))")"
+fi
+if wants lint; then
+    for t in lint plan; do
+        w=$(stat lint "$t" 4) m=$(stat lint "$t" 6)
+        row_for lint "$t" "**10,000 documents**: \`kubectl hooks $t\`" "" "< 0.5 s, < 150 MiB" \
+            "$(yes_no "$(awk -v w="$w" -v m="$m" 'BEGIN {print w < 0.5 && m < 150 * 1024}')")"
+    done
+fi
+echo
+if wants seed; then
+    echo "seed app, median step durations of the sync: $(step_medians seed hooks) (each pod is ready 100 ms after it is created)"
+    echo "seed app, median time outside the steps (start-up, discovery, dry run, lock, report): $(awk -F'\t' '$1 == "seed" && $2 == "hooks" {n = split($8, s, ","); t = 0; for (i = 1; i <= n; i++) {split(s[i], kv, "="); t += kv[2]} print $4 * 1000 - t}' "$results" | sort -g | awk '{v[NR] = $1} END {printf "%.0f ms", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
+fi
+if wants waves; then
+    echo "10 single-ConfigMap waves, median step durations: $(step_medians waves ten)"
+fi
+if wants configmaps; then
+    echo "1,000 ConfigMaps, median step durations: $(step_medians configmaps hooks)"
+fi
