@@ -502,28 +502,38 @@ fn shared_examples_sync_where_they_are_valid() {
     );
 }
 
-#[test]
-fn a_hook_over_its_hook_timeout_fails_the_sync() {
-    let ns = support::create_namespace("sync-hook-timeout");
-    let yaml = r#"
+/// A PreSync hook whose pod the test kubelet never runs, then a ConfigMap in the Sync phase.
+fn never_finishing_hook(hook: &str, config_map: &str) -> String {
+    format!(
+        r#"
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: slow
-  annotations: {argocd.argoproj.io/hook: PreSync}
+  name: {hook}
+  annotations: {{argocd.argoproj.io/hook: PreSync}}
 spec:
   template:
     metadata:
-      annotations: {test.kubectl-hooks.io/outcome: pending}
+      annotations: {{test.kubectl-hooks.io/outcome: pending}}
     spec:
       restartPolicy: Never
-      containers: [{name: s, image: example/s}]
+      containers: [{{name: h, image: example/h}}]
 ---
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: not-reached}
-"#;
-    let run = sync(&ns, yaml, &["--hook-timeout", "2s"]);
+metadata: {{name: {config_map}}}
+"#
+    )
+}
+
+#[test]
+fn a_hook_over_its_hook_timeout_fails_the_sync() {
+    let ns = support::create_namespace("sync-hook-timeout");
+    let run = sync(
+        &ns,
+        &never_finishing_hook("slow", "not-reached"),
+        &["--hook-timeout", "2s"],
+    );
     assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     let slow = task(&tasks(&run.json()), "PreSync", "slow").clone();
     assert_eq!(slow["result"], "Failed");
@@ -540,27 +550,10 @@ metadata: {name: not-reached}
 #[test]
 fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn() {
     let ns = support::create_namespace("sync-interrupt");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: long
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/outcome: pending}
-    spec:
-      restartPolicy: Never
-      containers: [{name: l, image: example/l}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: not-started}
-"#;
+    let yaml = never_finishing_hook("long", "not-started");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("app.yaml");
-    std::fs::write(&file, yaml).unwrap();
+    std::fs::write(&file, &yaml).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
         .args([
             "sync",
@@ -588,7 +581,7 @@ metadata: {name: not-started}
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     // A second sync of the same input meanwhile is refused, naming who holds the lock.
-    let second = sync(&ns, yaml, &[]);
+    let second = sync(&ns, &yaml, &[]);
     assert_eq!(second.code, Some(1), "{}", second.stderr);
     assert!(
         second
