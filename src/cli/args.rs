@@ -1,6 +1,7 @@
 //! The command line, as kubectl users expect it: `kubectl hooks <command> -f PATH ...` with
 //! kubectl's cluster flags.
 
+use crate::cluster::parse_duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -53,53 +54,8 @@ pub struct ClusterArgs {
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
     /// How long to wait for one API request, e.g. 30s, 1m ("0" waits as long as needed)
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
-}
-
-/// kubectl's syntax: a plain integer is seconds; otherwise a number with a unit (ms, s, m, h).
-pub fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
-    parse_duration(s)
-}
-
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    use std::time::Duration;
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, tail) = rest.split_at(digits);
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: expected e.g. 30s, 5m, 1h30m"))?;
-        let seconds = match unit {
-            "ms" => value / 1000.0,
-            "s" => value,
-            "m" => value * 60.0,
-            "h" => value * 3600.0,
-            _ => {
-                return Err(format!(
-                    "invalid duration {s:?}: unit must be ms, s, m or h"
-                ));
-            }
-        };
-        total += Duration::from_secs_f64(seconds);
-        rest = tail;
-    }
-    Ok(total)
 }
 
 /// Where manifests come from, as `kubectl apply -f`.
@@ -387,5 +343,7 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("").is_err());
+        // Too large for a Duration: an error, not a panic.
+        assert!(parse_duration("99999999999999999999h").is_err());
     }
 }

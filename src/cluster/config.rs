@@ -51,20 +51,21 @@ pub fn default_namespace_offline(flags: &ClusterFlags) -> String {
     from_kubeconfig.unwrap_or_else(|| "default".to_string())
 }
 
-/// Parse kubectl's `--request-timeout`: `0` means no timeout, a plain integer is
-/// seconds, otherwise a Go duration such as `30s`, `1m`, `1m30s`, `500ms`, `1.5h`.
-pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
+/// kubectl's duration flags: a plain integer is seconds, otherwise a Go duration such as
+/// `30s`, `1m`, `1m30s`, `500ms`, `1.5h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let bad = || {
-        format!(
-            "invalid request timeout {text:?}: use a number of seconds or a duration like 30s, 1m, 1h30m (0 for none)"
-        )
-    };
-    let duration = if let Ok(secs) = text.parse::<u64>() {
-        Duration::from_secs(secs)
-    } else {
-        parse_go_duration(text).ok_or_else(bad)?
-    };
+    match text.parse::<u64>() {
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => parse_go_duration(text).ok_or_else(|| {
+            format!("invalid duration {text:?}: use a number of seconds or a duration like 30s, 1m, 1h30m")
+        }),
+    }
+}
+
+/// Parse kubectl's `--request-timeout`: as [`parse_duration`], and `0` means no timeout.
+pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
+    let duration = parse_duration(text)?;
     Ok((!duration.is_zero()).then_some(duration))
 }
 

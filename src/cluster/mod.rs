@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-pub use config::{ClusterFlags, default_namespace_offline, parse_request_timeout};
+pub use config::{ClusterFlags, default_namespace_offline, parse_duration, parse_request_timeout};
 pub use discovery::ResolvedKind;
 pub use error::ClusterError;
 pub use normalize::default_port_protocols;
