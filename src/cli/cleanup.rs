@@ -4,7 +4,7 @@
 
 use super::args::{CleanupArgs, ReportFormat};
 use super::input::{read_input, refuse_errors};
-use super::sync::{cluster_failure, cluster_flags, confirm, on_interrupt, release, runtime};
+use super::sync::{cluster_failure, cluster_flags, confirm_unless, on_interrupt, release, runtime};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
 use crate::cluster::Cluster;
 use crate::model::SyncSpec;
@@ -109,10 +109,14 @@ async fn clean(
         );
         return Ok(());
     }
-    if std::io::stdin().is_terminal() && !args.yes {
+    if !args.yes && std::io::stdin().is_terminal() {
+        // The table of what will be deleted and kept, before the question.
         eprint!("{}", output::cleanup::render(None, &found, &scope));
-        confirm(&format!("Delete {chosen} hook object(s) {scope}?"))?;
     }
+    confirm_unless(
+        args.yes,
+        &format!("Delete {chosen} hook object(s) {scope}?"),
+    )?;
 
     let locks = lock_apps(&cluster, &mut found, args.timeout).await?;
     let (cancel, interrupts) = on_interrupt();

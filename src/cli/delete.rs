@@ -5,7 +5,7 @@
 use super::args::{DeleteArgs, ReportFormat};
 use super::input::{read_input, refuse_errors};
 use super::sync::{
-    announce, cluster_failure, cluster_flags, confirm, exit_for, lock_input, on_interrupt,
+    announce, cluster_failure, cluster_flags, confirm_unless, exit_for, lock_input, on_interrupt,
     prepare_failure, release, runtime, settings, unix_now,
 };
 use super::{ClusterArgs, Outcome, print};
@@ -15,7 +15,6 @@ use crate::model::SyncSpec;
 use crate::output;
 use crate::sync::Report;
 use crate::sync::delete::{self, Fate, Part, Teardown};
-use std::io::IsTerminal;
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
     let loaded = read_input(&args.input)?;
@@ -55,9 +54,7 @@ async fn delete(
         );
         return Ok(());
     }
-    if std::io::stdin().is_terminal() && !args.run.yes {
-        confirm(&format!("Delete {summary}?"))?;
-    }
+    confirm_unless(args.run.yes, &format!("Delete {summary}?"))?;
 
     let lock = lock_input(&cluster, &teardown.app_id, settings.timeout).await?;
     let (cancel, interrupts) = on_interrupt();

@@ -82,9 +82,7 @@ async fn sync(
         );
         return Ok(());
     }
-    if std::io::stdin().is_terminal() && !args.run.yes {
-        confirm(&format!("Sync {summary}?"))?;
-    }
+    confirm_unless(args.run.yes, &format!("Sync {summary}?"))?;
 
     let lock = lock_input(&cluster, &prepared.app_id, settings.timeout).await?;
     let (cancel, interrupts) = on_interrupt();
@@ -220,8 +218,17 @@ pub(super) fn on_interrupt() -> (Cancel, tokio::task::JoinHandle<()>) {
     (cancel, handler)
 }
 
+/// The one prompt rule of every command that changes a cluster: ask when stdin is a terminal,
+/// unless `--yes`; without a terminal (CI), go ahead.
+pub(super) fn confirm_unless(yes: bool, question: &str) -> Outcome {
+    if yes || !std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    confirm(question)
+}
+
 /// Asks on the terminal; anything but yes stops with nothing changed.
-pub fn confirm(question: &str) -> Outcome {
+fn confirm(question: &str) -> Outcome {
     let answer = dialoguer::Confirm::new()
         .with_prompt(question)
         .default(false)

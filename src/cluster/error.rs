@@ -283,12 +283,9 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// `30s`, `2m`, `1m 30s`: a limit as the user would write it.
 fn fmt_duration(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
+    humantime::format_duration(d).to_string()
 }
 
 fn fmt_status(code: u16, reason: &str) -> String {

@@ -329,7 +329,7 @@ pub async fn remove(
             let result = result.map_err(|e| match e {
                 ClusterError::WaitTimeout { .. } => format!(
                     "still there after --timeout {} (finalizers or dependents not done)",
-                    super::wait::humantime(timeout)
+                    super::wait::flag_duration(timeout)
                 ),
                 e => e.to_string(),
             });

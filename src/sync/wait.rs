@@ -286,9 +286,9 @@ fn time_out(
         let w = &mut works[i];
         let limit = match settings.hook_timeout {
             Some(t) if w.task.hook && t < settings.timeout => {
-                format!("--hook-timeout {}", humantime(t))
+                format!("--hook-timeout {}", flag_duration(t))
             }
-            _ => format!("--timeout {}", humantime(settings.timeout)),
+            _ => format!("--timeout {}", flag_duration(settings.timeout)),
         };
         let waiting = if applied.message.is_empty() {
             "completion".to_owned()
@@ -306,20 +306,9 @@ fn time_out(
     StepEnd::Failed(first.unwrap_or_else(|| "timed out".into()))
 }
 
-pub fn humantime(d: std::time::Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs >= 60.0 && secs.fract() == 0.0 && (secs as u64).is_multiple_of(60) {
-        format!("{}m", secs as u64 / 60)
-    } else if secs >= 1.0 {
-        format!("{}s", trim_float(secs))
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
-
-fn trim_float(v: f64) -> String {
-    let s = format!("{v:.1}");
-    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+/// A duration as a flag would take it: `4s`, `5m`, `1m 30s`.
+pub fn flag_duration(d: std::time::Duration) -> String {
+    humantime::format_duration(d).to_string()
 }
 
 pub fn finish(w: &mut Work, state: TaskState, message: String, emit: &(dyn Fn(&Event) + Sync)) {

@@ -274,7 +274,7 @@ async fn wait_gone(
                 let why = match e {
                     ClusterError::WaitTimeout { .. } => format!(
                         "still there at the end of --timeout {} (finalizers or dependents not done)",
-                        wait::humantime(ctx.settings.timeout)
+                        wait::flag_duration(ctx.settings.timeout)
                     ),
                     e => e.to_string(),
                 };
