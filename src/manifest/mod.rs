@@ -3,12 +3,12 @@
 
 pub mod input;
 pub mod node;
-mod parallel;
 mod split;
 
 pub use input::{InputSpec, load};
 pub use node::{Key, Node, Pos};
 
+use rayon::prelude::*;
 use std::fmt;
 use std::sync::Arc;
 
@@ -162,16 +162,33 @@ pub(crate) fn parse_texts(texts: &[(Arc<str>, &str)]) -> Vec<Loaded> {
                 .map(move |(doc, chunk)| (t, doc, chunk))
         })
         .collect();
-    let parsed = parallel::map(&jobs, |(t, doc, chunk)| {
+    let parse = |(t, doc, chunk): &(usize, usize, split::Chunk<'_>)| {
         let mut out = Loaded::default();
         parse_document(&texts[*t].0, *doc, chunk, &mut out);
         out
-    });
+    };
+    let parsed: Vec<Loaded> = match parallel_pool(jobs.len()) {
+        Some(pool) => pool.install(|| jobs.par_iter().with_min_len(16).map(parse).collect()),
+        None => jobs.iter().map(parse).collect(),
+    };
     let mut by_text: Vec<Loaded> = texts.iter().map(|_| Loaded::default()).collect();
     for ((t, _, _), part) in jobs.iter().zip(parsed) {
         by_text[*t].absorb(part);
     }
     by_text
+}
+
+/// Threads for parsing, when there are enough documents to be worth them. Each gets the
+/// main thread's usual stack, since deserializing YAML recurses once per nesting level (up to
+/// the budget's `max_depth`).
+fn parallel_pool(documents: usize) -> Option<rayon::ThreadPool> {
+    if documents < 32 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(8 * 1024 * 1024)
+        .build()
+        .ok()
 }
 
 impl Loaded {
