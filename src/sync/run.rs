@@ -226,7 +226,7 @@ pub(super) async fn run_step(
         .copied()
         .filter(|&i| wait::may_need_waiting(&works[i], settings))
         .collect();
-    let mut watches = match Watches::open(cluster, works, &watched).await {
+    let mut watches = match Watches::open(cluster, works, &watched, deadline).await {
         Ok(w) => w,
         Err(e) => return StepEnd::Failed(e.to_string()),
     };

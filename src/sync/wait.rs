@@ -81,11 +81,15 @@ pub enum StepEnd {
 
 impl Watches {
     /// Opens the watches and waits until each has listed what exists now.
+    /// Opens the watches; gives up at `deadline` (a list that keeps failing must not hold the
+    /// sync beyond its timeout).
     pub async fn open(
         cluster: &Cluster,
         works: &[Work],
         tasks: &[usize],
+        deadline: Instant,
     ) -> Result<Watches, ClusterError> {
+        let started = Instant::now();
         let mut groups: Vec<WatchGroup> = Vec::new();
         for &i in tasks {
             let w = &works[i];
@@ -113,12 +117,33 @@ impl Watches {
                 cluster.watch_namespace(&kind, namespace.as_deref(), None)
             };
             // The first list tells the current state; changes after it are what we wait for.
-            loop {
-                match stream.next().await {
-                    Some(Ok(WatchEvent::Synced)) | None => break,
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) if e.is_access_error() => return Err(e),
-                    Some(Err(_)) => {}
+            let mut last_error = None;
+            let listed = tokio::time::timeout_at(deadline, async {
+                loop {
+                    match stream.next().await {
+                        Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) if e.is_access_error() => return Err(e),
+                        // The watcher retries with backoff.
+                        Some(Err(e)) => last_error = Some(e.to_string()),
+                    }
+                }
+            })
+            .await;
+            match listed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    return Err(ClusterError::WaitTimeout {
+                        what: format!(
+                            "the first list of {} to watch{}",
+                            kind.resource_name(),
+                            last_error
+                                .map(|e| format!(" (last error: {e})"))
+                                .unwrap_or_default()
+                        ),
+                        after: deadline.saturating_duration_since(started),
+                    });
                 }
             }
             streams.push(stream.map(move |event| (index, event)).boxed());
