@@ -223,17 +223,24 @@ fn parse_document(file: &Arc<str>, doc_index: usize, chunk: &split::Chunk<'_>, o
                     line: chunk.first_line + 1,
                     col: 1,
                 })),
-                message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+                message: yaml_problem(&e.to_string()),
                 kind: InputErrorKind::Syntax,
             });
         }
     }
 }
 
-fn strip_location(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i) => &message[..i],
-        None => message,
+/// The parser's message without its own positions (relative to the document, and already
+/// given as `file:line:col`), in the user's terms for a breached input budget.
+fn yaml_problem(message: &str) -> String {
+    let message = message.find(" at line ").map_or(message, |i| &message[..i]);
+    if message.starts_with("budget breached") {
+        format!(
+            "document too large or too deeply nested once its aliases are expanded ({message}); \
+             a YAML alias bomb?"
+        )
+    } else {
+        format!("invalid YAML: {message}")
     }
 }
 
