@@ -8,13 +8,10 @@ use super::{Gvk, Health, HealthError, HealthStatus};
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
     let root = Node::root(obj);
-    let conditions = root
-        .field("status")
-        .and_then(|status| Condition::list(&status.field("conditions")?))
-        .map_err(|source| HealthError::Convert {
-            kind: "APIService",
-            source,
-        })?;
+    let conditions = Condition::of_status(&root).map_err(|source| HealthError::Convert {
+        kind: "APIService",
+        source,
+    })?;
     Ok(match first(&conditions, "Available") {
         Some(available) => {
             let status = if available.is_true() {

@@ -225,6 +225,11 @@ impl<'v> Condition<'v> {
         })
     }
 
+    /// `status.conditions` of an object, in list order.
+    pub fn of_status(root: &Node<'v, '_>) -> Result<Vec<Self>, DecodeError> {
+        Condition::list(&root.field("status")?.field("conditions")?)
+    }
+
     /// Every condition of the list at `node`, in list order.
     pub fn list(node: &Node<'v, '_>) -> Result<Vec<Self>, DecodeError> {
         node.items()?.map(|item| Condition::decode(&item)).collect()

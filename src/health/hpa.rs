@@ -24,10 +24,7 @@ pub(super) fn assess(obj: &Value, gvk: &Gvk<'_>) -> Result<Health, HealthError> 
     };
     let root = Node::root(obj);
     if gvk.version != "v1" {
-        let conditions = root
-            .field("status")
-            .and_then(|status| Condition::list(&status.field("conditions")?))
-            .map_err(convert)?;
+        let conditions = Condition::of_status(&root).map_err(convert)?;
         return Ok(judge(&conditions));
     }
     let annotation = v1_annotation(&root).map_err(convert)?;

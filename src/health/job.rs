@@ -8,13 +8,10 @@ use super::{Gvk, Health, HealthError, HealthStatus};
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
     let root = Node::root(obj);
-    let conditions = root
-        .field("status")
-        .and_then(|status| Condition::list(&status.field("conditions")?))
-        .map_err(|source| HealthError::Convert {
-            kind: "Job",
-            source,
-        })?;
+    let conditions = Condition::of_status(&root).map_err(|source| HealthError::Convert {
+        kind: "Job",
+        source,
+    })?;
     Ok(judge(&conditions))
 }
 
