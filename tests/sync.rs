@@ -378,7 +378,20 @@ metadata: {name: after}
 "#;
     let run = sync(&ns, yaml, &[]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        task(&tasks(&run.json()), "PreSync", "ephemeral")["result"],
+        "Succeeded"
+    );
     assert!(exists(&ns, "configmap", "after"));
+    // The Job really deleted itself (the TTL controller runs on the test control plane).
+    let started = std::time::Instant::now();
+    while exists(&ns, "job", "ephemeral") {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the Job never deleted itself"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 #[test]
