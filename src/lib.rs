@@ -1,15 +1,15 @@
 //! kubectl-hooks: Argo CD sync waves and resource hooks for kubectl.
 //!
 //! The data path: `manifest` (input with source positions) -> `model` (what the annotations
-//! mean) -> `plan` (ordered steps) -> `lint` / the wave table / the `sync` engine (which
+//! mean) -> `plan` (ordered steps) -> `lint` / the wave table / the `engine` of operations (which
 //! talks to Kubernetes only through `cluster`, and judges objects with `health`) -> `output`.
 
 pub mod cli;
 pub mod cluster;
+pub mod engine;
 pub mod health;
 pub mod lint;
 pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod plan;
-pub mod sync;

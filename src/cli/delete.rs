@@ -10,11 +10,11 @@ use super::sync::{
 };
 use super::{ClusterArgs, Outcome, print};
 use crate::cluster::Cluster;
+use crate::engine::Report;
+use crate::engine::delete::{self, Fate, Part, Teardown};
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
 use crate::output;
-use crate::sync::Report;
-use crate::sync::delete::{self, Fate, Part, Teardown};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
     let loaded = read_input(&args.input)?;

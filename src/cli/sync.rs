@@ -5,12 +5,12 @@ use super::input::{read_input, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
 use crate::cluster::{Cluster, ClusterError};
+use crate::engine::{self, Cancel, PrepareError, Prepared, Report, Settings, SyncResult, lock};
 use crate::health::HealthMode;
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
 use crate::output;
 use crate::plan::Plan;
-use crate::sync::{self, Cancel, PrepareError, Prepared, Report, Settings, SyncResult, lock};
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -63,7 +63,7 @@ async fn sync(
     };
     let started_unix = unix_now();
 
-    let mut prepared = sync::prepare(
+    let mut prepared = engine::prepare(
         &cluster,
         manifests,
         specs,
@@ -88,7 +88,7 @@ async fn sync(
     let (cancel, interrupts) = on_interrupt();
     let progress = output::sync::Progress::for_stderr();
     progress.note(&format!("syncing {summary}"));
-    let report = sync::execute(
+    let report = engine::execute(
         &cluster,
         &mut prepared,
         &settings,

@@ -3,10 +3,10 @@
 
 use super::sync::{Head, one_line, verdict};
 use super::{render_table, table};
-use crate::sync::Report;
-use crate::sync::cleanup::{Found, phase_of_label};
-use crate::sync::policy::HookState;
-use crate::sync::remove::Gone;
+use crate::engine::Report;
+use crate::engine::cleanup::{Found, phase_of_label};
+use crate::engine::policy::HookState;
+use crate::engine::remove::Gone;
 use serde::Serialize;
 
 /// What happened to a hook object (or, before the run, what will).

@@ -4,9 +4,9 @@
 
 use super::sync::{Head, WorkDoc, duration_of, one_line, seconds, verdict};
 use super::{render_table, table};
-use crate::sync::delete::{Fate, Part, Teardown};
-use crate::sync::remove::Gone;
-use crate::sync::{Report, TaskState, Work};
+use crate::engine::delete::{Fate, Part, Teardown};
+use crate::engine::remove::Gone;
+use crate::engine::{Report, TaskState, Work};
 use serde::Serialize;
 
 /// What happened to a task (or, before the run, what will).

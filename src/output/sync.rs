@@ -2,7 +2,7 @@
 //! (CI logs), and at the end a table of every task (or the same as JSON).
 
 use super::{render_table, table};
-use crate::sync::{Event, Report, SyncResult, TaskState, Work};
+use crate::engine::{Event, Report, SyncResult, TaskState, Work};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -97,7 +97,7 @@ impl Progress {
     }
 
     /// A task in flight: a spinner on a terminal, a line otherwise.
-    fn started(&self, t: &crate::sync::TaskRef, what: &str) {
+    fn started(&self, t: &crate::engine::TaskRef, what: &str) {
         match &self.live {
             Some(live) => {
                 let bar = live.multi.add(ProgressBar::new_spinner());
@@ -117,7 +117,7 @@ impl Progress {
         }
     }
 
-    fn done(&self, t: &crate::sync::TaskRef, mark: &str, message: &str) {
+    fn done(&self, t: &crate::engine::TaskRef, mark: &str, message: &str) {
         let detail = if message.is_empty() {
             String::new()
         } else {
@@ -141,7 +141,7 @@ impl Progress {
     }
 }
 
-fn key(t: &crate::sync::TaskRef) -> String {
+fn key(t: &crate::engine::TaskRef) -> String {
     format!(
         "{}/{}/{}/{}",
         t.phase,

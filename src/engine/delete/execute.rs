@@ -4,12 +4,12 @@
 
 use super::{Fate, Part, Stage, Teardown};
 use crate::cluster::{Cluster, ClusterError, Deleted};
+use crate::engine::policy::OperationResult;
+use crate::engine::remove::Gone;
+use crate::engine::run::{self, Cancel};
+use crate::engine::wait::{self, StepEnd};
+use crate::engine::{Event, Report, Settings, SyncResult, TaskState, Work};
 use crate::model::Phase;
-use crate::sync::policy::OperationResult;
-use crate::sync::remove::Gone;
-use crate::sync::run::{self, Cancel};
-use crate::sync::wait::{self, StepEnd};
-use crate::sync::{Event, Report, Settings, SyncResult, TaskState, Work};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::time::SystemTime;

@@ -1,6 +1,7 @@
-//! The sync engine: validates everything, then walks the plan step by step against a cluster
-//! (apply, wait until healthy, hooks and their delete policies), emitting events. It knows
-//! nothing about terminals: `output` turns its events and report into what people read.
+//! The engine of operations (sync, delete, cleanup) over their shared pieces. A sync validates
+//! everything, then walks the plan step by step against a cluster (apply, wait until healthy,
+//! hooks and their delete policies), emitting events. It knows nothing about terminals:
+//! `output` turns its events and report into what people read.
 
 pub mod cleanup;
 pub mod delete;
