@@ -32,7 +32,7 @@ async fn delete(
     let cluster = Cluster::connect(&cluster_flags(cluster_args))
         .await
         .map_err(cluster_failure)?;
-    let settings = settings(&args.run);
+    let settings = settings(&args.run, cluster_args.namespace.as_deref());
     let started_unix = unix_now();
 
     let mut teardown = delete::prepare(

@@ -59,7 +59,7 @@ async fn sync(
     let settings = Settings {
         wave_delay: args.wave_delay,
         create_namespace: args.create_namespace,
-        ..settings(&args.run)
+        ..settings(&args.run, cluster_args.namespace.as_deref())
     };
     let started_unix = unix_now();
 
@@ -119,19 +119,18 @@ fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
     let objects = prepared.works.len();
     let hooks = prepared.works.iter().filter(|w| w.task.hook).count();
     format!(
-        "{objects} {} ({hooks} hook {}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
+        "{objects} {} ({hooks} hook {}) in {} to context \"{}\" ({}), {}",
         output::plan::plural(objects, "task", "tasks"),
         output::plan::plural(hooks, "task", "tasks"),
-        prepared.steps.len(),
-        output::plan::plural(prepared.steps.len(), "step", "steps"),
+        output::plan::step_count(&prepared.plan),
         cluster.context(),
         cluster.server(),
-        cluster.namespace()
+        output::sync::destination(prepared.works.iter().map(|w| w.namespace.as_deref()))
     )
 }
 
 /// The engine's settings from the flags `sync` and `delete` share.
-pub(super) fn settings(run: &RunArgs) -> Settings {
+pub(super) fn settings(run: &RunArgs, namespace_flag: Option<&str>) -> Settings {
     Settings {
         timeout: run.timeout,
         hook_timeout: run.hook_timeout,
@@ -142,6 +141,7 @@ pub(super) fn settings(run: &RunArgs) -> Settings {
             HealthMode::Argo
         },
         concurrency: run.concurrency.max(1),
+        namespace_flag: namespace_flag.map(str::to_owned),
         ..Settings::default()
     }
 }
@@ -253,6 +253,15 @@ pub(super) fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failur
             ))
         }
         PrepareError::UnknownHooks(unknown) => report_unknown_hooks(manifests, &unknown),
+        PrepareError::BadInput(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            Failure::bad_input(format!(
+                "{} problem(s) in the input; nothing was changed",
+                problems.len()
+            ))
+        }
         PrepareError::Rejected { problems, access } => {
             for p in &problems {
                 eprintln!("error: {p}");

@@ -41,6 +41,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// Create missing namespaces the objects need.
     pub create_namespace: bool,
+    /// The namespace given with `-n`, if any: objects naming another one are refused.
+    pub namespace_flag: Option<String>,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             health: HealthMode::Argo,
             concurrency: 16,
             create_namespace: false,
+            namespace_flag: None,
         }
     }
 }

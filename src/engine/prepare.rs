@@ -42,6 +42,8 @@ pub struct Prepared {
 
 #[derive(Debug)]
 pub enum PrepareError {
+    /// The input contradicts the command line (exit 2): `file:line: problem` each.
+    BadInput(Vec<String>),
     /// Kinds the cluster does not know (exit 2).
     UnknownKinds(Vec<String>),
     /// Hooks with no known type (exit 2, unless dropped).
@@ -85,6 +87,7 @@ pub async fn prepare(
         },
     )
     .map_err(PrepareError::UnknownHooks)?;
+    refuse_namespace_conflicts(&plan, manifests, settings)?;
 
     let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);
@@ -130,6 +133,23 @@ pub async fn prepare(
         sync_id,
         notes,
     })
+}
+
+/// `-n` against each object's own namespace, once the kinds are known.
+pub(super) fn refuse_namespace_conflicts(
+    plan: &Plan,
+    manifests: &[Manifest],
+    settings: &Settings,
+) -> Result<(), PrepareError> {
+    let Some(flag) = &settings.namespace_flag else {
+        return Ok(());
+    };
+    let problems = plan::namespace_conflicts(plan, manifests, flag);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PrepareError::BadInput(problems))
+    }
 }
 
 pub(super) struct Kinds {

@@ -382,3 +382,44 @@ pub fn json(report: &Report, works: &[Work]) -> String {
     };
     super::to_json(&doc)
 }
+
+/// Where the objects go, for the prompt and the summary: `namespace "shop"`, `namespaces
+/// "a", "b"`, or `cluster-scoped objects only`. (Not the context's namespace: `-n` or
+/// `metadata.namespace` decide.)
+pub fn destination<'a>(namespaces: impl Iterator<Item = Option<&'a str>>) -> String {
+    let mut named = std::collections::BTreeSet::new();
+    let mut cluster_scoped = false;
+    for ns in namespaces {
+        match ns {
+            Some(ns) => {
+                named.insert(ns);
+            }
+            None => cluster_scoped = true,
+        }
+    }
+    let quoted: Vec<String> = named.iter().map(|ns| format!("\"{ns}\"")).collect();
+    let mut s = match quoted.len() {
+        0 => return "cluster-scoped objects only".into(),
+        1 => format!("namespace {}", quoted[0]),
+        _ => format!("namespaces {}", quoted.join(", ")),
+    };
+    if cluster_scoped {
+        s.push_str(" and cluster-scoped objects");
+    }
+    s
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use super::destination;
+
+    #[test]
+    fn names_where_the_objects_go() {
+        assert_eq!(destination([Some("shop")].into_iter()), "namespace \"shop\"");
+        assert_eq!(
+            destination([Some("b"), None, Some("a"), Some("b")].into_iter()),
+            "namespaces \"a\", \"b\" and cluster-scoped objects"
+        );
+        assert_eq!(destination([None].into_iter()), "cluster-scoped objects only");
+    }
+}
