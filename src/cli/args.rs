@@ -216,6 +216,7 @@ pub struct SyncArgs {
 /// Flags `sync` and `delete` share: how the operation runs and reports.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Output format of the report (with --dry-run: of the tasks it would run)
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// Do not ask before changing the cluster
@@ -265,6 +266,7 @@ pub struct CleanupArgs {
     /// Do not ask before deleting
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Output format of the report (with --dry-run: of what would be deleted and kept)
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// How long to wait for deleted objects (and what they own) to be gone
@@ -320,6 +322,7 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    /// Output format (default: one line of text)
     #[arg(short = 'o', long = "output", value_parser = ["json", "yaml"])]
     pub output: Option<String>,
 }
@@ -333,6 +336,7 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+        super::super::command().debug_assert();
     }
 
     #[test]

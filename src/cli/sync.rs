@@ -76,7 +76,10 @@ async fn sync(
     announce(&prepared.plan, manifests, &prepared.notes);
     let summary = summary_line(&cluster, &prepared);
     if args.run.dry_run {
-        print(&output::plan::render(&prepared.plan, manifests, false));
+        match args.run.output {
+            ReportFormat::Table => print(&output::plan::render(&prepared.plan, manifests, false)),
+            ReportFormat::Json => print(&output::sync::dry_run_json(&prepared)),
+        }
         eprintln!(
             "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
         );

@@ -12,10 +12,15 @@ use kube::core::Status;
 /// Everything that can go wrong in [`crate::cluster`].
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// The kubeconfig (or the flags selecting from it) is wrong: missing file, unknown
-    /// context, unparsable YAML.
+    /// The kubeconfig gives no usable cluster: none found, empty (`/dev/null`), no current
+    /// context, unparsable. The cluster cannot be used, as when it cannot be reached.
     #[error("kubeconfig: {message}")]
     Kubeconfig { message: String },
+
+    /// A flag names what is not there: a `--kubeconfig` file that does not exist, a
+    /// `--context`, `--cluster` or `--user` the kubeconfig lacks. Bad usage.
+    #[error("kubeconfig: {message}")]
+    KubeconfigFlag { message: String },
 
     /// An object handed to the cluster module cannot be sent as it is (no name, not an
     /// object, ...).
@@ -96,8 +101,9 @@ impl ClusterError {
     /// The process exit code this error should end the program with.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Kubeconfig { .. } | Self::InvalidObject { .. } => 2,
-            Self::Connect { .. }
+            Self::KubeconfigFlag { .. } | Self::InvalidObject { .. } => 2,
+            Self::Kubeconfig { .. }
+            | Self::Connect { .. }
             | Self::Tls { .. }
             | Self::Unauthorized { .. }
             | Self::Forbidden { .. }

@@ -76,10 +76,7 @@ mod tests {
         let prefix = format!("{}-", "y".repeat(60));
         let name = generated_name(&prefix, "b70feff0a1", Phase::PostSync, 1_700_000_000);
         assert_eq!(name.len(), 63);
-        assert!(
-            name.ends_with("y-b70feff-postsync-1700000000"),
-            "{name}"
-        );
+        assert!(name.ends_with("y-b70feff-postsync-1700000000"), "{name}");
         // A cut that lands on a `-` does not double it.
         let dashes = format!("{}-{}", "a".repeat(35), "b".repeat(30));
         let name = generated_name(&dashes, "b70feff0a1", Phase::PreSync, 1_700_000_000);

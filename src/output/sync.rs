@@ -415,11 +415,93 @@ mod destination_tests {
 
     #[test]
     fn names_where_the_objects_go() {
-        assert_eq!(destination([Some("shop")].into_iter()), "namespace \"shop\"");
+        assert_eq!(
+            destination([Some("shop")].into_iter()),
+            "namespace \"shop\""
+        );
         assert_eq!(
             destination([Some("b"), None, Some("a"), Some("b")].into_iter()),
             "namespaces \"a\", \"b\" and cluster-scoped objects"
         );
-        assert_eq!(destination([None].into_iter()), "cluster-scoped objects only");
+        assert_eq!(
+            destination([None].into_iter()),
+            "cluster-scoped objects only"
+        );
     }
+}
+
+#[derive(Serialize)]
+struct DryRunDoc<'a> {
+    #[serde(flatten)]
+    head: Head<'a>,
+    steps: Vec<DryRunStep<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct DryRunStep<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    /// The SyncFail step: it runs only when the sync fails.
+    #[serde(rename = "onFailureOnly")]
+    on_failure_only: bool,
+    tasks: Vec<DryRunTask<'a>>,
+}
+
+#[derive(Serialize)]
+struct DryRunTask<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    /// The name it will have (a `generateName` hook's name is fixed for the sync).
+    name: &'a str,
+    hook: bool,
+    #[serde(rename = "deletePolicies")]
+    delete_policies: &'a [crate::model::DeletePolicy],
+    source: &'a str,
+}
+
+/// `sync --dry-run -o json`: every task the sync would run, step by step, as it would send it.
+pub fn dry_run_json(prepared: &crate::engine::Prepared) -> String {
+    let step = |s: &crate::engine::StepWork| DryRunStep {
+        phase: s.phase,
+        wave: s.wave,
+        on_failure_only: s.phase == crate::model::Phase::SyncFail,
+        tasks: s
+            .tasks
+            .iter()
+            .map(|&i| {
+                let w = &prepared.works[i];
+                DryRunTask {
+                    phase: w.task.phase,
+                    wave: w.task.wave,
+                    api_version: &w.api_version,
+                    kind: &w.task.kind,
+                    namespace: w.namespace.as_deref(),
+                    name: &w.name,
+                    hook: w.task.hook,
+                    delete_policies: if w.task.hook {
+                        &w.task.delete_policies
+                    } else {
+                        &[]
+                    },
+                    source: &w.source,
+                }
+            })
+            .collect(),
+    };
+    let doc = DryRunDoc {
+        head: Head::of(None),
+        steps: prepared
+            .steps
+            .iter()
+            .chain(&prepared.sync_fail)
+            .map(step)
+            .collect(),
+        notes: &prepared.notes,
+    };
+    super::to_json(&doc)
 }

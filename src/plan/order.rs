@@ -34,7 +34,13 @@ pub fn bubble_dependencies(tasks: &mut Vec<Task>, manifests: &[Manifest], sync_n
     bubble(
         tasks,
         |t| (t.group.is_empty() && t.kind == "Namespace").then(|| t.name.clone()),
-        |t| Some(t.namespace.clone().unwrap_or_else(|| sync_namespace.to_owned())),
+        |t| {
+            Some(
+                t.namespace
+                    .clone()
+                    .unwrap_or_else(|| sync_namespace.to_owned()),
+            )
+        },
     );
     bubble(
         tasks,

@@ -314,7 +314,9 @@ fn an_object_in_another_namespace_than_the_flag_is_refused_as_kubectl_words_it()
     let (manifests, plan) = plan_of(yaml);
     assert_eq!(
         namespace_conflicts(&plan, &manifests, "dest"),
-        ["app.yaml:1: the namespace from the provided object \"other\" does not match the namespace \"dest\". You must pass '--namespace=other' to perform this operation."]
+        [
+            "app.yaml:1: the namespace from the provided object \"other\" does not match the namespace \"dest\". You must pass '--namespace=other' to perform this operation."
+        ]
     );
     assert!(namespace_conflicts(&plan, &manifests, "other").len() == 1);
 }
