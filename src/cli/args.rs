@@ -225,7 +225,8 @@ pub struct RunArgs {
     /// Validate everything (discovery, server-side dry runs) and show what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Time limit for the whole operation
+    /// Time limit for the whole operation: every wait (hooks, health, a new CRD's kind,
+    /// deletions) ends by it ("0": no limit)
     #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Time limit for each hook (default: none beyond --timeout)

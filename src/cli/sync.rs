@@ -173,7 +173,13 @@ pub(super) async fn lock_input(
     app_id: &str,
     timeout: Duration,
 ) -> Result<Option<lock::Lock>, Failure> {
-    let hold_for = timeout + Duration::from_secs(120);
+    // With no time limit (`--timeout 0`) an hour: a crashed holder's lock still expires.
+    let limit = if timeout.is_zero() {
+        Duration::from_secs(3600)
+    } else {
+        timeout
+    };
+    let hold_for = limit + Duration::from_secs(120);
     match lock::acquire(cluster, cluster.namespace(), app_id, hold_for).await {
         Ok(Some(lock)) => Ok(Some(lock)),
         Ok(None) => {

@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime};
 /// How a sync runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The whole sync must finish within this.
+    /// The whole sync must finish within this; zero: no limit (as `--request-timeout 0`).
     pub timeout: Duration,
     /// Each hook must finish within this after it was applied.
     pub hook_timeout: Option<Duration>,
@@ -56,6 +56,20 @@ impl Default for Settings {
             concurrency: 16,
             create_namespace: false,
             namespace_flag: None,
+        }
+    }
+}
+
+/// How far "no limit" lies: far enough never to be reached, near enough to add to an Instant.
+const NO_LIMIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+impl Settings {
+    /// When an operation started at `started` must end (`timeout` zero: never).
+    pub fn deadline_from(&self, started: tokio::time::Instant) -> tokio::time::Instant {
+        if self.timeout.is_zero() {
+            started + NO_LIMIT
+        } else {
+            started + self.timeout
         }
     }
 }

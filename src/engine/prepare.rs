@@ -408,9 +408,12 @@ pub(super) async fn check_namespaces(
 }
 
 /// A server-side dry run of every object of every phase (SyncFail hooks included), as the
-/// objects will be sent. Hooks that are re-created (BeforeHookCreation) are dry-run as a
-/// create under a generated name, so an existing object with an immutable spec does not
-/// fail a check the real run would pass.
+/// objects will be sent, under their real names. Hooks that are re-created
+/// (BeforeHookCreation) are dry-run as the create they will be: an existing object of that
+/// name ("already exists") passed every check the create makes first (the API server
+/// validates an object before it looks for an existing one), and is deleted before the real
+/// create, so an existing object with an immutable spec does not fail a check the real run
+/// would pass.
 pub(super) async fn dry_run(
     cluster: &Cluster,
     works: &[Work],
@@ -431,13 +434,10 @@ pub(super) async fn dry_run(
         }
         Some(async move {
             let result = if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
-                let mut probe = w.object.clone();
-                let generate = format!("{}-", &w.name[..w.name.len().min(56)]);
-                if let Some(meta) = probe["metadata"].as_object_mut() {
-                    meta.remove("name");
-                    meta.insert("generateName".into(), json!(generate));
+                match cluster.create(kind, &w.object, true).await {
+                    Err(e) if e.is_already_exists() => Ok(Value::Null),
+                    other => other,
                 }
-                cluster.create(kind, &probe, true).await
             } else {
                 cluster
                     .apply(

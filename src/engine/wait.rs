@@ -80,15 +80,31 @@ pub enum StepEnd {
 }
 
 impl Watches {
-    /// Opens the watches and waits until each has listed what exists now.
-    /// Opens the watches; gives up at `deadline` (a list that keeps failing must not hold the
-    /// sync beyond its timeout).
+    /// Opens the watches of `tasks` and waits until each has listed what exists now; gives
+    /// up at `deadline` (a list that keeps failing must not hold the sync beyond its timeout).
     pub async fn open(
         cluster: &Cluster,
         works: &[Work],
         tasks: &[usize],
         deadline: Instant,
     ) -> Result<Watches, ClusterError> {
+        let mut watches = Watches {
+            streams: SelectAll::new(),
+            members: Vec::new(),
+        };
+        watches.add(cluster, works, tasks, deadline).await?;
+        Ok(watches)
+    }
+
+    /// Opens watches for more tasks (a custom resource whose kind was served only after its
+    /// CRD of this step was applied), before they are applied.
+    pub async fn add(
+        &mut self,
+        cluster: &Cluster,
+        works: &[Work],
+        tasks: &[usize],
+        deadline: Instant,
+    ) -> Result<(), ClusterError> {
         let started = Instant::now();
         let mut groups: Vec<WatchGroup> = Vec::new();
         for &i in tasks {
@@ -106,9 +122,8 @@ impl Watches {
                 )),
             }
         }
-        let mut streams = SelectAll::new();
-        let mut members = Vec::new();
-        for (index, (kind, namespace, names)) in groups.into_iter().enumerate() {
+        for (kind, namespace, names) in groups {
+            let index = self.members.len();
             let ns = namespace.as_deref().unwrap_or("");
             let mut stream: WatchStream = if names.len() == 1 {
                 let name = names.keys().next().expect("one name");
@@ -146,10 +161,11 @@ impl Watches {
                     });
                 }
             }
-            streams.push(stream.map(move |event| (index, event)).boxed());
-            members.push(names);
+            self.streams
+                .push(stream.map(move |event| (index, event)).boxed());
+            self.members.push(names);
         }
-        Ok(Watches { streams, members })
+        Ok(())
     }
 
     /// Waits until every task in `running` is done, one fails, time runs out, or Ctrl-C.
@@ -310,7 +326,7 @@ fn time_out(
         }
         let w = &mut works[i];
         let limit = match settings.hook_timeout {
-            Some(t) if w.task.hook && t < settings.timeout => {
+            Some(t) if w.task.hook && (settings.timeout.is_zero() || t < settings.timeout) => {
                 format!("--hook-timeout {}", flag_duration(t))
             }
             _ => format!("--timeout {}", flag_duration(settings.timeout)),

@@ -41,7 +41,7 @@ pub async fn execute(
     let ctx = Ctx {
         cluster,
         settings,
-        deadline: started + settings.timeout,
+        deadline: settings.deadline_from(started),
         wait,
         emit,
     };
