@@ -299,3 +299,71 @@ fn an_object_in_another_namespace_than_dash_n_is_refused_with_nothing_applied() 
     let plan = hooks(&["plan", "-f", &file, "-n", &ns]);
     assert_eq!(plan.code, Some(2), "{}", plan.output());
 }
+
+const IN_NEW_NAMESPACE: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: NAMESPACE}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: NAMESPACE}
+data: {a: "1"}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: NAMESPACE
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  backoffLimit: BACKOFF
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: example/migrate}]
+"#;
+
+#[test]
+fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
+    // The namespace does not exist: the input creates it.
+    let ns = unique_namespace("first-sync");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_input(
+        dir.path(),
+        "bad.yaml",
+        &IN_NEW_NAMESPACE.replace("BACKOFF", "-1"),
+        &ns,
+    );
+    let run = hooks(&["sync", "-f", &bad, "-o", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stderr.contains("spec.backoffLimit")
+            && run.stderr.contains("standing in for")
+            && run.stderr.contains("nothing was changed"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        support::try_kubectl(&["get", "namespace", &ns]).is_err(),
+        "the namespace was created: {}",
+        run.output()
+    );
+
+    let good = write_input(
+        dir.path(),
+        "good.yaml",
+        &IN_NEW_NAMESPACE.replace("BACKOFF", "0"),
+        &ns,
+    );
+    let run = hooks(&["sync", "-f", &good, "-o", "json"]);
+    let _ = support::try_kubectl(&["delete", "namespace", &ns, "--wait=false"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(
+        run.stderr.contains(&format!(
+            "2 object(s) in namespace \"{ns}\", which this sync creates, were dry-run in namespace"
+        )),
+        "{}",
+        run.output()
+    );
+}

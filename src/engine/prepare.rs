@@ -414,6 +414,13 @@ pub(super) async fn check_namespaces(
 /// validates an object before it looks for an existing one), and is deleted before the real
 /// create, so an existing object with an immutable spec does not fail a check the real run
 /// would pass.
+///
+/// Objects in a namespace this sync creates cannot be dry-run where they will live, and
+/// nothing is written before the whole input is validated (not even that Namespace, so
+/// `--dry-run` stays write-free). They are dry-run in a namespace that exists instead (the
+/// `-n` or context namespace, else `default`), and only the server's verdict on the object
+/// itself counts there: schema and validation errors. What depends on the stand-in namespace
+/// (permissions, quotas, existing objects) is left to the real run.
 pub(super) async fn dry_run(
     cluster: &Cluster,
     works: &[Work],
@@ -421,20 +428,37 @@ pub(super) async fn dry_run(
     settings: &Settings,
     notes: &mut Vec<String>,
 ) -> Result<(), PrepareError> {
+    let stand_in = if works.iter().any(|w| {
+        w.namespace
+            .as_deref()
+            .is_some_and(|ns| not_yet.contains(ns))
+    }) {
+        stand_in_namespace(cluster, not_yet).await?
+    } else {
+        None
+    };
     let mut skipped_for_namespace: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut stood_in: BTreeMap<&str, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
     let checks = works.iter().filter_map(|w| {
         let Some(kind) = &w.kind else {
             skipped_for_crd += 1;
             return None;
         };
+        let mut object = std::borrow::Cow::Borrowed(&w.object);
+        let mut in_stand_in = false;
         if let Some(ns) = w.namespace.as_deref().filter(|ns| not_yet.contains(*ns)) {
-            *skipped_for_namespace.entry(ns).or_default() += 1;
-            return None;
+            let Some(stand_in) = &stand_in else {
+                *skipped_for_namespace.entry(ns).or_default() += 1;
+                return None;
+            };
+            *stood_in.entry(ns).or_default() += 1;
+            in_stand_in = true;
+            object.to_mut()["metadata"]["namespace"] = json!(stand_in);
         }
         Some(async move {
             let result = if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
-                match cluster.create(kind, &w.object, true).await {
+                match cluster.create(kind, &object, true).await {
                     Err(e) if e.is_already_exists() => Ok(Value::Null),
                     other => other,
                 }
@@ -442,7 +466,7 @@ pub(super) async fn dry_run(
                 cluster
                     .apply(
                         kind,
-                        &w.object,
+                        &object,
                         ApplyOptions {
                             force: settings.force_conflicts,
                             dry_run: true,
@@ -450,25 +474,43 @@ pub(super) async fn dry_run(
                     )
                     .await
             };
-            (w, result)
+            let result = match result {
+                Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Value::Null),
+                other => other,
+            };
+            (w, in_stand_in, result)
         })
     });
-    let results: Vec<(&Work, Result<Value, ClusterError>)> =
+    let results: Vec<(&Work, bool, Result<Value, ClusterError>)> =
         futures::stream::iter(checks.collect::<Vec<_>>())
             .buffer_unordered(settings.concurrency.max(1))
             .collect()
             .await;
     let mut problems = Vec::new();
     let mut access = false;
-    for (w, result) in results {
+    for (w, in_stand_in, result) in results {
         if let Err(e) = result {
             access |= e.is_access_error();
-            problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+            let mut problem = format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source);
+            if in_stand_in {
+                problem.push_str(&format!(
+                    " [dry-run in namespace \"{}\", standing in for \"{}\", which this sync creates]",
+                    stand_in.as_deref().unwrap_or_default(),
+                    w.namespace.as_deref().unwrap_or_default()
+                ));
+            }
+            problems.push(problem);
         }
+    }
+    for (ns, count) in stood_in {
+        notes.push(format!(
+            "{count} object(s) in namespace \"{ns}\", which this sync creates, were dry-run in namespace \"{}\" for schema and validation errors",
+            stand_in.as_deref().unwrap_or_default()
+        ));
     }
     for (ns, count) in skipped_for_namespace {
         notes.push(format!(
-            "{count} object(s) in namespace \"{ns}\" were not dry-run: the namespace does not exist yet and this sync creates it"
+            "{count} object(s) in namespace \"{ns}\" were not dry-run: the namespace does not exist yet and no existing namespace could stand in for it"
         ));
     }
     if skipped_for_crd > 0 {
@@ -482,4 +524,37 @@ pub(super) async fn dry_run(
         problems.sort();
         Err(PrepareError::Rejected { problems, access })
     }
+}
+
+/// A server answer about the object itself, the same in any namespace: its schema or its
+/// validation (400, 422, and the 500 "failed to create typed patch object" server-side apply
+/// gives for a wrong type). Not: what the stand-in namespace decides (403 permissions or
+/// quota, 404, 409 an object already there), nor a lost connection.
+fn is_about_the_object(e: &ClusterError) -> bool {
+    e.status_code()
+        .is_some_and(|code| !matches!(code, 401 | 403 | 404 | 409))
+}
+
+/// An existing namespace to dry-run in, for objects whose namespace this sync creates: the
+/// `-n` or context namespace, else `default`, if it exists.
+async fn stand_in_namespace(
+    cluster: &Cluster,
+    not_yet: &BTreeSet<String>,
+) -> Result<Option<String>, PrepareError> {
+    let Some(kind) = cluster.resolve("v1", "Namespace").await? else {
+        return Ok(None);
+    };
+    for candidate in [cluster.namespace(), "default"] {
+        if not_yet.contains(candidate) {
+            continue;
+        }
+        match cluster.get(&kind, "", candidate).await {
+            Ok(Some(_)) => return Ok(Some(candidate.to_owned())),
+            Ok(None) => {}
+            // Not allowed to read namespaces: the dry run there shows whether it exists.
+            Err(e) if e.status_code() == Some(403) => return Ok(Some(candidate.to_owned())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
 }
