@@ -11,7 +11,7 @@ Exit codes:
   1    the work failed (lint findings at the threshold, a sync or hook that failed or timed out)
   2    bad usage or bad input (nothing was done)
   3    cannot reach or use the cluster (connection, TLS, authentication, RBAC)
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C); 143 with SIGTERM";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -245,6 +245,10 @@ pub struct RunArgs {
     /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// On Ctrl-C, SIGTERM or a timeout, leave running hooks running instead of terminating
+    /// them (deleting the hook Job or Pod with its pods, as Argo CD's Terminate does)
+    #[arg(long)]
+    pub keep_running_hooks: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ use crate::model::SyncSpec;
 use crate::output;
 use crate::plan::Plan;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
@@ -109,14 +110,29 @@ async fn sync(
     exit_for(report)
 }
 
-/// The exit code of an operation's report: 0, 1 (failed) or 130 (interrupted).
+/// The exit code of an operation's report: 0, 1 (failed), or 128 + the signal that
+/// interrupted it (130 for Ctrl-C, 143 for SIGTERM), as shells report a signal's death. An
+/// interrupted report has said all there is to say (its verdict, its table or JSON).
 pub(super) fn exit_for(report: Report) -> Outcome {
     match report.result {
         SyncResult::Succeeded => Ok(()),
         SyncResult::Failed => Err(Failure::new(exit::FAILED, report.message)),
-        SyncResult::Interrupted => Err(Failure::new(exit::INTERRUPTED, report.message)),
+        SyncResult::Interrupted => Err(Failure::new(interrupted_exit_code(), "")),
     }
 }
+
+/// The signal that interrupted the operation (none yet: 0).
+static INTERRUPTED_BY: AtomicI32 = AtomicI32::new(0);
+
+fn interrupted_exit_code() -> u8 {
+    match INTERRUPTED_BY.load(Ordering::SeqCst) {
+        SIGTERM => 128 + SIGTERM as u8,
+        _ => exit::INTERRUPTED,
+    }
+}
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 
 fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
     let objects = prepared.works.len();
@@ -145,6 +161,7 @@ pub(super) fn settings(run: &RunArgs, namespace_flag: Option<&str>) -> Settings 
         },
         concurrency: run.concurrency.max(1),
         namespace_flag: namespace_flag.map(str::to_owned),
+        keep_running_hooks: run.keep_running_hooks,
         ..Settings::default()
     }
 }
@@ -211,20 +228,46 @@ pub(super) async fn release(lock: Option<lock::Lock>, cluster: &Cluster) {
     }
 }
 
-/// Ctrl-C once: the engine starts nothing new and reports (exit 130); twice: exit at once.
-/// Abort the returned task when the operation is over.
+/// Ctrl-C or SIGTERM (a CI runner cancelling the job) once: the engine starts nothing new,
+/// terminates running hooks (unless `--keep-running-hooks`), reports, and the lock is
+/// released (exit 130 or 143); a second signal exits at once. Abort the returned task when the
+/// operation is over.
 pub(super) fn on_interrupt() -> (Cancel, tokio::task::JoinHandle<()>) {
     let (cancel_tx, cancel) = Cancel::new();
     let handler = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing nothing new; press Ctrl-C again to exit at once");
-            let _ = cancel_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
+        let Some(signal) = next_signal().await else {
+            return;
+        };
+        INTERRUPTED_BY.store(signal, Ordering::SeqCst);
+        let (name, again) = if signal == SIGTERM {
+            ("SIGTERM", "another signal")
+        } else {
+            ("Ctrl-C", "Ctrl-C again")
+        };
+        eprintln!("\n{name}: starting nothing new and stopping; {again} exits at once");
+        let _ = cancel_tx.send(true);
+        if let Some(second) = next_signal().await {
+            std::process::exit(128 + second);
         }
     });
     (cancel, handler)
+}
+
+/// The next SIGINT or SIGTERM (None if they cannot be listened to).
+async fn next_signal() -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|()| SIGINT),
+            r = term.recv() => r.map(|()| SIGTERM),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.ok().map(|()| SIGINT)
+    }
 }
 
 /// The one prompt rule of every command that changes a cluster: ask when stdin is a terminal,

@@ -43,6 +43,9 @@ pub struct Settings {
     pub create_namespace: bool,
     /// The namespace given with `-n`, if any: objects naming another one are refused.
     pub namespace_flag: Option<String>,
+    /// Leave hooks running when the operation is interrupted or a timeout ends them, instead
+    /// of terminating them (`--keep-running-hooks`).
+    pub keep_running_hooks: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             concurrency: 16,
             create_namespace: false,
             namespace_flag: None,
+            keep_running_hooks: false,
         }
     }
 }
@@ -102,8 +106,10 @@ pub struct Work {
     pub message: String,
     pub started: Option<SystemTime>,
     pub finished: Option<SystemTime>,
-    /// Set when a delete policy removed the hook at the end.
+    /// Set when a delete policy removed the hook at the end (or it was terminated).
     pub deleted_by_policy: Option<String>,
+    /// A timeout (`--timeout`, `--hook-timeout`) ended its wait: it may still be running.
+    pub timed_out: bool,
 }
 
 impl Work {

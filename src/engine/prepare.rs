@@ -329,6 +329,7 @@ pub(super) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        timed_out: false,
     }
 }
 

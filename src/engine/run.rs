@@ -94,6 +94,7 @@ pub async fn execute(
             phase: step.phase,
             wave: step.wave,
             took,
+            completed: matches!(end, StepEnd::Done),
         });
         match end {
             StepEnd::Done => {}
@@ -113,9 +114,12 @@ pub async fn execute(
 
     if cancel.is_cancelled() {
         emit(&Event::Interrupted);
+        terminate_hooks(cluster, &mut prepared.works, settings, emit).await;
         let message = interrupted_message(&prepared.works);
         return report(SyncResult::Interrupted, message, step_durations);
     }
+    // A hook a timeout ended stops before anything else runs (the SyncFail hooks among them).
+    terminate_hooks(cluster, &mut prepared.works, settings, emit).await;
 
     match failure {
         None => {
@@ -154,6 +158,7 @@ pub async fn execute(
                 )
                 .await;
                 step_durations.push((sync_fail.phase, sync_fail.wave, step_started.elapsed()));
+                terminate_hooks(cluster, &mut prepared.works, settings, emit).await;
                 if let StepEnd::Failed(why) = end {
                     message.push_str(&format!("\none or more SyncFail hooks failed: {why}"));
                 }
@@ -173,14 +178,97 @@ pub async fn execute(
     }
 }
 
+/// What an interrupted operation got to (its one "interrupted" line is the report's verdict).
 pub(super) fn interrupted_message(works: &[Work]) -> String {
     let count = |state| works.iter().filter(|w| w.state == state).count();
-    format!(
-        "interrupted: {} task(s) finished, {} still running, {} not started",
-        count(TaskState::Succeeded) + count(TaskState::Failed),
+    let terminated = works.iter().filter(|w| w.is_terminated()).count();
+    let mut message = format!(
+        "{} task(s) finished, {} still running, {} not started",
+        count(TaskState::Succeeded) + count(TaskState::Failed) - terminated,
         count(TaskState::Running),
         count(TaskState::Pending)
-    )
+    );
+    if terminated > 0 {
+        message.push_str(&format!(", {terminated} hook(s) terminated"));
+    }
+    message
+}
+
+/// How long to wait for a terminated hook, and what it owns, to be gone.
+const TERMINATE_WAIT: Duration = Duration::from_secs(30);
+/// The reason a terminated hook's report shows.
+const TERMINATED: &str = "terminated";
+
+impl Work {
+    /// Deleted by this operation while it was still running.
+    pub fn is_terminated(&self) -> bool {
+        self.deleted_by_policy
+            .as_deref()
+            .is_some_and(|r| r.starts_with(TERMINATED))
+    }
+}
+
+/// As Argo CD's Terminate: hooks still running when the operation is interrupted, or whose
+/// wait a timeout ended, are deleted with what they own (a Job's pods), so a timed-out
+/// migration does not go on after the operation gave up. Not with `--keep-running-hooks`.
+pub(super) async fn terminate_hooks(
+    cluster: &Cluster,
+    works: &mut [Work],
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+) {
+    if settings.keep_running_hooks {
+        return;
+    }
+    let mut chosen: Vec<usize> = works
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| {
+            w.task.hook
+                && w.kind.is_some()
+                && w.deleted_by_policy.is_none()
+                && (w.state == TaskState::Running || w.timed_out)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|&i| seen.insert((works[i].task.object, works[i].name.clone())));
+    let deletions = chosen.iter().map(|&i| {
+        let target = works[i].target().expect("filtered");
+        async move { target.delete(cluster, Some(TERMINATE_WAIT)).await }
+    });
+    let results: Vec<Result<Gone, ClusterError>> = futures::stream::iter(deletions)
+        .buffered(16)
+        .collect()
+        .await;
+    for (i, result) in chosen.into_iter().zip(results) {
+        let w = &mut works[i];
+        let why = if w.timed_out {
+            "its wait timed out"
+        } else {
+            "the operation was interrupted"
+        };
+        match result {
+            Ok(_) => {
+                let reason = if w.timed_out {
+                    format!("{TERMINATED}: {why}")
+                } else {
+                    TERMINATED.to_owned()
+                };
+                if w.state == TaskState::Running {
+                    w.state = TaskState::Failed;
+                    w.message = "still running when the operation was stopped".into();
+                    w.finished = Some(SystemTime::now());
+                }
+                emit(&Event::HookDeleted(w.reference(), reason.clone()));
+                w.deleted_by_policy = Some(reason);
+            }
+            Err(e) => emit(&Event::HookDeleteFailed(
+                w.reference(),
+                format!("failed to terminate the hook ({why}): {e}"),
+            )),
+        }
+    }
 }
 
 async fn create_namespaces(

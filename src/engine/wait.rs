@@ -336,6 +336,7 @@ fn time_out(
         } else {
             applied.message.clone()
         };
+        w.timed_out = true;
         finish(
             w,
             TaskState::Failed,

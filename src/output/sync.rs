@@ -83,8 +83,15 @@ impl Progress {
             },
             Event::Succeeded(t, message) => self.done(t, &paint("32", "✓"), message),
             Event::Failed(t, message) => self.done(t, &paint("31", "✗"), message),
-            Event::StepFinished { took, .. } => {
-                self.note(&format!("  step done in {}", seconds(*took)))
+            Event::StepFinished {
+                took, completed, ..
+            } => {
+                let end = if *completed {
+                    "done in"
+                } else {
+                    "stopped after"
+                };
+                self.note(&format!("  step {end} {}", seconds(*took)))
             }
             Event::SyncFailStarted { hooks } => self.note(&paint(
                 "1;31",
@@ -92,7 +99,8 @@ impl Progress {
             )),
             Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
-            Event::Interrupted => self.note("interrupted: no new work is started"),
+            // Said once, when the signal came (the report's verdict says it again at the end).
+            Event::Interrupted => {}
         }
     }
 

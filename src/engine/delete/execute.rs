@@ -76,11 +76,13 @@ pub async fn execute(
     };
     if cancel.is_cancelled() {
         emit(&Event::Interrupted);
+        run::terminate_hooks(cluster, &mut teardown.works, settings, emit).await;
         return report(
             SyncResult::Interrupted,
             run::interrupted_message(&teardown.works),
         );
     }
+    run::terminate_hooks(cluster, &mut teardown.works, settings, emit).await;
     let result = match failure {
         None => OperationResult::Succeeded,
         Some(_) => OperationResult::Failed,
@@ -169,6 +171,7 @@ async fn run_stage(
         phase,
         wave: stage.wave,
         took: step_started.elapsed(),
+        completed: matches!(end, StepEnd::Done),
     });
     end
 }
