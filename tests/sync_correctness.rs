@@ -257,9 +257,9 @@ fn the_summary_names_where_objects_go_and_counts_steps_as_plan_does() {
     let run = hooks(&["sync", "-f", &file, "--dry-run"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(
-        run.stderr.contains(&format!(
-            "in 1 step (+ SyncFail on failure) to context \"admin\""
-        )) && run.stderr.contains(&format!("namespace \"{ns}\"")),
+        run.stderr
+            .contains("in 1 step (+ SyncFail on failure) to context \"admin\"")
+            && run.stderr.contains(&format!("namespace \"{ns}\"")),
         "{}",
         run.output()
     );
