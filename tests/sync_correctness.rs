@@ -367,3 +367,66 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
         run.output()
     );
 }
+
+/// Runs `cat FILE | kubectl-hooks ARGS` on a pseudo-terminal (util-linux `script`), as a
+/// person at a terminal piping manifests would, typing `answer` when asked.
+fn piped_on_a_terminal(file: &str, args: &str, answer: &str) -> Run {
+    use std::io::Write;
+    let command = format!(
+        "cat {file} | {} {args} --kubeconfig {}",
+        env!("CARGO_BIN_EXE_kubectl-hooks"),
+        support::test_kubeconfig().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("this test needs util-linux `script`: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code(),
+        // On a terminal, stdout and stderr are one stream.
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn piped_input_on_a_terminal_is_asked_for_on_dev_tty() {
+    let ns = support::create_namespace("tty-ask");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_input(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+        &ns,
+    );
+    let args = format!("sync -n {ns}");
+    let no = piped_on_a_terminal(&file, &args, "n\n");
+    assert_eq!(no.code, Some(1), "{}", no.output());
+    assert!(
+        no.stdout.contains(&format!("namespace \"{ns}\"? [y/N]"))
+            && no.stdout.contains("aborted: nothing was changed"),
+        "{}",
+        no.output()
+    );
+    assert!(!support::exists(&ns, "configmap", "settings"));
+
+    let yes = piped_on_a_terminal(&file, &args, "y\n");
+    assert_eq!(yes.code, Some(0), "{}", yes.output());
+    assert!(support::exists(&ns, "configmap", "settings"));
+
+    // --yes asks nothing.
+    let quiet = piped_on_a_terminal(&file, &format!("{args} --yes"), "");
+    assert_eq!(quiet.code, Some(0), "{}", quiet.output());
+    assert!(!quiet.stdout.contains("[y/N]"), "{}", quiet.output());
+}

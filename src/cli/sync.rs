@@ -270,13 +270,59 @@ async fn next_signal() -> Option<i32> {
     }
 }
 
-/// The one prompt rule of every command that changes a cluster: ask when stdin is a terminal,
-/// unless `--yes`; without a terminal (CI), go ahead.
+/// The one prompt rule of every command that changes a cluster, unless `--yes`: ask on the
+/// terminal. When stdin is not one (manifests piped in, `cat app.yaml | kubectl hooks sync`)
+/// but a person watches stderr, ask on the controlling terminal, `/dev/tty`, as kapp does;
+/// when there is none, say on stderr why it goes ahead. Without a terminal at all (CI), go
+/// ahead.
 pub(super) fn confirm_unless(yes: bool, question: &str) -> Outcome {
-    if yes || !std::io::stdin().is_terminal() {
+    if yes {
         return Ok(());
     }
-    confirm(question)
+    if std::io::stdin().is_terminal() {
+        return confirm(question);
+    }
+    if !std::io::stderr().is_terminal() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    {
+        Ok(tty) => confirm_on_tty(tty, question),
+        Err(_) => {
+            eprintln!(
+                "note: not asking before changing the cluster: stdin is not a terminal (it is the input) and there is no terminal to ask on; pass --yes to say so"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Asks on the controlling terminal, stdin being taken by the input.
+fn confirm_on_tty(tty: std::fs::File, question: &str) -> Outcome {
+    use std::io::{BufRead, Write};
+    let mut writer = &tty;
+    write!(
+        writer,
+        "{question} [y/N] (asked on /dev/tty: stdin is the input) "
+    )
+    .and_then(|()| writer.flush())
+    .map_err(|e| Failure::new(exit::FAILED, format!("cannot ask for confirmation: {e}")))?;
+    let mut answer = String::new();
+    std::io::BufReader::new(&tty)
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(exit::FAILED, format!("cannot ask for confirmation: {e}")))?;
+    if is_yes(&answer) {
+        Ok(())
+    } else {
+        Err(Failure::new(exit::FAILED, "aborted: nothing was changed"))
+    }
+}
+
+fn is_yes(answer: &str) -> bool {
+    matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
 /// Asks on the terminal; anything but yes stops with nothing changed.
@@ -331,5 +377,17 @@ pub(super) fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failur
             f.message.push_str("; nothing was changed");
             f
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_yes_is_yes() {
+        assert!(super::is_yes("y\n"));
+        assert!(super::is_yes(" YES \n"));
+        assert!(!super::is_yes("\n"));
+        assert!(!super::is_yes("no\n"));
+        assert!(!super::is_yes("yep\n"));
     }
 }
