@@ -222,8 +222,9 @@ impl Watches {
                         }
                     }
                     Some((_, Ok(WatchEvent::Synced))) => {}
-                    Some((_, Err(e))) if e.is_access_error() => return StepEnd::Failed(e.to_string()),
-                    // The watcher reconnects by itself.
+                    Some((_, Err(e))) if refuses_the_watch(&e) => return StepEnd::Failed(e.to_string()),
+                    // The watcher reconnects by itself, with backoff, until the deadline: an
+                    // API server restarting (connection refused meanwhile) is not the end.
                     Some((_, Err(_))) => {}
                 },
             }
@@ -303,6 +304,17 @@ impl Watches {
             }
         }
     }
+}
+
+/// A watch error no reconnect will cure: the credentials or the permissions were refused
+/// (or TLS failed). A dropped connection, a refused one, a request that timed out are not:
+/// the watcher opens the watch again.
+fn refuses_the_watch(e: &ClusterError) -> bool {
+    e.is_access_error()
+        && !matches!(
+            e,
+            ClusterError::Connect { .. } | ClusterError::Timeout { .. }
+        )
 }
 
 struct Applied {
