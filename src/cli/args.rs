@@ -270,6 +270,9 @@ pub struct CleanupArgs {
     /// How long to wait for deleted objects (and what they own) to be gone
     #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: std::time::Duration,
+    /// How many requests to send at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
 }
 
 const CLEANUP_HELP: &str = "\

@@ -6,6 +6,7 @@ pub mod complete;
 mod delete;
 mod input;
 mod lint;
+mod operation;
 mod plan;
 mod sync;
 
@@ -30,6 +31,8 @@ pub mod exit {
 #[derive(Debug)]
 pub struct Failure {
     pub code: u8,
+    /// The problems behind it, one `error: ...` line each, printed before the message.
+    pub details: Vec<String>,
     /// Printed to stderr as `error: ...`; empty when everything was already said.
     pub message: String,
 }
@@ -38,8 +41,13 @@ impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Failure {
         Failure {
             code,
+            details: Vec::new(),
             message: message.into(),
         }
+    }
+    pub fn with_details(mut self, details: Vec<String>) -> Failure {
+        self.details = details;
+        self
     }
     pub fn bad_input(message: impl Into<String>) -> Failure {
         Failure::new(exit::BAD_INPUT, message)
@@ -53,6 +61,16 @@ impl fmt::Display for Failure {
 }
 
 pub type Outcome = Result<(), Failure>;
+
+/// The exit code of a cluster error, by its class: the one place that decides it.
+pub fn exit_code_of(class: crate::cluster::ErrorClass) -> u8 {
+    use crate::cluster::ErrorClass;
+    match class {
+        ErrorClass::BadInput => exit::BAD_INPUT,
+        ErrorClass::Access | ErrorClass::Unavailable => exit::CLUSTER,
+        ErrorClass::Rejected => exit::FAILED,
+    }
+}
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -73,6 +91,9 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::from(exit::SUCCESS),
         Err(failure) => {
+            for detail in &failure.details {
+                eprintln!("error: {detail}");
+            }
             if !failure.message.is_empty() {
                 eprintln!("error: {}", failure.message);
             }
@@ -123,5 +144,5 @@ pub fn print(text: &str) {
 /// Namespace for objects that name none, without contacting a cluster: `-n`, else the
 /// current context's namespace, else `default`.
 pub fn offline_namespace(cluster: &ClusterArgs) -> String {
-    crate::cluster::default_namespace_offline(&sync::cluster_flags(cluster))
+    crate::cluster::default_namespace_offline(&operation::cluster_flags(cluster))
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 pub use config::{ClusterFlags, default_namespace_offline, parse_duration, parse_request_timeout};
 pub use discovery::ResolvedKind;
-pub use error::ClusterError;
+pub use error::{ClusterError, ErrorClass};
 pub use normalize::default_port_protocols;
 pub use ops::{ApplyOptions, Deleted, Propagation};
 pub use watch::{WatchEvent, WatchStream};
@@ -269,7 +269,7 @@ mod tests {
         .unwrap();
         let err = cluster.resolve("v1", "ConfigMap").await.unwrap_err();
         assert!(matches!(err, ClusterError::Timeout { .. }), "{err:?}");
-        assert_eq!(err.exit_code(), 3);
+        assert_eq!(err.class(), crate::cluster::ErrorClass::Unavailable);
         assert!(err.to_string().contains("discovery of v1"), "{err}");
         assert_eq!(cluster.requests_made(), 1);
         hold.abort();

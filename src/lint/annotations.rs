@@ -3,6 +3,7 @@
 use super::suggest::{closest, key_similarity, quoted_list};
 use super::{DISABLE_ANNOTATION, OWN_PREFIX, Object, Sink, rules};
 use crate::model::{DeletePolicy, HookType, Phase, Role, SyncOption, csv, keys, options, wave};
+use crate::text::plural;
 
 pub fn check(o: &Object, sink: &mut Sink) {
     super::input::non_string_values(o, sink);
@@ -164,10 +165,6 @@ fn argo_hook_types(o: &Object, sink: &mut Sink) {
         "use one of PreSync, Sync, PostSync, SyncFail or Skip (exactly so)".to_owned()
     };
     sink.object(&rules::UNKNOWN_HOOK_TYPE, o, pos, message, Some(suggestion));
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }
 
 /// `unknown-hook-type` on `helm.sh/hook`, which counts only when the Argo CD annotation has no

@@ -4,9 +4,9 @@
 
 use super::sync::{Head, WorkDoc, duration_of, one_line, seconds, verdict};
 use super::{render_table, table};
-use crate::engine::delete::{Fate, Part, Teardown};
+use crate::engine::delete::{Fate, Part, Report, Teardown};
 use crate::engine::remove::Gone;
-use crate::engine::{Report, TaskState, Work};
+use crate::engine::{TaskState, Work};
 use serde::Serialize;
 
 /// What happened to a task (or, before the run, what will).
@@ -93,7 +93,7 @@ pub fn render(report: Option<&Report>, teardown: &Teardown) -> String {
         render_table(&t)
     };
     if let Some(report) = report {
-        out.push_str(&verdict("Delete", report));
+        out.push_str(&verdict("Delete", &report.summary));
     }
     out
 }
@@ -138,10 +138,10 @@ pub fn json(report: Option<&Report>, teardown: &Teardown) -> String {
         })
         .collect();
     let doc = ReportDoc {
-        head: Head::of(report),
+        head: Head::of(report.map(|r| &r.summary)),
         tasks,
         notes: &teardown.notes,
-        api_requests: report.map_or(0, |r| r.requests),
+        api_requests: report.map_or(0, |r| r.summary.requests),
     };
     super::to_json(&doc)
 }

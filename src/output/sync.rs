@@ -2,7 +2,8 @@
 //! (CI logs), and at the end a table of every task (or the same as JSON).
 
 use super::{render_table, table};
-use crate::engine::{Event, Report, SyncResult, TaskState, Work};
+use crate::engine::sync::Report;
+use crate::engine::{Ending, Event, Summary, TaskState, Work};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -219,10 +220,10 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
         ]);
     }
     let mut out = render_table(&t);
-    let verdict = match report.result {
-        SyncResult::Succeeded => "Sync succeeded",
-        SyncResult::Failed => "Sync FAILED",
-        SyncResult::Interrupted => "Sync INTERRUPTED",
+    let verdict = match report.summary.ending {
+        Ending::Succeeded => "Sync succeeded",
+        Ending::Failed => "Sync FAILED",
+        Ending::Interrupted => "Sync INTERRUPTED",
     };
     let steps: Vec<String> = report
         .step_durations
@@ -231,14 +232,14 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
         .collect();
     out.push_str(&format!(
         "\n{verdict} in {} ({})\n",
-        seconds(report.duration),
+        seconds(report.summary.duration),
         steps.join(", ")
     ));
-    if report.result != SyncResult::Succeeded {
-        out.push_str(&format!("{}\n", report.message));
+    if report.summary.ending != Ending::Succeeded {
+        out.push_str(&format!("{}\n", report.summary.message));
     }
     if stats {
-        out.push_str(&format!("API requests: {}\n", report.requests));
+        out.push_str(&format!("API requests: {}\n", report.summary.requests));
     }
     out
 }
@@ -254,7 +255,7 @@ pub(super) fn one_line(s: &str) -> String {
 
 #[derive(Serialize)]
 struct ReportDoc<'a> {
-    result: SyncResult,
+    result: Ending,
     message: &'a str,
     #[serde(rename = "durationMs")]
     duration_ms: u128,
@@ -321,7 +322,7 @@ impl<'a> WorkDoc<'a> {
 /// `--dry-run`), the message, the time taken.
 #[derive(Serialize)]
 pub(super) struct Head<'a> {
-    result: Option<SyncResult>,
+    result: Option<Ending>,
     message: &'a str,
     #[serde(rename = "durationMs")]
     duration_ms: u128,
@@ -330,9 +331,9 @@ pub(super) struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
-    pub(super) fn of(report: Option<&'a Report>) -> Head<'a> {
+    pub(super) fn of(report: Option<&'a Summary>) -> Head<'a> {
         Head {
-            result: report.map(|r| r.result),
+            result: report.map(|r| r.ending),
             message: report.map_or("dry run: nothing was changed", |r| r.message.as_str()),
             duration_ms: report.map_or(0, |r| r.duration.as_millis()),
             dry_run: report.is_none(),
@@ -341,11 +342,11 @@ impl<'a> Head<'a> {
 }
 
 /// "\nDelete succeeded in 1.2s: <message>\n"
-pub(super) fn verdict(operation: &str, report: &Report) -> String {
-    let outcome = match report.result {
-        SyncResult::Succeeded => "succeeded",
-        SyncResult::Failed => "FAILED",
-        SyncResult::Interrupted => "INTERRUPTED",
+pub(super) fn verdict(operation: &str, report: &Summary) -> String {
+    let outcome = match report.ending {
+        Ending::Succeeded => "succeeded",
+        Ending::Failed => "FAILED",
+        Ending::Interrupted => "INTERRUPTED",
     };
     format!(
         "\n{operation} {outcome} in {}: {}\n",
@@ -356,9 +357,9 @@ pub(super) fn verdict(operation: &str, report: &Report) -> String {
 
 pub fn json(report: &Report, works: &[Work]) -> String {
     let doc = ReportDoc {
-        result: report.result,
-        message: &report.message,
-        duration_ms: report.duration.as_millis(),
+        result: report.summary.ending,
+        message: &report.summary.message,
+        duration_ms: report.summary.duration.as_millis(),
         steps: report
             .step_durations
             .iter()
@@ -378,7 +379,7 @@ pub fn json(report: &Report, works: &[Work]) -> String {
                 work: WorkDoc::of(w),
             })
             .collect(),
-        api_requests: report.requests,
+        api_requests: report.summary.requests,
     };
     super::to_json(&doc)
 }

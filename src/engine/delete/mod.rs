@@ -14,19 +14,25 @@
 //! Hooks run exactly as sync hooks do (same labels, BeforeHookCreation, waits, timeouts) and
 //! their delete policies apply at the end of the operation, through the same policy engine.
 
-mod execute;
+mod run;
 
-pub use execute::execute;
+pub use run::execute;
 
-use super::prepare::{self};
 use super::remove::{self, Gone, Target};
-use super::{PrepareError, Settings, Work, naming};
+use super::validate;
+use super::{PrepareError, Settings, Summary, Work, naming};
 use crate::cluster::Cluster;
 use crate::manifest::Manifest;
 use crate::model::{self, Phase, SyncOption, SyncSpec, keys};
 use crate::plan::{self, Plan, PlanOptions, Task};
 use serde::Serialize;
 use std::collections::BTreeSet;
+
+/// What a delete did, for the final table and `-o json`.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+}
 
 /// A validated delete, ready to run.
 #[derive(Debug)]
@@ -80,7 +86,7 @@ pub async fn prepare(
     settings: &Settings,
     started_unix: u64,
 ) -> Result<Teardown, PrepareError> {
-    let kinds = prepare::resolve_kinds(cluster, manifests).await?;
+    let kinds = validate::resolve_kinds(cluster, manifests).await?;
     let options = PlanOptions {
         default_namespace: cluster.namespace(),
         is_namespaced: &|i, _| kinds.namespaced(i),
@@ -88,18 +94,18 @@ pub async fn prepare(
     };
     let plan = plan::build(manifests, specs, &options).map_err(PrepareError::UnknownHooks)?;
     // The same identity as a sync of this input: same lock, same `app` label on hooks.
-    let app_id = naming::app_id(&mut prepare::identities(manifests, cluster.namespace()));
+    let app_id = naming::app_id(&mut validate::identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);
     let ready = |task: &Task| {
         let m = &manifests[task.object];
         let kind = kinds.resolved(task.object);
-        prepare::ready(task, m, kind, &app_id, &sync_id, started_unix)
+        validate::ready(task, m, kind, &app_id, &sync_id, started_unix)
     };
 
     let hooks = delete_hooks(manifests, specs, &options);
     let hook_works: Vec<Work> = hooks.iter().map(ready).collect();
     let (_, gone_namespaces) =
-        prepare::check_namespaces(cluster, manifests, &hook_works, settings).await?;
+        validate::check_namespaces(cluster, manifests, &hook_works, settings).await?;
     let hook_fates: Vec<Fate> = hook_works
         .iter()
         .map(|w| hook_fate(w, &gone_namespaces))
@@ -148,7 +154,7 @@ pub async fn prepare(
         .hooks()
         .map(|i| teardown.works[i].clone())
         .collect();
-    prepare::dry_run(
+    validate::dry_run(
         cluster,
         &runnable,
         &BTreeSet::new(),
