@@ -4,8 +4,6 @@
 use crate::model::Phase;
 use sha2::{Digest, Sha256};
 
-/// The project's own annotation and label prefix.
-pub const PREFIX: &str = "kubectl-hooks.io/";
 /// Label on every hook object a sync creates.
 pub const LABEL_HOOK: &str = "kubectl-hooks.io/hook";
 /// Label: the phase the hook ran in (`presync`, ...).

@@ -8,7 +8,7 @@ use super::naming::{
 };
 use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, split_api_version};
 use crate::plan::{Task, UnknownHooks};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
@@ -156,10 +156,6 @@ fn crds_in_input(manifests: &[Manifest]) -> HashMap<(String, String), CrdFacts> 
         );
     }
     out
-}
-
-fn split_api_version(api_version: &str) -> (&str, &str) {
-    api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
 pub(crate) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {

@@ -39,10 +39,7 @@ use serde_json::Value;
 pub use decode::DecodeError;
 pub use hook::{HookOutcome, hook_outcome};
 
-/// The finalizer Argo CD puts on the hooks it creates. While it is present a hook being deleted
-/// is judged on its real status instead of "Pending deletion", so a Job removed by its TTL
-/// controller right after finishing still reports how it finished.
-pub const HOOK_FINALIZER: &str = "argocd.argoproj.io/hook-finalizer";
+use crate::model::keys::HOOK_FINALIZER;
 
 /// Argo CD's health codes, spelt as Argo spells them (`Display`, serde).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -209,13 +206,10 @@ impl<'a> Gvk<'a> {
         let api_version = text("apiVersion")?;
         let kind = text("kind")?;
         // Same split as Kubernetes: `v1` is the core group, `apps/v1` a named one.
-        let (group, version) = match api_version.split_once('/') {
-            None => ("", api_version),
-            Some((_, version)) if version.contains('/') => {
-                return Err(HealthError::InvalidApiVersion(api_version.to_string()));
-            }
-            Some(pair) => pair,
-        };
+        let (group, version) = crate::manifest::split_api_version(api_version);
+        if version.contains('/') {
+            return Err(HealthError::InvalidApiVersion(api_version.to_string()));
+        }
         Ok(Gvk {
             group,
             version,

@@ -9,7 +9,10 @@ mod types;
 pub mod wave;
 
 pub use options::{SyncOption, SyncOptions};
-pub use types::{DeleteHook, DeletePolicy, HookType, Phase};
+pub use types::{
+    ARGO_HOOK_NAMES, DeleteHook, DeletePolicy, HELM_HOOK_NAMES, HELM_HOOK_TYPES, HookType, Phase,
+    helm_hook_phase,
+};
 
 use crate::manifest::Manifest;
 

@@ -2,7 +2,7 @@
 //! in run order with what was done to it, as a table or as JSON. While it runs, progress is
 //! sync's view (`output::sync::Progress`) of the same engine events.
 
-use super::sync::{Head, WorkDoc, duration_of, one_line, seconds, verdict};
+use super::sync::{Head, WorkDoc, add_policy_deletion, duration_of, one_line, seconds, verdict};
 use super::{render_table, table};
 use crate::engine::delete::{Fate, Part, Report, Teardown};
 use crate::engine::remove::Gone;
@@ -33,12 +33,7 @@ fn message(w: &Work, fate: &Fate) -> String {
         Fate::Leave(reason) => reason.clone(),
         _ => w.message.clone(),
     };
-    if let Some(reason) = &w.deleted_by_policy {
-        if !m.is_empty() {
-            m.push_str("; ");
-        }
-        m.push_str(&format!("deleted ({reason})"));
-    }
+    add_policy_deletion(&mut m, w);
     m
 }
 

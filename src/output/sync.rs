@@ -91,7 +91,9 @@ impl Progress {
                 "1;31",
                 &format!("sync failed: running {hooks} SyncFail hook(s)"),
             )),
-            Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
+            Event::HookDeleted(t, reason) => {
+                self.note(&format!("  {t} {}", deleted_by_policy(reason)))
+            }
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
             Event::Interrupted => self.note("interrupted: no new work is started"),
         }
@@ -182,13 +184,23 @@ fn message_of(w: &Work) -> String {
             "not started".into()
         };
     }
-    if let Some(reason) = &w.deleted_by_policy {
-        if !m.is_empty() {
-            m.push_str("; ");
-        }
-        m.push_str(&format!("deleted ({reason})"));
-    }
+    add_policy_deletion(&mut m, w);
     m
+}
+
+/// "deleted (<reason>)": how a hook removed by its delete policy is told, everywhere.
+pub(super) fn deleted_by_policy(reason: &str) -> String {
+    format!("deleted ({reason})")
+}
+
+/// Appends to a task's message that its delete policy removed it, if it did.
+pub(super) fn add_policy_deletion(message: &mut String, w: &Work) {
+    if let Some(reason) = &w.deleted_by_policy {
+        if !message.is_empty() {
+            message.push_str("; ");
+        }
+        message.push_str(&deleted_by_policy(reason));
+    }
 }
 
 pub(super) fn duration_of(w: &Work) -> Option<Duration> {

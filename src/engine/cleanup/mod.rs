@@ -215,7 +215,7 @@ async fn lists(
 /// namespace (unless every namespace is searched), and its name, or for a `generateName`
 /// hook the prefix the sync recorded on it.
 fn matches(w: &Wanted, kind: &ResolvedKind, live: &Value, query: &Query) -> bool {
-    let group = w.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let group = crate::manifest::split_api_version(&w.api_version).0;
     if group != kind.group || w.kind != kind.kind {
         return false;
     }
