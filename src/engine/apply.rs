@@ -88,7 +88,7 @@ pub(crate) async fn run_step(
 }
 
 /// BeforeHookCreation: an existing object of a hook's name is deleted, and waited for, before
-/// the hook is created again (§6.13).
+/// the hook is created again (Argo CD's "Hook Deletion Policies").
 async fn replace_existing_hooks(
     cluster: &Cluster,
     works: &mut [Work],

@@ -21,7 +21,9 @@ pub enum Verdict {
 }
 
 /// Resources: Healthy or no health check is success, Degraded is failure, anything else is
-/// still running (§6.2 step 3). Hooks: §6.9.
+/// still running: a wave waits until its resources are healthy before the next starts (Argo
+/// CD's "Sync Phases and Waves"). Hooks: by their own health, mapped to a hook outcome
+/// (`health::hook_outcome`).
 pub fn judge(work: &Work, live: &Value, settings: &Settings) -> Verdict {
     if work.task.hook {
         let (outcome, message) = health::hook_outcome(live, settings.health);

@@ -1,8 +1,8 @@
 //! Health of a live Kubernetes object, the way Argo CD's engine (gitops-engine `pkg/health`)
 //! judges it, so that waves and hooks wait for exactly what Argo CD would wait for.
 //!
-//! Pure: JSON in, status and message out. The rules, kind by kind, are in
-//! `spec/health-rules.md`; each kind lives in its own file, this one holds the vocabulary,
+//! Pure: JSON in, status and message out. The rules, kind by kind, follow gitops-engine's
+//! `pkg/health/health_<kind>.go`; each kind lives in its own file, this one holds the vocabulary,
 //! the global rules (deletion, decode failures) and the dispatch table.
 //!
 //! [`HealthMode::Kstatus`] is an opt-in beyond Argo CD: kinds Argo has no check for are judged

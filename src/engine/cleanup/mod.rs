@@ -238,7 +238,7 @@ fn matches(w: &Wanted, kind: &ResolvedKind, live: &Value, query: &Query) -> bool
 }
 
 /// What cleanup does with one live hook object: its policies from its own annotations (Argo
-/// and Helm), its state from its health (§6.9), the decision from the policy engine.
+/// and Helm), its state from its health (`health::hook_outcome`), the decision from the policy engine.
 pub fn judge(kind: &ResolvedKind, live: &Value, all: bool, force: bool) -> Found {
     let annotation = |key: &str| {
         live.pointer("/metadata/annotations")

@@ -1,4 +1,5 @@
-//! `delete`: takes an app down the way Argo CD deletes an Application (spec §1.5): its
+//! `delete`: takes an app down the way Argo CD deletes an Application (its "Resource Hooks"
+//! documentation, PreDelete and PostDelete): its
 //! PreDelete hooks, then its objects in the reverse of the sync order, each wave gone before
 //! the next, then its PostDelete hooks. Like a sync it validates everything before it
 //! changes anything: discovery of every kind, a server-side dry run of every hook, and a
@@ -218,7 +219,7 @@ fn hook_fate(w: &Work, gone_namespaces: &BTreeSet<String>) -> Fate {
     }
 }
 
-/// PreDelete and PostDelete hooks (§1.5: any item of either annotation names one, whatever
+/// PreDelete and PostDelete hooks (any item of either annotation names one, whatever
 /// else the object is), one task per phase, in Argo CD's task order.
 fn delete_hooks(manifests: &[Manifest], specs: &[SyncSpec], options: &PlanOptions) -> Vec<Task> {
     let mut tasks = Vec::new();
