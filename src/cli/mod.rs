@@ -14,9 +14,11 @@ pub use args::{Cli, ClusterArgs, Command, InputArgs};
 pub use input::read_input;
 
 use clap::{CommandFactory, Parser};
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
 use std::process::ExitCode;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Exit codes, as documented in `--help` and README.
 pub mod exit {
@@ -85,7 +87,8 @@ pub fn main() -> ExitCode {
         print(&complete::complete(Cli::command(), &words, descriptions));
         return ExitCode::from(exit::SUCCESS);
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(expand_verbosity(std::env::args_os()));
+    log_to_stderr(cli.verbose);
     let outcome = run(cli);
     let _ = std::io::stdout().flush();
     match outcome {
@@ -100,6 +103,50 @@ pub fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// kubectl's `-v=6` (also `--v=6`, `--verbose=6`, `-v6`) as six `-v`: clap counts them.
+/// Arguments after `--` are left alone.
+fn expand_verbosity(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut rest = false;
+    for arg in args {
+        let level = arg.to_str().filter(|_| !rest).and_then(|a| {
+            ["--verbose=", "--v=", "-v=", "-v"]
+                .iter()
+                .find_map(|flag| a.strip_prefix(flag))
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .map(|n| n.parse::<u8>().unwrap_or(u8::MAX).min(10))
+        });
+        rest |= arg == "--";
+        match level {
+            Some(n) => out.extend((0..n).map(|_| OsString::from("-v"))),
+            None => out.push(arg),
+        }
+    }
+    out
+}
+
+/// `-v` levels as kubectl reads them: 1 to 5 say what the command connects to, 6 and 7
+/// every API request with its status and duration, 8 and more each request as it starts.
+/// Without `-v` nothing is logged.
+fn log_to_stderr(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1..=5 => tracing::Level::INFO,
+        6 | 7 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    // This program's own events only: the HTTP stack's are about its internals.
+    let own = tracing_subscriber::filter::Targets::new().with_target("kubectl_hooks", level);
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false)
+        .finish()
+        .with(own);
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 pub fn run(cli: Cli) -> Outcome {
