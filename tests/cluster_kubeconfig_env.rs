@@ -2,12 +2,13 @@
 //! `~/.kube/config` fallback, against the real test control plane. In a file of its own
 //! because it changes the process environment: this binary runs this one test only.
 
-mod cluster_support;
+#[path = "integration/support/mod.rs"]
+mod support;
 
-use cluster_support::*;
 use kubectl_hooks::cli::exit_code_of;
 use kubectl_hooks::cluster::{Cluster, ClusterFlags, default_namespace_offline};
 use serde_json::json;
+use support::cluster::*;
 
 fn set_env(key: &str, value: impl AsRef<std::ffi::OsStr>) {
     // SAFETY: this test binary holds a single test, and no request is in flight while

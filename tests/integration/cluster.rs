@@ -2,11 +2,9 @@
 //! Debian's sources). Needs `KUBECTL_HOOKS_TEST_KUBECONFIG`; panics without it.
 //! Each test works in its own namespace.
 
-mod cluster_support;
-
 use std::time::{Duration, Instant};
 
-use cluster_support::*;
+use crate::support::cluster::*;
 use kubectl_hooks::cli::exit_code_of;
 use kubectl_hooks::cluster::{
     ApplyOptions, Cluster, ClusterError, ClusterFlags, Deleted, Propagation, WatchEvent,
