@@ -2,42 +2,26 @@
 //! in reverse order, run PostDelete hooks, report. The story around it is `operation`'s.
 
 use super::args::DeleteArgs;
-use super::input::{read_input, refuse_errors};
-use super::operation::{self, Flags, Operation, lock_input, show_as, unix_now};
-use super::sync::{announce, prepare_failure, settings};
+use super::operation::{self, Flags, Input, Operation, lock_input, show_as};
 use super::{ClusterArgs, Failure, Outcome};
 use crate::cluster::Cluster;
 use crate::engine::delete::{self, Fate, Part, Report, Teardown};
 use crate::engine::lock::Lock;
-use crate::engine::{Cancel, Event, Settings, Summary};
-use crate::manifest::Manifest;
-use crate::model::SyncSpec;
+use crate::engine::{Cancel, Event, Summary};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
-    refuse_errors(&loaded)?;
-    let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
-    let delete = DeleteOperation {
-        args,
-        manifests: &loaded.manifests,
-        specs: &specs,
-        settings: settings(&args.run),
-        started_unix: unix_now(),
-    };
-    let flags = Flags {
-        dry_run: args.run.dry_run,
-        yes: args.run.yes,
-    };
-    operation::run(&delete, cluster_args, flags)
+    let input = Input::read(&args.input, &args.run)?;
+    operation::run(
+        &DeleteOperation { args, input },
+        cluster_args,
+        Flags::of(&args.run),
+    )
 }
 
 struct DeleteOperation<'a> {
     args: &'a DeleteArgs,
-    manifests: &'a [Manifest],
-    specs: &'a [SyncSpec],
-    settings: Settings,
-    started_unix: u64,
+    input: Input,
 }
 
 impl Operation for DeleteOperation<'_> {
@@ -47,20 +31,21 @@ impl Operation for DeleteOperation<'_> {
     const DOING: &'static str = "deleting";
 
     async fn prepare(&self, cluster: &Cluster) -> Result<Teardown, Failure> {
+        let input = &self.input;
         delete::prepare(
             cluster,
-            self.manifests,
-            self.specs,
-            self.args.run.drop_unknown_hooks,
-            &self.settings,
-            self.started_unix,
+            &input.manifests,
+            &input.specs,
+            input.drop_unknown_hooks,
+            &input.settings,
+            input.started_unix,
         )
         .await
-        .map_err(|e| prepare_failure(e, self.manifests))
+        .map_err(|e| input.failure(e))
     }
 
     fn announce(&self, teardown: &Teardown) {
-        announce(&teardown.plan, self.manifests, &teardown.notes);
+        self.input.announce(&teardown.plan, &teardown.notes);
     }
 
     fn summary(&self, cluster: &Cluster, teardown: &Teardown) -> String {
@@ -97,7 +82,7 @@ impl Operation for DeleteOperation<'_> {
     }
 
     async fn lock(&self, cluster: &Cluster, teardown: &mut Teardown) -> Result<Vec<Lock>, Failure> {
-        lock_input(cluster, &teardown.app_id, self.settings.timeout).await
+        lock_input(cluster, &teardown.app_id, self.input.settings.timeout).await
     }
 
     async fn execute(
@@ -108,7 +93,7 @@ impl Operation for DeleteOperation<'_> {
         cancel: Cancel,
     ) -> Report {
         let wait = !self.args.no_wait;
-        delete::execute(cluster, teardown, &self.settings, wait, emit, cancel).await
+        delete::execute(cluster, teardown, &self.input.settings, wait, emit, cancel).await
     }
 
     fn show(&self, teardown: &Teardown, report: Option<&Report>) {

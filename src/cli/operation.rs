@@ -3,12 +3,18 @@
 //! release, show the report. `sync`, `delete` and `cleanup` implement [`Operation`] with what
 //! differs; a later command (prune, ...) does the same.
 
-use super::args::ReportFormat;
-use super::{ClusterArgs, Failure, Outcome, exit};
+use super::args::{ReportFormat, RunArgs};
+use super::input::{read_input, refuse_errors};
+use super::plan::{report_unknown_hooks, warn_dropped};
+use super::{ClusterArgs, Failure, InputArgs, Outcome, exit, exit_code_of};
 use crate::cluster::{Cluster, ClusterError, ClusterFlags};
 use crate::engine::lock::{self, Lock, LockError};
-use crate::engine::{Cancel, Ending, Event, Summary};
+use crate::engine::{Cancel, Ending, Event, PrepareError, Settings, Summary};
+use crate::health::HealthMode;
+use crate::manifest::Manifest;
+use crate::model::SyncSpec;
 use crate::output;
+use crate::plan::Plan;
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -62,6 +68,74 @@ pub(super) trait Operation {
 pub(super) struct Flags {
     pub dry_run: bool,
     pub yes: bool,
+}
+
+impl Flags {
+    pub fn of(run: &RunArgs) -> Flags {
+        Flags {
+            dry_run: run.dry_run,
+            yes: run.yes,
+        }
+    }
+}
+
+/// What an operation on an input (`sync`, `delete`) runs on: the input, read and refused when
+/// broken, each object's sync spec, the engine's settings from the flags they share, and the
+/// operation's start time (it names generateName hooks).
+pub(super) struct Input {
+    pub manifests: Vec<Manifest>,
+    pub specs: Vec<SyncSpec>,
+    pub settings: Settings,
+    pub drop_unknown_hooks: bool,
+    pub started_unix: u64,
+}
+
+impl Input {
+    pub fn read(input: &InputArgs, run: &RunArgs) -> Result<Input, Failure> {
+        let loaded = read_input(input)?;
+        refuse_errors(&loaded)?;
+        let specs = loaded.manifests.iter().map(SyncSpec::of).collect();
+        Ok(Input {
+            manifests: loaded.manifests,
+            specs,
+            settings: settings(run),
+            drop_unknown_hooks: run.drop_unknown_hooks,
+            started_unix: unix_now(),
+        })
+    }
+
+    /// Before anything runs: hooks left out (`--drop-unknown-hooks`) and the engine's notes.
+    pub fn announce(&self, plan: &Plan, notes: &[String]) {
+        warn_dropped(plan, &self.manifests);
+        for note in notes {
+            eprintln!("note: {note}");
+        }
+    }
+
+    /// A failure before anything was changed, with each problem the engine found.
+    pub fn failure(&self, e: PrepareError) -> Failure {
+        match e {
+            PrepareError::UnknownHooks(unknown) => report_unknown_hooks(&self.manifests, &unknown),
+            e => Failure::new(exit_code_of(e.class()), e.to_string())
+                .with_details(e.problems().to_vec()),
+        }
+    }
+}
+
+/// The engine's settings from the flags `sync` and `delete` share.
+fn settings(run: &RunArgs) -> Settings {
+    Settings {
+        timeout: run.timeout,
+        hook_timeout: run.hook_timeout,
+        force_conflicts: !run.no_force_conflicts,
+        health: if run.kstatus {
+            HealthMode::Kstatus
+        } else {
+            HealthMode::Argo
+        },
+        concurrency: run.concurrency.max(1),
+        ..Settings::default()
+    }
 }
 
 /// Runs one operation on its own runtime: the whole story, and the exit code of its end.
@@ -144,7 +218,7 @@ fn exit_for(summary: &Summary) -> Outcome {
 }
 
 /// Seconds since the epoch: names generateName hooks and labels the operation.
-pub(super) fn unix_now() -> u64 {
+fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -1,49 +1,29 @@
 //! `kubectl hooks sync`: validate everything, ask, run the plan against the cluster, report.
+//! The story around it is `operation`'s.
 
-use super::args::{RunArgs, SyncArgs};
-use super::input::{read_input, refuse_errors};
-use super::operation::{self, Flags, Operation, lock_input, show_as, unix_now};
-use super::plan::{report_unknown_hooks, warn_dropped};
-use super::{ClusterArgs, Failure, Outcome, exit_code_of, print};
+use super::args::SyncArgs;
+use super::operation::{self, Flags, Input, Operation, lock_input, show_as};
+use super::{ClusterArgs, Failure, Outcome, print};
 use crate::cluster::Cluster;
 use crate::engine::lock::Lock;
 use crate::engine::sync::{self, Prepared, Report};
-use crate::engine::{Cancel, Event, PrepareError, Settings, Summary};
-use crate::health::HealthMode;
-use crate::manifest::Manifest;
-use crate::model::SyncSpec;
+use crate::engine::{Cancel, Event, Summary};
 use crate::output::{self, plural};
-use crate::plan::Plan;
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
-    refuse_errors(&loaded)?;
-    let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
-    let settings = Settings {
-        wave_delay: args.wave_delay,
-        create_namespace: args.create_namespace,
-        ..settings(&args.run)
-    };
-    let sync = SyncOperation {
-        args,
-        manifests: &loaded.manifests,
-        specs: &specs,
-        settings,
-        started_unix: unix_now(),
-    };
-    let flags = Flags {
-        dry_run: args.run.dry_run,
-        yes: args.run.yes,
-    };
-    operation::run(&sync, cluster_args, flags)
+    let mut input = Input::read(&args.input, &args.run)?;
+    input.settings.wave_delay = args.wave_delay;
+    input.settings.create_namespace = args.create_namespace;
+    operation::run(
+        &SyncOperation { args, input },
+        cluster_args,
+        Flags::of(&args.run),
+    )
 }
 
 struct SyncOperation<'a> {
     args: &'a SyncArgs,
-    manifests: &'a [Manifest],
-    specs: &'a [SyncSpec],
-    settings: Settings,
-    started_unix: u64,
+    input: Input,
 }
 
 impl Operation for SyncOperation<'_> {
@@ -53,20 +33,21 @@ impl Operation for SyncOperation<'_> {
     const DOING: &'static str = "syncing";
 
     async fn prepare(&self, cluster: &Cluster) -> Result<Prepared, Failure> {
+        let input = &self.input;
         sync::prepare(
             cluster,
-            self.manifests,
-            self.specs,
-            self.args.run.drop_unknown_hooks,
-            &self.settings,
-            self.started_unix,
+            &input.manifests,
+            &input.specs,
+            input.drop_unknown_hooks,
+            &input.settings,
+            input.started_unix,
         )
         .await
-        .map_err(|e| prepare_failure(e, self.manifests))
+        .map_err(|e| input.failure(e))
     }
 
     fn announce(&self, prepared: &Prepared) {
-        announce(&prepared.plan, self.manifests, &prepared.notes);
+        self.input.announce(&prepared.plan, &prepared.notes);
     }
 
     fn summary(&self, cluster: &Cluster, prepared: &Prepared) -> String {
@@ -85,14 +66,18 @@ impl Operation for SyncOperation<'_> {
     }
 
     fn show_dry_run(&self, prepared: &Prepared, summary: &str) {
-        print(&output::plan::render(&prepared.plan, self.manifests, false));
+        print(&output::plan::render(
+            &prepared.plan,
+            &self.input.manifests,
+            false,
+        ));
         eprintln!(
             "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
         );
     }
 
     async fn lock(&self, cluster: &Cluster, prepared: &mut Prepared) -> Result<Vec<Lock>, Failure> {
-        lock_input(cluster, &prepared.app_id, self.settings.timeout).await
+        lock_input(cluster, &prepared.app_id, self.input.settings.timeout).await
     }
 
     async fn execute(
@@ -102,7 +87,7 @@ impl Operation for SyncOperation<'_> {
         emit: &(dyn Fn(&Event) + Sync),
         cancel: Cancel,
     ) -> Report {
-        sync::execute(cluster, prepared, &self.settings, emit, cancel).await
+        sync::execute(cluster, prepared, &self.input.settings, emit, cancel).await
     }
 
     fn show(&self, prepared: &Prepared, report: Option<&Report>) {
@@ -116,39 +101,5 @@ impl Operation for SyncOperation<'_> {
 
     fn summary_of(report: &Report) -> &Summary {
         &report.summary
-    }
-}
-
-/// The engine's settings from the flags `sync` and `delete` share.
-pub(super) fn settings(run: &RunArgs) -> Settings {
-    Settings {
-        timeout: run.timeout,
-        hook_timeout: run.hook_timeout,
-        force_conflicts: !run.no_force_conflicts,
-        health: if run.kstatus {
-            HealthMode::Kstatus
-        } else {
-            HealthMode::Argo
-        },
-        concurrency: run.concurrency.max(1),
-        ..Settings::default()
-    }
-}
-
-/// Before anything runs: hooks left out (`--drop-unknown-hooks`) and the engine's notes.
-pub(super) fn announce(plan: &Plan, manifests: &[Manifest], notes: &[String]) {
-    warn_dropped(plan, manifests);
-    for note in notes {
-        eprintln!("note: {note}");
-    }
-}
-
-/// A failure before anything was changed, with each problem the engine found.
-pub(super) fn prepare_failure(e: PrepareError, manifests: &[Manifest]) -> Failure {
-    match e {
-        PrepareError::UnknownHooks(unknown) => report_unknown_hooks(manifests, &unknown),
-        e => {
-            Failure::new(exit_code_of(e.class()), e.to_string()).with_details(e.problems().to_vec())
-        }
     }
 }
