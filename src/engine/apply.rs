@@ -6,7 +6,6 @@ use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::engine::remove::{DELETE_WAIT, Gone};
 use crate::engine::wait::{self, StepEnd, Watches};
 use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
-use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -113,10 +112,8 @@ async fn replace_existing_hooks(
             (i, gone.map(|g| g == Gone::Deleted))
         }
     });
-    let results: Vec<(usize, Result<bool, ClusterError>)> = futures::stream::iter(deletions)
-        .buffer_unordered(settings.concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<(usize, Result<bool, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, deletions).await;
     let mut first_error = None;
     for (i, result) in results {
         match result {
@@ -205,10 +202,8 @@ async fn apply_all(
                 (i, cluster.apply(kind, &w.object, options).await)
             }
         });
-        let results: Vec<(usize, Result<Value, ClusterError>)> = futures::stream::iter(requests)
-            .buffer_unordered(settings.concurrency.max(1))
-            .collect()
-            .await;
+        let results: Vec<(usize, Result<Value, ClusterError>)> =
+            crate::engine::concurrently(settings.concurrency, requests).await;
         for (i, result) in results {
             let w = &mut works[i];
             w.started = Some(now);

@@ -111,6 +111,19 @@ impl Work {
     }
 }
 
+/// Runs `tasks` with at most `limit` in flight (`--concurrency`: every batch of requests the
+/// engine sends goes through here), results in the order of `tasks`.
+pub(crate) async fn concurrently<F: std::future::Future>(
+    limit: usize,
+    tasks: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    use futures::StreamExt;
+    futures::stream::iter(tasks)
+        .buffered(limit.max(1))
+        .collect()
+        .await
+}
+
 /// How an operation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Ending {

@@ -5,7 +5,6 @@
 use crate::cluster::{Cluster, ClusterError, Deleted, ErrorClass, Propagation, ResolvedKind};
 use crate::engine::policy::{self, HookState, OperationResult};
 use crate::engine::{Event, TaskState, Work};
-use futures::StreamExt;
 use std::time::Duration;
 
 /// How long to wait for a hook object to be gone after deleting it.
@@ -118,10 +117,8 @@ pub async fn check_deletable(
             .await;
         (i, result)
     });
-    let mut results: Vec<(usize, Result<Deleted, ClusterError>)> = futures::stream::iter(checks)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let mut results: Vec<(usize, Result<Deleted, ClusterError>)> =
+        crate::engine::concurrently(concurrency, checks).await;
     results.sort_by_key(|(i, _)| *i);
     let mut exists = Vec::with_capacity(targets.len());
     let mut refusal = Refusal {
@@ -178,10 +175,8 @@ pub(crate) async fn apply_delete_policies(
         let target = works[*i].target().expect("filtered");
         async move { target.delete(cluster, Some(DELETE_WAIT)).await.map(|_| ()) }
     });
-    let results: Vec<Result<(), ClusterError>> = futures::stream::iter(deletions)
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<Result<(), ClusterError>> =
+        crate::engine::concurrently(concurrency, deletions).await;
     for ((i, reason), result) in chosen.into_iter().zip(results) {
         let w = &mut works[i];
         match result {

@@ -10,7 +10,6 @@ use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
 use crate::manifest::{Manifest, split_api_version};
 use crate::plan::{Task, UnknownHooks};
-use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -275,10 +274,8 @@ pub(crate) async fn check_namespaces(
         let kind = &namespace_kind;
         async move { (*ns, cluster.get(kind, "", ns).await) }
     });
-    let found: Vec<(&str, Result<Option<Value>, ClusterError>)> = futures::stream::iter(lookups)
-        .buffer_unordered(settings.concurrency.max(1))
-        .collect()
-        .await;
+    let found: Vec<(&str, Result<Option<Value>, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, lookups).await;
     let mut to_create = Vec::new();
     let mut not_yet = BTreeSet::new();
     let mut problems = Vec::new();
@@ -362,10 +359,7 @@ pub(crate) async fn dry_run(
         })
     });
     let results: Vec<(&Work, Result<Value, ClusterError>)> =
-        futures::stream::iter(checks.collect::<Vec<_>>())
-            .buffer_unordered(settings.concurrency.max(1))
-            .collect()
-            .await;
+        crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
     for (w, result) in results {

@@ -12,7 +12,6 @@ use super::{Cancel, Ending, Event, Summary};
 use crate::cluster::{Cluster, ClusterError, ResolvedKind};
 use crate::health::{self, HealthMode, HookOutcome};
 use crate::model::{self, DeletePolicy, Phase, keys};
-use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -133,10 +132,7 @@ pub async fn find(
         }
     });
     let listed: Vec<Result<(&ResolvedKind, Vec<Value>), ClusterError>> =
-        futures::stream::iter(requests)
-            .buffered(query.concurrency.max(1))
-            .collect()
-            .await;
+        crate::engine::concurrently(query.concurrency, requests).await;
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let mut refused = None;
@@ -350,10 +346,8 @@ pub async fn remove(
             (i, Some(result))
         }
     });
-    let results: Vec<(usize, Option<Result<Gone, String>>)> = futures::stream::iter(deletions)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<(usize, Option<Result<Gone, String>>)> =
+        crate::engine::concurrently(concurrency, deletions).await;
     for (i, result) in results {
         found[i].result = result;
     }

@@ -14,7 +14,6 @@ use crate::engine::{
     Cancel, Ending, Event, Settings, Summary, TaskState, Work, interrupted_message,
 };
 use crate::model::Phase;
-use futures::StreamExt;
 use std::collections::HashMap;
 use std::time::SystemTime;
 use tokio::time::Instant;
@@ -205,10 +204,8 @@ async fn request_deletions(
                 (i, result)
             }
         });
-        let results: Vec<(usize, Result<Deleted, ClusterError>)> = futures::stream::iter(sends)
-            .buffer_unordered(ctx.settings.concurrency.max(1))
-            .collect()
-            .await;
+        let results: Vec<(usize, Result<Deleted, ClusterError>)> =
+            crate::engine::concurrently(ctx.settings.concurrency, sends).await;
         for (i, result) in results {
             let w = &mut works[i];
             w.started = Some(now);
@@ -256,9 +253,7 @@ async fn wait_gone(
             )
         }
     });
-    let all = futures::stream::iter(waits)
-        .buffer_unordered(ctx.settings.concurrency.max(1))
-        .collect::<Vec<_>>();
+    let all = crate::engine::concurrently(ctx.settings.concurrency, waits);
     let results = tokio::select! {
         biased;
         _ = cancel.cancelled() => return StepEnd::Interrupted,
