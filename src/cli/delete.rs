@@ -2,16 +2,16 @@
 //! in reverse order, run PostDelete hooks, report. The story around it is `operation`'s.
 
 use super::args::DeleteArgs;
-use super::operation::{self, Flags, Input, Operation, lock_input, show_as};
+use super::operation::{self, Flags, Operation, announce, lock_input, prepare_failure, show_as};
 use super::{ClusterArgs, Failure, Outcome};
 use crate::cluster::Cluster;
 use crate::engine::delete::{self, Fate, Part, Report, Teardown};
 use crate::engine::lock::Lock;
-use crate::engine::{Cancel, Event, Summary};
+use crate::engine::{Cancel, Event, Input, Summary};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
-    let input = Input::read(&args.input, &args.run)?;
+    let input = operation::read(&args.input, &args.run)?;
     operation::run(
         &DeleteOperation { args, input },
         cluster_args,
@@ -31,21 +31,13 @@ impl Operation for DeleteOperation<'_> {
     const DOING: &'static str = "deleting";
 
     async fn prepare(&self, cluster: &Cluster) -> Result<Teardown, Failure> {
-        let input = &self.input;
-        delete::prepare(
-            cluster,
-            &input.manifests,
-            &input.specs,
-            input.drop_unknown_hooks,
-            &input.settings,
-            input.started_unix,
-        )
-        .await
-        .map_err(|e| input.failure(e))
+        delete::prepare(cluster, &self.input)
+            .await
+            .map_err(|e| prepare_failure(&self.input, e))
     }
 
-    fn announce(&self, teardown: &Teardown) {
-        self.input.announce(&teardown.plan, &teardown.notes);
+    fn announce(&self, prepared: &Teardown) {
+        announce(&self.input, &prepared.plan, &prepared.notes);
     }
 
     fn summary(&self, cluster: &Cluster, teardown: &Teardown) -> String {

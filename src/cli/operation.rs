@@ -9,9 +9,8 @@ use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, InputArgs, Outcome, exit, exit_code_of};
 use crate::cluster::{Cluster, ClusterError, ClusterFlags};
 use crate::engine::lock::{self, Lock, LockError};
-use crate::engine::{Cancel, Ending, Event, PrepareError, Settings, Summary};
+use crate::engine::{Cancel, Ending, Event, Input, PrepareError, Settings, Summary};
 use crate::health::HealthMode;
-use crate::manifest::Manifest;
 use crate::model::SyncSpec;
 use crate::output;
 use crate::plan::Plan;
@@ -79,45 +78,35 @@ impl Flags {
     }
 }
 
-/// What an operation on an input (`sync`, `delete`) runs on: the input, read and refused when
-/// broken, each object's sync spec, the engine's settings from the flags they share, and the
-/// operation's start time (it names generateName hooks).
-pub(super) struct Input {
-    pub manifests: Vec<Manifest>,
-    pub specs: Vec<SyncSpec>,
-    pub settings: Settings,
-    pub drop_unknown_hooks: bool,
-    pub started_unix: u64,
+/// What `sync` and `delete` work from: the input, read and refused when broken, each
+/// object's sync spec, the engine's settings from the flags they share, the start time.
+pub(super) fn read(input: &InputArgs, run: &RunArgs) -> Result<Input, Failure> {
+    let loaded = read_input(input)?;
+    refuse_errors(&loaded)?;
+    let specs = loaded.manifests.iter().map(SyncSpec::of).collect();
+    Ok(Input {
+        manifests: loaded.manifests,
+        specs,
+        settings: settings(run),
+        drop_unknown_hooks: run.drop_unknown_hooks,
+        started_unix: unix_now(),
+    })
 }
 
-impl Input {
-    pub fn read(input: &InputArgs, run: &RunArgs) -> Result<Input, Failure> {
-        let loaded = read_input(input)?;
-        refuse_errors(&loaded)?;
-        let specs = loaded.manifests.iter().map(SyncSpec::of).collect();
-        Ok(Input {
-            manifests: loaded.manifests,
-            specs,
-            settings: settings(run),
-            drop_unknown_hooks: run.drop_unknown_hooks,
-            started_unix: unix_now(),
-        })
+/// Before anything runs: hooks left out (`--drop-unknown-hooks`) and the engine's notes.
+pub(super) fn announce(input: &Input, plan: &Plan, notes: &[String]) {
+    warn_dropped(plan, &input.manifests);
+    for note in notes {
+        eprintln!("note: {note}");
     }
+}
 
-    /// Before anything runs: hooks left out (`--drop-unknown-hooks`) and the engine's notes.
-    pub fn announce(&self, plan: &Plan, notes: &[String]) {
-        warn_dropped(plan, &self.manifests);
-        for note in notes {
-            eprintln!("note: {note}");
-        }
-    }
-
-    /// A failure before anything was changed, with each problem the engine found.
-    pub fn failure(&self, e: PrepareError) -> Failure {
-        match e {
-            PrepareError::UnknownHooks(unknown) => report_unknown_hooks(&self.manifests, &unknown),
-            e => Failure::new(exit_code_of(e.class()), e.to_string())
-                .with_details(e.problems().to_vec()),
+/// A failure before anything was changed, with each problem the engine found.
+pub(super) fn prepare_failure(input: &Input, e: PrepareError) -> Failure {
+    match e {
+        PrepareError::UnknownHooks(unknown) => report_unknown_hooks(&input.manifests, &unknown),
+        e => {
+            Failure::new(exit_code_of(e.class()), e.to_string()).with_details(e.problems().to_vec())
         }
     }
 }

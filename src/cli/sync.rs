@@ -2,16 +2,16 @@
 //! The story around it is `operation`'s.
 
 use super::args::SyncArgs;
-use super::operation::{self, Flags, Input, Operation, lock_input, show_as};
+use super::operation::{self, Flags, Operation, announce, lock_input, prepare_failure, show_as};
 use super::{ClusterArgs, Failure, Outcome, print};
 use crate::cluster::Cluster;
 use crate::engine::lock::Lock;
 use crate::engine::sync::{self, Prepared, Report};
-use crate::engine::{Cancel, Event, Summary};
+use crate::engine::{Cancel, Event, Input, Summary};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
-    let mut input = Input::read(&args.input, &args.run)?;
+    let mut input = operation::read(&args.input, &args.run)?;
     input.settings.wave_delay = args.wave_delay;
     input.settings.create_namespace = args.create_namespace;
     operation::run(
@@ -33,21 +33,13 @@ impl Operation for SyncOperation<'_> {
     const DOING: &'static str = "syncing";
 
     async fn prepare(&self, cluster: &Cluster) -> Result<Prepared, Failure> {
-        let input = &self.input;
-        sync::prepare(
-            cluster,
-            &input.manifests,
-            &input.specs,
-            input.drop_unknown_hooks,
-            &input.settings,
-            input.started_unix,
-        )
-        .await
-        .map_err(|e| input.failure(e))
+        sync::prepare(cluster, &self.input)
+            .await
+            .map_err(|e| prepare_failure(&self.input, e))
     }
 
     fn announce(&self, prepared: &Prepared) {
-        self.input.announce(&prepared.plan, &prepared.notes);
+        announce(&self.input, &prepared.plan, &prepared.notes);
     }
 
     fn summary(&self, cluster: &Cluster, prepared: &Prepared) -> String {

@@ -21,9 +21,23 @@ pub use validate::PrepareError;
 
 use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
+use crate::manifest::Manifest;
+use crate::model::SyncSpec;
 use crate::plan::Task;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
+
+/// What an operation on an input (`sync`, `delete`) works from: the objects, what their
+/// annotations say, how to run, and when it started (the time names generateName hooks).
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub manifests: Vec<Manifest>,
+    pub specs: Vec<SyncSpec>,
+    pub settings: Settings,
+    /// Leave out hooks with no known type, as Argo CD does, instead of refusing them.
+    pub drop_unknown_hooks: bool,
+    pub started_unix: u64,
+}
 
 /// How a sync or a delete runs (their hooks run alike).
 #[derive(Debug, Clone)]

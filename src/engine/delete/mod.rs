@@ -21,7 +21,7 @@ pub use run::execute;
 
 use super::remove::{self, Gone, Target};
 use super::validate;
-use super::{PrepareError, Settings, Summary, Work, naming};
+use super::{Input, PrepareError, Settings, Summary, Work, naming};
 use crate::cluster::Cluster;
 use crate::manifest::Manifest;
 use crate::model::{self, Phase, SyncOption, SyncSpec, keys};
@@ -79,14 +79,9 @@ pub enum Fate {
     Leave(String),
 }
 
-pub async fn prepare(
-    cluster: &Cluster,
-    manifests: &[Manifest],
-    specs: &[SyncSpec],
-    drop_unknown_hooks: bool,
-    settings: &Settings,
-    started_unix: u64,
-) -> Result<Teardown, PrepareError> {
+pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, PrepareError> {
+    let (manifests, specs, settings) = (&input.manifests[..], &input.specs[..], &input.settings);
+    let (drop_unknown_hooks, started_unix) = (input.drop_unknown_hooks, input.started_unix);
     let kinds = validate::resolve_kinds(cluster, manifests).await?;
     let options = PlanOptions {
         default_namespace: cluster.namespace(),

@@ -6,9 +6,8 @@ use crate::engine::naming;
 use crate::engine::validate::{
     PrepareError, check_namespaces, dry_run, identities, ready, resolve_kinds,
 };
-use crate::engine::{Settings, Work};
-use crate::manifest::Manifest;
-use crate::model::{Phase, SyncSpec};
+use crate::engine::{Input, Work};
+use crate::model::Phase;
 use crate::plan::{self, Plan, PlanOptions};
 
 /// A step's tasks, as indices into `Prepared::works`.
@@ -36,14 +35,9 @@ pub struct Prepared {
     pub notes: Vec<String>,
 }
 
-pub async fn prepare(
-    cluster: &Cluster,
-    manifests: &[Manifest],
-    specs: &[SyncSpec],
-    drop_unknown_hooks: bool,
-    settings: &Settings,
-    started_unix: u64,
-) -> Result<Prepared, PrepareError> {
+pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, PrepareError> {
+    let (manifests, specs, settings) = (&input.manifests[..], &input.specs[..], &input.settings);
+    let (drop_unknown_hooks, started_unix) = (input.drop_unknown_hooks, input.started_unix);
     let kinds = resolve_kinds(cluster, manifests).await?;
     let plan = plan::build(
         manifests,
