@@ -142,6 +142,13 @@ pub enum HealthError {
     HpaConditionsAnnotation(String),
 }
 
+impl HealthError {
+    /// For `map_err`: a `kind` whose fields do not decode.
+    pub(crate) fn convert(kind: &'static str) -> impl Fn(DecodeError) -> HealthError + Copy {
+        move |source| HealthError::Convert { kind, source }
+    }
+}
+
 /// Health of a live object (JSON as returned by the API server). `None` = Argo CD has no check
 /// for this kind. An object that cannot be judged is `Unknown`, with the reason as message.
 pub fn assess(obj: &Value, mode: HealthMode) -> Option<Health> {
