@@ -21,7 +21,9 @@ pub enum Verdict {
 }
 
 /// Resources: Healthy or no health check is success, Degraded is failure, anything else is
-/// still running (§6.2 step 3). Hooks: §6.9.
+/// still running: a wave waits until its resources are healthy before the next starts (Argo
+/// CD's "Sync Phases and Waves"). Hooks: by their own health, mapped to a hook outcome
+/// (`health::hook_outcome`).
 pub fn judge(work: &Work, live: &Value, settings: &Settings) -> Verdict {
     if work.task.hook {
         let (outcome, message) = health::hook_outcome(live, settings.health);
@@ -122,34 +124,13 @@ impl Watches {
                 )),
             }
         }
-        for (kind, namespace, names) in groups {
-            let index = self.members.len();
-            let ns = namespace.as_deref().unwrap_or("");
-            let mut stream: WatchStream = if names.len() == 1 {
-                let name = names.keys().next().expect("one name");
-                cluster.watch_object(&kind, ns, name)
-            } else {
-                cluster.watch_namespace(&kind, namespace.as_deref(), None)
-            };
-            // The first list tells the current state; changes after it are what we wait for.
-            let mut last_error = None;
-            let listed = tokio::time::timeout_at(deadline, async {
-                loop {
-                    match stream.next().await {
-                        Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
-                        Some(Ok(_)) => {}
-                        Some(Err(e)) if e.is_access_error() => return Err(e),
-                        // The watcher retries with backoff.
-                        Some(Err(e)) => last_error = Some(e.to_string()),
-                    }
-                }
-            })
-            .await;
-            match listed {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e),
-                Err(_) => {
-                    return Err(ClusterError::WaitTimeout {
+        // Every watch of the step at once: the step waits for the slowest first list, not
+        // for the sum of them.
+        let opened = futures::future::try_join_all(groups.into_iter().map(
+            |(kind, namespace, names)| async move {
+                let stream = first_list(cluster, &kind, namespace.as_deref(), &names, deadline)
+                    .await
+                    .map_err(|last_error| ClusterError::WaitTimeout {
                         what: format!(
                             "the first list of {} to watch{}",
                             kind.resource_name(),
@@ -159,8 +140,15 @@ impl Watches {
                         ),
                         after: deadline.saturating_duration_since(started),
                     });
+                match stream {
+                    Ok(Ok(stream)) => Ok((stream, names)),
+                    Ok(Err(e)) | Err(e) => Err(e),
                 }
-            }
+            },
+        ))
+        .await?;
+        for (stream, names) in opened {
+            let index = self.members.len();
             self.streams
                 .push(stream.map(move |event| (index, event)).boxed());
             self.members.push(names);
@@ -303,6 +291,43 @@ impl Watches {
                 Some(StepEnd::Failed(failure_message(w)))
             }
         }
+    }
+}
+
+/// Opens one watch (by name when it serves a single object) and waits for its first list,
+/// which tells the current state: changes after it are what the step waits for. An access
+/// error ends it at once (`Ok(Err)`); at `deadline` it gives up with the last list error the
+/// watcher retried past (`Err`).
+async fn first_list(
+    cluster: &Cluster,
+    kind: &ResolvedKind,
+    namespace: Option<&str>,
+    names: &HashMap<String, Vec<usize>>,
+    deadline: Instant,
+) -> Result<Result<WatchStream, ClusterError>, Option<String>> {
+    let mut stream: WatchStream = if names.len() == 1 {
+        let name = names.keys().next().expect("one name");
+        cluster.watch_object(kind, namespace.unwrap_or(""), name)
+    } else {
+        cluster.watch_namespace(kind, namespace, None)
+    };
+    let mut last_error = None;
+    let listed = tokio::time::timeout_at(deadline, async {
+        loop {
+            match stream.next().await {
+                Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) if e.is_access_error() => return Err(e),
+                // The watcher retries with backoff.
+                Some(Err(e)) => last_error = Some(e.to_string()),
+            }
+        }
+    })
+    .await;
+    match listed {
+        Ok(Ok(())) => Ok(Ok(stream)),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(_) => Err(last_error),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `kubectl hooks plan`: the wave table and its JSON/YAML form.
 
-use super::{render_table, table};
+use super::{plural, render_table, table};
 use crate::manifest::Manifest;
 use crate::model::{DeletePolicy, Phase};
 use crate::plan::{Plan, Task};
@@ -241,8 +241,4 @@ pub fn step_count(plan: &Plan) -> String {
         s.push_str(" (+ SyncFail on failure)");
     }
     s
-}
-
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }

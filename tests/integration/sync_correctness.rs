@@ -3,10 +3,10 @@
 //! nothing, `--timeout 0`, hooks dry-run under their real names, `--dry-run -o json`,
 //! namespaces in the prompt and against `-n`, and one step count.
 
-mod support;
+use crate::support;
 
+use crate::support::{Run, hooks, kubectl, unique_namespace, write_input};
 use serde_json::Value;
-use support::{Run, hooks, kubectl, unique_namespace, write_input};
 
 fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! (on interrupt and when a timeout ends them), `--keep-running-hooks`, and one "interrupted"
 //! line.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};

@@ -6,7 +6,7 @@
 //!
 //! Each sync must finish correctly: every step run, every task succeeded.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,280 @@
+//! Applying a step, shared by `sync` and `delete` (whose hooks run as sync hooks do): open the
+//! watches, re-create hooks that want it, apply kind by kind (waiting for kinds a CRD of this
+//! step defines), and wait until the step is done.
+
+use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::engine::remove::{DELETE_WAIT, Gone};
+use crate::engine::wait::{self, StepEnd, Watches};
+use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::SystemTime;
+use tokio::time::Instant;
+
+pub(crate) async fn create_namespaces(
+    cluster: &Cluster,
+    names: &[String],
+    emit: &(dyn Fn(&Event) + Sync),
+) -> Result<(), ClusterError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let kind = cluster
+        .resolve("v1", "Namespace")
+        .await?
+        .expect("prepare resolved v1 Namespace");
+    for name in names {
+        let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        cluster
+            .apply(&kind, &object, ApplyOptions::default())
+            .await?;
+        emit(&Event::NamespaceCreated(name.clone()));
+    }
+    Ok(())
+}
+
+/// One step. Everything that can fail before a write comes first (opening the watches, the
+/// deadline), so that nothing is deleted unless the step goes on to re-create it: then the
+/// BeforeHookCreation deletions, then the applies kind by kind. A kind defined by a CRD of this
+/// step exists only once that CRD is applied and established: its objects wait for it, within
+/// the step's deadline, after the kinds before them were applied.
+pub(crate) async fn run_step(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    settings: &Settings,
+    deadline: Instant,
+    emit: &(dyn Fn(&Event) + Sync),
+    cancel: &mut Cancel,
+) -> StepEnd {
+    let watched: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|&i| wait::may_need_waiting(&works[i], settings))
+        .collect();
+    let too_late = || {
+        StepEnd::Failed(format!(
+            "timed out (--timeout {}) before the step started; nothing of it was changed",
+            wait::flag_duration(settings.timeout)
+        ))
+    };
+    let mut watches = match Watches::open(cluster, works, &watched, deadline).await {
+        Ok(w) => w,
+        Err(_) if Instant::now() >= deadline => return too_late(),
+        Err(e) => return StepEnd::Failed(e.to_string()),
+    };
+    if Instant::now() >= deadline {
+        return too_late();
+    }
+    if cancel.is_cancelled() {
+        return StepEnd::Interrupted;
+    }
+    if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
+        return StepEnd::Failed(message);
+    }
+
+    let mut applied = HashMap::new();
+    // Once the step has started writing, Ctrl-C stops it only before a wait for a new kind:
+    // the applies are quick, and a hook deleted above is always re-created.
+    for group in kind_groups(works, tasks) {
+        let new_kinds: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&i| works[i].kind.is_none())
+            .collect();
+        if !new_kinds.is_empty() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            if let Err(message) =
+                resolve_new_kinds(cluster, works, &new_kinds, settings, deadline, emit, cancel)
+                    .await
+            {
+                return StepEnd::Failed(message);
+            }
+            if cancel.is_cancelled() {
+                break;
+            }
+            let newly_watched: Vec<usize> = new_kinds
+                .iter()
+                .copied()
+                .filter(|&i| wait::may_need_waiting(&works[i], settings))
+                .collect();
+            if let Err(e) = watches.add(cluster, works, &newly_watched, deadline).await {
+                return StepEnd::Failed(e.to_string());
+            }
+        }
+        applied.extend(apply_group(cluster, works, &group, settings, emit).await);
+        if group.iter().any(|&i| works[i].state == TaskState::Failed) {
+            break;
+        }
+    }
+    if let Some(&i) = tasks.iter().find(|&&i| works[i].state == TaskState::Failed) {
+        return StepEnd::Failed(wait::failure_message(&works[i]));
+    }
+    if cancel.is_cancelled() {
+        return StepEnd::Interrupted;
+    }
+    let running: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|i| applied.contains_key(i))
+        .collect();
+    watches
+        .until_done(
+            works,
+            running,
+            applied,
+            &wait::StepContext {
+                settings,
+                deadline,
+                emit,
+            },
+            cancel,
+        )
+        .await
+}
+
+/// BeforeHookCreation: an existing object of a hook's name is deleted, and waited for, before
+/// the hook is created again (Argo CD's "Hook Deletion Policies").
+async fn replace_existing_hooks(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+) -> Result<(), String> {
+    let targets: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let w = &works[i];
+            w.task.hook
+                && w.kind.is_some()
+                && policy::delete_before_creation(&w.task.delete_policies)
+        })
+        .collect();
+    let deletions = targets.iter().map(|&i| {
+        let target = works[i].target().expect("filtered");
+        async move {
+            let gone = target.delete(cluster, Some(DELETE_WAIT)).await;
+            (i, gone.map(|g| g == Gone::Deleted))
+        }
+    });
+    let results: Vec<(usize, Result<bool, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, deletions).await;
+    let mut first_error = None;
+    for (i, result) in results {
+        match result {
+            Ok(true) => emit(&Event::Replacing(works[i].reference())),
+            Ok(false) => {}
+            Err(e) => {
+                let w = &mut works[i];
+                wait::finish(
+                    w,
+                    TaskState::Failed,
+                    format!("failed to delete the existing object: {e}"),
+                    emit,
+                );
+                first_error.get_or_insert_with(|| wait::failure_message(w));
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Kinds defined by a CRD of this same sync exist only once that CRD is established (the
+/// API server serves a CRD's kind from the moment its `Established` condition is true), so
+/// discovery is asked again until it serves them, until the step's deadline.
+async fn resolve_new_kinds(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    settings: &Settings,
+    deadline: Instant,
+    emit: &(dyn Fn(&Event) + Sync),
+    cancel: &mut Cancel,
+) -> Result<(), String> {
+    for &i in tasks {
+        if works[i].kind.is_some() {
+            continue;
+        }
+        let (api_version, kind) = (works[i].api_version.clone(), works[i].task.kind.clone());
+        cluster.invalidate(&api_version);
+        let left = deadline.saturating_duration_since(Instant::now());
+        let found = tokio::select! {
+            found = cluster.wait_for_kind(&api_version, &kind, left) => found,
+            _ = cancel.cancelled() => return Ok(()),
+        };
+        match found {
+            Ok(Some(resolved)) => works[i].kind = Some(resolved),
+            Ok(None) => {
+                let w = &mut works[i];
+                wait::finish(
+                    w,
+                    TaskState::Failed,
+                    format!(
+                        "timed out (--timeout {}) waiting for the cluster to serve {kind} in {api_version} (its CustomResourceDefinition was applied, but is not established)",
+                        wait::flag_duration(settings.timeout)
+                    ),
+                    emit,
+                );
+                return Err(wait::failure_message(w));
+            }
+            Err(e) => {
+                let w = &mut works[i];
+                wait::finish(w, TaskState::Failed, e.to_string(), emit);
+                return Err(wait::failure_message(w));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies one group of objects of one kind at once (as Argo CD does, kinds one after
+/// another, so a ServiceAccount exists before the Job that runs as it is created), with no
+/// health wait between kinds. Returns what the server stored, per task.
+async fn apply_group(
+    cluster: &Cluster,
+    works: &mut [Work],
+    group: &[usize],
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+) -> HashMap<usize, Value> {
+    let mut applied = HashMap::new();
+    let options = ApplyOptions {
+        force: settings.force_conflicts,
+        dry_run: false,
+    };
+    let now = SystemTime::now();
+    let requests = group.iter().map(|&i| {
+        let w = &works[i];
+        async move {
+            let kind = w.kind.as_ref().expect("kinds resolved before apply");
+            (i, cluster.apply(kind, &w.object, options).await)
+        }
+    });
+    let results: Vec<(usize, Result<Value, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, requests).await;
+    for (i, result) in results {
+        let w = &mut works[i];
+        w.started = Some(now);
+        match result {
+            Ok(live) => {
+                w.state = TaskState::Running;
+                emit(&Event::Applied(w.reference()));
+                applied.insert(i, live);
+            }
+            Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
+        }
+    }
+    applied
+}
+
+/// Consecutive tasks of one kind: sent at once, one group after another.
+pub(crate) fn kind_groups(works: &[Work], tasks: &[usize]) -> Vec<Vec<usize>> {
+    tasks
+        .chunk_by(|&a, &b| works[a].task.kind == works[b].task.kind)
+        .map(<[usize]>::to_vec)
+        .collect()
+}
