@@ -7,6 +7,7 @@ mod support;
 
 mod cleanup;
 mod cli_plan;
+mod cli_small;
 mod cluster;
 mod control_plane;
 mod delete;
