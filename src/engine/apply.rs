@@ -74,8 +74,9 @@ pub(crate) async fn run_step(
     }
 
     let mut applied = HashMap::new();
-    // Once the step has started writing, Ctrl-C stops it only before a wait for a new kind:
-    // the applies are quick, and a hook deleted above is always re-created.
+    // Once the step has started writing, neither Ctrl-C nor a failed apply stops the applies
+    // of known kinds (they are quick, and a hook deleted above is always re-created); both
+    // stop it before a wait for a new kind.
     for group in kind_groups(works, tasks) {
         let new_kinds: Vec<usize> = group
             .iter()
@@ -83,7 +84,8 @@ pub(crate) async fn run_step(
             .filter(|&i| works[i].kind.is_none())
             .collect();
         if !new_kinds.is_empty() {
-            if cancel.is_cancelled() {
+            let failed = tasks.iter().any(|&i| works[i].state == TaskState::Failed);
+            if cancel.is_cancelled() || failed {
                 break;
             }
             if let Err(message) =
@@ -105,9 +107,6 @@ pub(crate) async fn run_step(
             }
         }
         applied.extend(apply_group(cluster, works, &group, settings, emit).await);
-        if group.iter().any(|&i| works[i].state == TaskState::Failed) {
-            break;
-        }
     }
     if let Some(&i) = tasks.iter().find(|&&i| works[i].state == TaskState::Failed) {
         return StepEnd::Failed(wait::failure_message(&works[i]));
