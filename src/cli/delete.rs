@@ -17,7 +17,7 @@ use crate::model::SyncSpec;
 use crate::output;
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
+    let loaded = read_input(&args.input, cluster_args)?;
     refuse_errors(&loaded)?;
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     runtime()?.block_on(delete(cluster_args, args, &loaded.manifests, &specs))

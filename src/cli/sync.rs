@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
+    let loaded = read_input(&args.input, cluster_args)?;
     refuse_errors(&loaded)?;
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     runtime()?.block_on(sync(cluster_args, args, &loaded.manifests, &specs))

@@ -37,6 +37,16 @@ pub fn check(loaded: &Loaded, sink: &mut Sink) {
         };
         sink.input(rule, &e.file, pos, None, message, Some(suggestion));
     }
+    for note in &loaded.notes {
+        sink.input(
+            &rules::SKIPPED_FILE,
+            &note.file,
+            Pos { line: 1, col: 1 },
+            None,
+            format!("{}, as Argo CD's directory source does", note.message),
+            None,
+        );
+    }
 }
 
 fn missing_field_fix(message: &str) -> &'static str {

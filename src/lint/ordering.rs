@@ -105,7 +105,7 @@ pub fn check(manifests: &[Manifest], specs: &[SyncSpec], default_namespace: &str
                     None => false,
                 },
                 Role::DeleteHookOnly => dep.in_delete_hook(sink),
-                Role::Skip | Role::Ignored => false,
+                Role::Skip | Role::Ignored | Role::IgnoredHelmHook => false,
             };
             if found {
                 reported.push(p);
