@@ -65,7 +65,7 @@ pub fn read_input(args: &InputArgs, cluster: &ClusterArgs) -> Result<Loaded, Fai
             "--release, --values, --set and --set-string are for Helm charts: give a chart directory (one with Chart.yaml) with -f",
         ));
     }
-    if loaded.manifests.is_empty() && loaded.errors.is_empty() {
+    if loaded.manifests.is_empty() && loaded.errors.is_empty() && loaded.notes.is_empty() {
         return Err(Failure::bad_input("the input holds no Kubernetes objects"));
     }
     Ok(loaded)
@@ -111,6 +111,9 @@ pub fn refuse_errors(loaded: &Loaded) -> Result<(), Failure> {
         eprintln!("note: {note}");
     }
     if loaded.errors.is_empty() {
+        if loaded.manifests.is_empty() {
+            return Err(Failure::bad_input("the input holds no Kubernetes objects"));
+        }
         return Ok(());
     }
     for e in &loaded.errors {

@@ -44,7 +44,11 @@ pub fn check(loaded: &Loaded, sink: &mut Sink) {
             Pos { line: 1, col: 1 },
             None,
             format!("{}, as Argo CD's directory source does", note.message),
-            None,
+            Some(
+                "nothing to change if the file is not meant to be applied; otherwise give its \
+                 documents apiVersion and kind (or name the linked directory with -f)"
+                    .to_owned(),
+            ),
         );
     }
 }

@@ -80,8 +80,8 @@ fn walk(
 
 /// One input, as read: its text, or why it cannot be used.
 enum Input {
-    /// A text, and whether it was found by walking a directory (such a file is left out when
-    /// it holds no Kubernetes objects; a file named on its own is not).
+    /// A text, and whether it is a file (a file that holds no Kubernetes objects is left out;
+    /// stdin is not).
     Text(Arc<str>, String, bool),
     Unusable(InputError),
 }
@@ -97,7 +97,6 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
     let mut notes = Vec::new();
     for name in &spec.filenames {
         let mut files = Vec::new();
-        let mut walked = false;
         if name == "-" {
             if stdin_used {
                 continue;
@@ -136,7 +135,6 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                 continue;
             }
             Ok(m) if m.is_dir() => {
-                walked = true;
                 let walked_before = visited.len();
                 if let Err(e) = walk(path, spec.recursive, &mut visited, &mut files, &mut notes) {
                     read.push(Input::Unusable(error(format!(
@@ -166,7 +164,7 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
             let shown: Arc<str> = Arc::from(file.to_string_lossy().as_ref());
             match std::fs::read(&file) {
                 Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => read_text(&shown, text, walked, &mut total, &mut read),
+                    Ok(text) => read_text(&shown, text, true, &mut total, &mut read),
                     Err(_) => read.push(Input::Unusable(InputError {
                         file: shown,
                         pos: None,
@@ -202,9 +200,9 @@ fn parse_all(read: Vec<Input>) -> Loaded {
     let mut out = Loaded::default();
     for input in read {
         match input {
-            Input::Text(file, text, walked) => {
+            Input::Text(file, text, is_file) => {
                 let parsed = parsed.next().expect("one result per text");
-                if walked && parsed.not_kubernetes {
+                if is_file && parsed.not_kubernetes {
                     // As Argo CD's directory source: values files, Chart.yaml, CI configs
                     // and the like sit next to manifests and are not an error.
                     out.notes.push(InputNote {
@@ -225,7 +223,7 @@ fn parse_all(read: Vec<Input>) -> Loaded {
 fn read_text(
     file: &Arc<str>,
     text: String,
-    walked: bool,
+    is_file: bool,
     total: &mut usize,
     read: &mut Vec<Input>,
 ) {
@@ -242,5 +240,5 @@ fn read_text(
         }));
         return;
     }
-    read.push(Input::Text(file.clone(), text, walked));
+    read.push(Input::Text(file.clone(), text, is_file));
 }
