@@ -1,11 +1,11 @@
 //! Rendering a Helm chart as Argo CD does: `helm template` with hooks kept and CRDs included.
 //!
 //! Positions: `helm template` heads each document with `# Source: CHART/templates/x.yaml`.
-//! Objects are named by that template file (in the chart directory the user gave), and lines
-//! count in the template's rendered text: the documents helm printed for it, joined by `---`,
-//! without the lines helm added. Where the template has no directives that add or remove lines
-//! above an object (most of `helm create`'s templates), these are the template's own lines;
-//! elsewhere they are the lines of the rendered document, which is what lint quotes.
+//! Objects are named by that template file (in the chart directory the user gave), with lines
+//! of the template itself: each rendered line is matched, in order, with the same line of the
+//! template (within the same document); a line a directive produced (an `include`, a value
+//! spread over several lines) gets the line of the template where the matching stopped, which
+//! is the directive's line or the one just before it.
 
 use super::{HelmOptions, Rendered, find_program, run};
 use crate::manifest::{self, Loaded, Node};
@@ -61,8 +61,34 @@ pub fn render(dir: &Path, shown: &str, options: &HelmOptions) -> Result<Rendered
     let mut loaded = Loaded::default();
     for (template, text) in by_template(&output) {
         let file: Arc<str> = Arc::from(template_path(shown, template.as_deref()).as_str());
-        manifest::parse_text(&file, &text, &mut loaded);
-        loaded.texts.push((file, text));
+        let mut part = Loaded::default();
+        manifest::parse_text(&file, &text, &mut part);
+        let source = template
+            .as_deref()
+            .and_then(|t| t.split_once('/'))
+            .and_then(|(_, inside)| std::fs::read_to_string(dir.join(inside)).ok());
+        match source {
+            Some(source) => {
+                let lines = template_lines(&text, &source);
+                let map = |line: u32| lines.get(line as usize).copied().unwrap_or(line);
+                for m in &mut part.manifests {
+                    m.root.map_lines(&map);
+                    m.source.line = map(m.source.line);
+                    m.source.end_line = map(m.source.end_line);
+                }
+                for e in &mut part.errors {
+                    if let Some(pos) = &mut e.pos {
+                        pos.line = map(pos.line);
+                    }
+                }
+                loaded.append(part);
+                loaded.texts.push((file, source));
+            }
+            None => {
+                loaded.append(part);
+                loaded.texts.push((file, text));
+            }
+        }
     }
     Ok(Rendered {
         loaded,
@@ -157,6 +183,35 @@ fn by_template(output: &str) -> Vec<(Option<String>, String)> {
     groups
 }
 
+/// For each line of a template's rendered text (1-based; index 0 unused), the template line
+/// it came from: the next line of the same document that reads the same (trailing spaces
+/// aside), else the line after the last one matched (where the directive that made it is).
+fn template_lines(rendered: &str, template: &str) -> Vec<u32> {
+    let template: Vec<&str> = template.lines().map(str::trim_end).collect();
+    let is_separator = |line: &str| line == "---" || line.starts_with("--- ");
+    let mut map = vec![0u32];
+    // The template line (0-based) matching resumes at.
+    let mut cursor = 0usize;
+    for line in rendered.lines().map(str::trim_end) {
+        let document_end = (cursor..template.len())
+            .find(|&j| is_separator(template[j]))
+            .unwrap_or(template.len());
+        let found = if is_separator(line) {
+            (document_end < template.len()).then_some(document_end)
+        } else {
+            (cursor..document_end).find(|&j| template[j] == line && !line.trim().is_empty())
+        };
+        match found {
+            Some(j) => {
+                map.push(j as u32 + 1);
+                cursor = j + 1;
+            }
+            None => map.push((cursor + 1).min(template.len().max(1)) as u32),
+        }
+    }
+    map
+}
+
 /// `CHART/templates/x.yaml` as the file in the chart directory the user named.
 fn template_path(shown: &str, template: Option<&str>) -> String {
     match template.and_then(|t| t.split_once('/')) {
@@ -190,5 +245,16 @@ mod tests {
             template_path("charts/app", Some("app/templates/a.yaml")),
             "charts/app/templates/a.yaml"
         );
+    }
+
+    #[test]
+    fn rendered_lines_are_told_in_the_template_s_lines() {
+        let template = "{{- if .Values.on }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    {{- include \"labels\" . | nindent 4 }}\n  annotations:\n    a: b\n{{- end }}\n---\nkind: B\n";
+        let rendered = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  labels:\n    x: 1\n    y: 2\n  annotations:\n    a: b\n---\nkind: B\n";
+        let lines = template_lines(rendered, template);
+        // apiVersion on line 2 (after the `if`), the name's line though its value was
+        // rendered, the two label lines at the include's line 7, `a: b` on line 9, and the
+        // second document in the second document.
+        assert_eq!(&lines[1..], [2, 3, 4, 5, 6, 7, 7, 8, 9, 11, 12]);
     }
 }
