@@ -1,7 +1,7 @@
 //! Where manifests come from: files, directories (optionally recursive) and stdin, as
 //! `kubectl apply -f` reads them.
 
-use super::{InputError, InputErrorKind, InputNote, Loaded, parse_texts};
+use super::{InputError, InputErrorKind, InputNote, InputNoteKind, Loaded, parse_texts};
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -59,9 +59,10 @@ fn walk(
                 if recursive {
                     notes.push(InputNote {
                         file: Arc::from(path.to_string_lossy().as_ref()),
-                        message: "symlinked directory not followed (kubectl and Argo CD do not \
-                                  follow them either)"
+                        message: "symlinked directory not followed, as kubectl -R and Argo CD's \
+                                  directory source do not follow them"
                             .into(),
+                        kind: InputNoteKind::SymlinkedDirectory,
                     });
                 }
             } else if is_manifest_file(&path) {
@@ -146,6 +147,7 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                     notes.push(InputNote {
                         file: Arc::from(name.as_str()),
                         message: "directory already read; not read again".into(),
+                        kind: InputNoteKind::AlreadyRead,
                     });
                 } else if files.is_empty() {
                     read.push(Input::Unusable(error(format!(
@@ -207,7 +209,10 @@ fn parse_all(read: Vec<Input>) -> Loaded {
                     // and the like sit next to manifests and are not an error.
                     out.notes.push(InputNote {
                         file,
-                        message: "no Kubernetes objects (no apiVersion or kind); skipped".into(),
+                        message: "no Kubernetes objects (no apiVersion or kind): skipped, as \
+                                  Argo CD's directory source skips it"
+                            .into(),
+                        kind: InputNoteKind::NotKubernetes,
                     });
                     continue;
                 }

@@ -174,6 +174,17 @@ pub struct Loaded {
 pub struct InputNote {
     pub file: Arc<str>,
     pub message: String,
+    pub kind: InputNoteKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputNoteKind {
+    /// A file whose documents have neither apiVersion nor kind.
+    NotKubernetes,
+    /// A symlinked directory under a directory read with -R.
+    SymlinkedDirectory,
+    /// A directory named again (or through a link) after it was read.
+    AlreadyRead,
 }
 
 impl fmt::Display for InputNote {
