@@ -212,6 +212,18 @@ fn a_kustomization_that_does_not_render_is_refused_with_the_renderers_message() 
         );
         assert!(run.stdout.is_empty(), "{command}: {}", run.stdout);
     }
+    // A remote base that cannot be fetched is named.
+    let remote = tempfile::tempdir().unwrap();
+    let url = "https://github.com/example/kubectl-hooks-no-such-repo//base?ref=v1";
+    std::fs::write(
+        remote.path().join("kustomization.yaml"),
+        format!("resources:\n  - {url}\n"),
+    )
+    .unwrap();
+    let run = offline(&["plan", "-k", &remote.path().to_string_lossy()], &path);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(run.stderr.contains(url), "{}", run.stderr);
+    assert!(!run.stderr.contains("command failed"), "{}", run.stderr);
     // -k needs a kustomization.
     let empty = tempfile::tempdir().unwrap();
     let run = offline(&["plan", "-k", &empty.path().to_string_lossy()], &path);

@@ -82,21 +82,22 @@ pub struct InputArgs {
     pub helm: HelmArgs,
 }
 
+const HELM_HEADING: &str = "Helm charts (a directory with Chart.yaml given with -f)";
+
 /// `helm template`'s inputs, for a chart directory given with -f.
 #[derive(Debug, Clone, Args, Default)]
-#[command(next_help_heading = "Helm charts (a directory with Chart.yaml given with -f)")]
 pub struct HelmArgs {
     /// The release name (default: the chart's name)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = HELM_HEADING)]
     pub release: Option<String>,
     /// A values file (repeatable; later files win)
-    #[arg(long = "values", value_name = "FILE")]
+    #[arg(long = "values", value_name = "FILE", help_heading = HELM_HEADING)]
     pub values: Vec<String>,
     /// A value, as helm's --set key=value (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = HELM_HEADING)]
     pub set: Vec<String>,
     /// A string value, as helm's --set-string key=value (repeatable)
-    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    #[arg(long = "set-string", value_name = "KEY=VALUE", help_heading = HELM_HEADING)]
     pub set_string: Vec<String>,
 }
 

@@ -82,15 +82,7 @@ fn run(mut command: Command, what: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot run {what}: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let message = stderr
-            .lines()
-            .map(|l| {
-                l.trim_start_matches("Error: ")
-                    .trim_start_matches("error: ")
-            })
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let message = renderer_message(&stderr);
         return Err(if message.is_empty() {
             format!("{what} failed ({})", output.status)
         } else {
@@ -98,6 +90,28 @@ fn run(mut command: Command, what: &str) -> Result<String, String> {
         });
     }
     String::from_utf8(output.stdout).map_err(|_| format!("{what} printed text that is not UTF-8"))
+}
+
+/// A renderer's error output without its decoration: `Error: ` prefixes, and kubectl's log
+/// line around the message (`E1202 12:00:00.000 123 run.go:72] "command failed" err=<` ... `>`).
+fn renderer_message(stderr: &str) -> String {
+    let mut lines = Vec::new();
+    for line in stderr.lines() {
+        let bare = line.trim();
+        if bare.is_empty() || bare == ">" {
+            continue;
+        }
+        let line = match bare.split_once("\"command failed\" err=") {
+            Some((_, "<")) => continue,
+            Some((_, rest)) => rest.trim_matches('"'),
+            None => bare,
+        };
+        lines.push(
+            line.trim_start_matches("Error: ")
+                .trim_start_matches("error: "),
+        );
+    }
+    lines.join("\n")
 }
 
 /// How a file is named in messages: relative to the working directory when it is below it
@@ -145,6 +159,19 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renderer_messages_lose_their_log_decoration() {
+        let kubectl = "E1202 00:08:27.236375    3544 run.go:72] \"command failed\" err=<\n\taccumulating resources: missing.yaml\n\t: exit status 128\n >\n";
+        assert_eq!(
+            renderer_message(kubectl),
+            "accumulating resources: missing.yaml\n: exit status 128"
+        );
+        assert_eq!(
+            renderer_message("Error: template: x.yaml:1: nil pointer\n"),
+            "template: x.yaml:1: nil pointer"
+        );
+    }
 
     #[test]
     fn relative_and_normalized_paths() {
