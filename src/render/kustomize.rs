@@ -53,9 +53,6 @@ pub fn render(dir: &Path, shown: &str) -> Result<Rendered, String> {
         errors: rendered.errors,
         ..Loaded::default()
     };
-    if !loaded.errors.is_empty() {
-        loaded.texts.push((label.clone(), output.clone()));
-    }
     for mut m in rendered.manifests {
         let origin = take_annotation(&mut m.root, ORIGIN).and_then(|text| {
             let mut options = serde_saphyr::Options::default();
@@ -66,6 +63,11 @@ pub fn render(dir: &Path, shown: &str) -> Result<Rendered, String> {
             place(&mut m, &origin, &wrapper.dir, &patches, &mut files);
         }
         loaded.manifests.push(m);
+    }
+    // Problems in the output, or objects whose origin could not be found, are told in the
+    // rendered text's lines: keep it to quote.
+    if !loaded.errors.is_empty() || loaded.manifests.iter().any(|m| m.source.file == label) {
+        loaded.texts.push((label.clone(), output.clone()));
     }
     loaded.texts.extend(files.used());
     Ok(Rendered {
