@@ -207,8 +207,16 @@ pub fn render(plan: &Plan, manifests: &[Manifest], wide: bool) -> String {
         "Delete",
         &plan.delete_hooks,
     );
+    let helm_ignored = plan
+        .skipped
+        .iter()
+        .any(|t| SyncSpec::of(&manifests[t.object]).role == Role::IgnoredHelmHook);
     section(
-        "Skipped: neither applied nor pruned (Skip: hook: Skip; Ignored: a Helm test or rollback hook, which Argo CD ignores):",
+        if helm_ignored {
+            "Skipped, neither applied nor pruned (Skip: hook: Skip; Ignored: a Helm test or rollback hook, which Argo CD ignores):"
+        } else {
+            "Skipped (hook: Skip): neither applied nor pruned:"
+        },
         "Skip",
         &plan.skipped,
     );
