@@ -411,10 +411,15 @@ fn a_directory_is_read_as_argo_cd_reads_it() {
     );
     // One note per file left out; the symlinked folders (one of them the other's target, two
     // of them links to the directory itself) are not followed.
-    for file in ["values.yaml", "renovate.json"] {
+    for file in [
+        "values.yaml",
+        "renovate.json",
+        "jobs/kustomization.yaml",
+        "legacy-chart/Chart.yaml",
+    ] {
         assert!(
             run.stderr.contains(&format!(
-                "note: {DIRECTORY}/{file}: no Kubernetes objects (no apiVersion or kind): skipped"
+                "note: {DIRECTORY}/{file}: no Kubernetes objects (not one document has a kind or metadata, or it is kustomize's configuration): skipped"
             )),
             "{}",
             run.stderr
@@ -429,7 +434,7 @@ fn a_directory_is_read_as_argo_cd_reads_it() {
             run.stderr
         );
     }
-    assert_eq!(run.stderr.lines().count(), 5, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 7, "{}", run.stderr);
 
     let lint = offline(&["lint", "-R", "-f", DIRECTORY, "-o", "json"], &path);
     assert_eq!(lint.code, Some(0), "{}", lint.output());
@@ -441,7 +446,7 @@ fn a_directory_is_read_as_argo_cd_reads_it() {
         .filter(|f| f["rule"] == "skipped-file")
         .map(|f| f["severity"].as_str().unwrap())
         .collect();
-    assert_eq!(skipped, ["info"; 5]);
+    assert_eq!(skipped, ["info"; 7]);
 }
 
 #[test]

@@ -209,7 +209,8 @@ fn parse_all(read: Vec<Input>) -> Loaded {
                     // and the like sit next to manifests and are not an error.
                     out.notes.push(InputNote {
                         file,
-                        message: "no Kubernetes objects (no apiVersion or kind): skipped, as \
+                        message: "no Kubernetes objects (not one document has a kind or \
+                                  metadata, or it is kustomize's configuration): skipped, as \
                                   Argo CD's directory source skips it"
                             .into(),
                         kind: InputNoteKind::NotKubernetes,

@@ -179,7 +179,7 @@ pub struct InputNote {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputNoteKind {
-    /// A file whose documents have neither apiVersion nor kind.
+    /// A file none of whose documents is meant to be an object.
     NotKubernetes,
     /// A symlinked directory under a directory read with -R.
     SymlinkedDirectory,
@@ -197,8 +197,8 @@ impl fmt::Display for InputNote {
 /// manifests at all.
 pub(crate) struct Parsed {
     pub loaded: Loaded,
-    /// True when the text has documents and none of them has an apiVersion or a kind (a Helm
-    /// values file, Chart.yaml, a CI config, renovate.json).
+    /// True when the text has documents and none of them is meant to be an object (a Helm
+    /// values file, Chart.yaml, a kustomization, a CI config, renovate.json).
     pub not_kubernetes: bool,
 }
 
@@ -254,12 +254,24 @@ pub(crate) fn parse_texts(texts: &[(Arc<str>, &str)]) -> Vec<Parsed> {
     by_text
 }
 
+/// A document that is not meant to be an object: neither a kind nor metadata (a values file,
+/// Chart.yaml with its `apiVersion: v2`, a CI config), or kustomize's own configuration (a
+/// kustomization left in a directory). A manifest that forgot one of its fields still has the
+/// other, and is reported.
+fn is_foreign(root: &Node) -> bool {
+    let kustomize_config = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"));
+    kustomize_config || (root.get("kind").is_none() && root.get("metadata").is_none())
+}
+
 /// What a document looked like, for leaving out files that hold no Kubernetes objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DocumentKind {
     /// Nothing but comments.
     Empty,
-    /// Parsed, but with neither apiVersion nor kind at the top (or not a mapping at all).
+    /// Parsed, but not meant to be an object (see `is_foreign`), or not a mapping at all.
     Foreign,
     /// An object (valid or not), or a document that does not parse.
     Kubernetes,
@@ -315,7 +327,7 @@ fn parse_document(
             if matches!(root.value, node::Value::Null) {
                 return DocumentKind::Empty;
             }
-            let kind = if root.get("apiVersion").is_none() && root.get("kind").is_none() {
+            let kind = if is_foreign(&root) {
                 DocumentKind::Foreign
             } else {
                 DocumentKind::Kubernetes
