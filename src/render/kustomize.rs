@@ -388,3 +388,63 @@ fn generator_entry(kustomization: &Node, name: &str) -> Option<Pos> {
         .max_by_key(|(_, v)| v.as_str().map_or(0, str::len))
         .map(|(k, _)| k.pos)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_annotation_is_taken_out_and_an_emptied_mapping_with_it() {
+        let mut m = manifest::from_str(
+            "x.yaml",
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n  annotations:\n    config.kubernetes.io/origin: |\n      path: base/a.yaml\n",
+        )
+        .manifests
+        .remove(0);
+        assert_eq!(
+            take_annotation(&mut m.root, ORIGIN).as_deref(),
+            Some("path: base/a.yaml\n")
+        );
+        assert!(m.root.path(&["metadata", "annotations"]).is_none());
+        let mut kept = manifest::from_str(
+            "x.yaml",
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n  annotations:\n    a: b\n    config.kubernetes.io/origin: 'path: a.yaml'\n",
+        )
+        .manifests
+        .remove(0);
+        take_annotation(&mut kept.root, ORIGIN);
+        let annotations = kept.root.path(&["metadata", "annotations"]).unwrap();
+        assert_eq!(annotations.as_map().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn objects_are_found_in_their_file_under_a_prefixed_or_suffixed_name() {
+        let file = manifest::from_str(
+            "base.yaml",
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate-data}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+        );
+        let m = &file.manifests;
+        assert_eq!(written(m, "Job", Some("migrate")), Some(0));
+        assert_eq!(written(m, "Job", Some("staging-migrate-data-v2")), Some(1));
+        assert_eq!(written(m, "Job", Some("staging-migrate")), Some(0));
+        // The only ConfigMap, whatever a generator or transformer named it.
+        assert_eq!(written(m, "ConfigMap", Some("other")), Some(2));
+        assert_eq!(written(m, "Secret", Some("settings")), None);
+    }
+
+    #[test]
+    fn generated_objects_point_at_their_generator_entry() {
+        let k = parse_yaml(
+            "configMapGenerator:\n  - name: limits\n    literals: [a=1]\n  - name: limits-extra\n    literals: [b=2]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            generator_entry(&k, "prod-limits-extra-5f8k2"),
+            Some(Pos { line: 4, col: 5 })
+        );
+        assert_eq!(
+            generator_entry(&k, "prod-limits-gb2hggb9f2"),
+            Some(Pos { line: 2, col: 5 })
+        );
+    }
+}

@@ -174,6 +174,22 @@ mod tests {
     }
 
     #[test]
+    fn directories_are_told_apart_as_argo_cd_does() {
+        let dir = std::env::temp_dir().join(format!("kubectl-hooks-kind-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(directory_kind(&dir), DirectoryKind::Plain);
+        std::fs::write(dir.join("Chart.yaml"), "name: x\n").unwrap();
+        assert_eq!(directory_kind(&dir), DirectoryKind::HelmChart);
+        // A kustomization wins over a chart.
+        for name in KUSTOMIZATION_FILES {
+            std::fs::write(dir.join(name), "resources: []\n").unwrap();
+            assert_eq!(directory_kind(&dir), DirectoryKind::Kustomization, "{name}");
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn relative_and_normalized_paths() {
         assert_eq!(
             relative(Path::new("/tmp/x/w"), Path::new("/work/a/b")),
