@@ -7,7 +7,7 @@
 //! spread over several lines) gets the line of the template where the matching stopped, which
 //! is the directive's line or the one just before it.
 
-use super::{HelmOptions, Rendered, find_program, run};
+use super::{HelmOptions, Rendered, find_program, parse_yaml, run};
 use crate::manifest::{self, Loaded, Node};
 use std::path::Path;
 use std::process::Command;
@@ -104,12 +104,6 @@ fn missing_dependencies_message(shown: &str, detail: &str) -> String {
         "{shown}: the chart's dependencies are not in its charts/ directory ({detail}): run \
          `helm dependency build {shown}` first"
     )
-}
-
-fn parse_yaml(text: &str) -> Option<Node> {
-    let mut options = serde_saphyr::Options::default();
-    options.emit_comments = false;
-    serde_saphyr::from_str_with_options::<Node>(text, options).ok()
 }
 
 /// The dependencies Chart.yaml lists that are in charts/ neither as a directory nor as an

@@ -5,9 +5,10 @@
 
 pub mod helm;
 pub mod kustomize;
+mod origin;
 pub mod rebase;
 
-use crate::manifest::Loaded;
+use crate::manifest::{Loaded, Node};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,6 +61,15 @@ pub struct HelmOptions {
 pub struct Rendered {
     pub loaded: Loaded,
     pub how: String,
+}
+
+/// One YAML document (a kustomization, Chart.yaml, an origin annotation) as a tree with
+/// positions, under the same limits as manifests; None when it does not parse.
+fn parse_yaml(text: &str) -> Option<Node> {
+    let mut options = serde_saphyr::Options::default();
+    options.emit_comments = false;
+    options.budget = Some(crate::manifest::input::document_budget());
+    serde_saphyr::from_str_with_options::<Node>(text, options).ok()
 }
 
 /// A program on PATH, as a shell finds it.
