@@ -569,6 +569,16 @@ fn an_overlay_syncs_in_order_without_kustomizes_annotations() {
         );
     }
 
+    // cleanup and delete read the same overlay: the seed hook (default policy) is cleaned up
+    // only with --all; delete takes the app down.
+    let cleanup = on_cluster(&["cleanup", "-k", STAGING, "--all", "-y"], &ns);
+    assert_eq!(cleanup.code, Some(0), "{}", cleanup.output());
+    assert!(!support::exists(&ns, "job", "staging-seed"));
+    let delete = on_cluster(&["delete", "-k", STAGING, "-y"], &ns);
+    assert_eq!(delete.code, Some(0), "{}", delete.output());
+    assert!(!support::exists(&ns, "configmap", "staging-settings"));
+    assert!(!support::exists(&ns, "deployment", "staging-api"));
+
     // The other overlay, with -f: its generated ConfigMap and its own hook.
     let ns = support::create_namespace("inputs-kustomize-prod");
     let run = on_cluster(&["sync", "-f", PRODUCTION, "-y"], &ns);
