@@ -1,6 +1,7 @@
 //! kubectl-hooks: Argo CD sync waves and resource hooks for kubectl.
 //!
-//! The data path: `manifest` (input with source positions) -> `model` (what the annotations
+//! The data path: `render` (kustomizations and Helm charts rendered, as Argo CD does) ->
+//! `manifest` (input with source positions) -> `model` (what the annotations
 //! mean) -> `plan` (ordered steps) -> `lint` / the wave table / the `engine` of operations (which
 //! talks to Kubernetes only through `cluster`, and judges objects with `health`) -> `output`.
 
@@ -13,4 +14,5 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod render;
 pub mod text;

@@ -13,6 +13,7 @@ mod delete;
 mod distribution;
 mod health_conformance;
 mod health_rules;
+mod inputs;
 mod lint_cli;
 mod lint_rules;
 mod plugin_cli;
