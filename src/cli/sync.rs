@@ -142,6 +142,10 @@ pub(super) fn settings(run: &RunArgs) -> Settings {
             HealthMode::Argo
         },
         concurrency: run.concurrency.max(1),
+        why: engine::WhySettings {
+            logs_tail: run.logs_tail,
+            stream_logs: run.logs,
+        },
         ..Settings::default()
     }
 }

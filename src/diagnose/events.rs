@@ -16,12 +16,17 @@ pub struct EventLine {
     pub count: i64,
     #[serde(rename = "lastSeen", skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
+    /// Other objects of the same kind with the same event (a Deployment's other pods).
+    #[serde(rename = "otherObjects")]
+    pub other_objects: usize,
 }
 
 impl EventLine {
-    /// Events that differ only in count are the same news.
+    /// Events that differ only in count, or only in which replica they are about, are the
+    /// same news.
     pub(super) fn identity(&self) -> String {
-        format!("{}/{}/{}", self.object, self.reason, self.message)
+        let kind = self.object.split('/').next().unwrap_or("");
+        format!("{kind}/{}/{}", self.reason, self.message)
     }
 }
 
@@ -36,6 +41,11 @@ impl std::fmt::Display for EventLine {
         )?;
         if self.count > 1 {
             write!(f, " (x{})", self.count)?;
+        }
+        if self.other_objects > 0 {
+            let kind = self.object.split('/').next().unwrap_or("").to_lowercase();
+            let s = if self.other_objects == 1 { "" } else { "s" };
+            write!(f, " (and {} more {kind}{s})", self.other_objects)?;
         }
         Ok(())
     }
@@ -88,14 +98,16 @@ pub fn warning_events(involved: &[&Value], events: &[Value], max: usize) -> Vec<
             message: str_at(e, "/message").unwrap_or("").trim().to_owned(),
             count: e.pointer("/count").and_then(Value::as_i64).unwrap_or(1),
             last_seen: Some(seen_at(e).to_owned()).filter(|s| !s.is_empty()),
+            other_objects: 0,
         };
-        if out.iter().any(|o| o.identity() == line.identity()) {
+        if let Some(seen) = out.iter_mut().find(|o| o.identity() == line.identity()) {
+            if seen.object != line.object {
+                seen.other_objects += 1;
+            }
             continue;
         }
         out.push(line);
-        if out.len() == max {
-            break;
-        }
     }
+    out.truncate(max);
     out
 }

@@ -80,6 +80,28 @@ pub fn diagnose(evidence: &Evidence<'_>) -> Diagnosis {
     Diagnosis { problems, events }
 }
 
+/// Everything a report says about why one task failed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Why {
+    /// The task's own verdict (the condition and its reason, or what it timed out waiting for).
+    pub condition: String,
+    #[serde(flatten)]
+    pub diagnosis: Diagnosis,
+    pub logs: Vec<LogExcerpt>,
+    /// What could not be read (the object gone, no rights), one line each.
+    pub notes: Vec<String>,
+}
+
+impl Why {
+    /// The one-line reason for a table: the first container problem or Warning event, else
+    /// the task's own message.
+    pub fn reason(&self) -> String {
+        self.diagnosis
+            .headline()
+            .unwrap_or_else(|| self.condition.clone())
+    }
+}
+
 pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }

@@ -13,10 +13,12 @@ mod prepare;
 pub mod remove;
 mod run;
 mod wait;
+mod why;
 
 pub use events::{Event, TaskRef};
 pub use prepare::{PrepareError, Prepared, StepWork, prepare};
 pub use run::{Cancel, execute};
+pub use why::WhySettings;
 
 use crate::cluster::ResolvedKind;
 use crate::health::HealthMode;
@@ -41,6 +43,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// Create missing namespaces the objects need.
     pub create_namespace: bool,
+    /// What to say about waiting and failed tasks (log lines, `--logs`).
+    pub why: WhySettings,
 }
 
 impl Default for Settings {
@@ -53,6 +57,7 @@ impl Default for Settings {
             health: HealthMode::Argo,
             concurrency: 16,
             create_namespace: false,
+            why: WhySettings::default(),
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct Work {
     pub finished: Option<SystemTime>,
     /// Set when a delete policy removed the hook at the end.
     pub deleted_by_policy: Option<String>,
+    /// Why it failed: pods, events, logs (read when its step failed).
+    pub why: Option<crate::diagnose::Why>,
 }
 
 impl Work {

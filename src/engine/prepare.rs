@@ -309,6 +309,7 @@ pub(super) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        why: None,
     }
 }
 

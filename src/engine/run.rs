@@ -4,6 +4,7 @@
 use super::policy::{self, HookState, OperationResult};
 use super::remove::Gone;
 use super::wait::{self, StepEnd, Watches};
+use super::why;
 use super::{Event, Prepared, Report, Settings, SyncResult, TaskState, Work};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use futures::StreamExt;
@@ -243,19 +244,21 @@ pub(super) async fn run_step(
         .copied()
         .filter(|i| applied.contains_key(i))
         .collect();
-    watches
-        .until_done(
-            works,
-            running,
-            applied,
-            &wait::StepContext {
-                settings,
-                deadline,
-                emit,
-            },
-            cancel,
-        )
-        .await
+    let mut lookout = why::Lookout::new(settings);
+    let ctx = wait::StepContext {
+        cluster,
+        settings,
+        deadline,
+        emit,
+    };
+    let end = watches
+        .until_done(works, running, applied, &ctx, cancel, &mut lookout)
+        .await;
+    lookout.finish(cluster, works, tasks, emit).await;
+    if matches!(end, StepEnd::Failed(_)) {
+        why::explain_failures(cluster, works, tasks, settings).await;
+    }
+    end
 }
 
 /// BeforeHookCreation: an existing object of a hook's name is deleted, and waited for, before

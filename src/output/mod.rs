@@ -4,6 +4,7 @@ pub mod cleanup;
 pub mod delete;
 pub mod plan;
 pub mod sync;
+pub mod why;
 
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::IsTerminal;
