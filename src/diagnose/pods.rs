@@ -162,7 +162,12 @@ pub fn pod_problems(object: &Value, pods: &[&Value], max: usize) -> Vec<PodProbl
 fn problems_of(pod: &Value) -> Vec<PodProblem> {
     let name = str_at(pod, "/metadata/name").unwrap_or("?").to_owned();
     let phase = str_at(pod, "/status/phase").unwrap_or("");
-    let terminal = matches!(phase, "Succeeded" | "Failed");
+    // Readiness matters for serving pods only: a Job's running pod is doing its work.
+    let readiness_matters = !matches!(phase, "Succeeded" | "Failed")
+        && !matches!(
+            str_at(pod, "/spec/restartPolicy"),
+            Some("Never" | "OnFailure")
+        );
     let mut out = Vec::new();
     let conditions = pod.pointer("/status/conditions").and_then(Value::as_array);
     let unscheduled = conditions.into_iter().flatten().find(|c| {
@@ -188,7 +193,7 @@ fn problems_of(pod: &Value) -> Vec<PodProblem> {
     ] {
         let statuses = pod.pointer(pointer).and_then(Value::as_array);
         for s in statuses.into_iter().flatten() {
-            if let Some(p) = container_problem(&name, s, init, terminal) {
+            if let Some(p) = container_problem(&name, s, init, readiness_matters) {
                 out.push(p);
             }
         }
@@ -196,7 +201,12 @@ fn problems_of(pod: &Value) -> Vec<PodProblem> {
     out
 }
 
-fn container_problem(pod: &str, s: &Value, init: bool, terminal: bool) -> Option<PodProblem> {
+fn container_problem(
+    pod: &str,
+    s: &Value,
+    init: bool,
+    readiness_matters: bool,
+) -> Option<PodProblem> {
     let last = s.pointer("/lastState/terminated");
     let restarts = s
         .pointer("/restartCount")
@@ -246,7 +256,7 @@ fn container_problem(pod: &str, s: &Value, init: bool, terminal: bool) -> Option
         .pointer("/ready")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if s.pointer("/state/running").is_some() && !ready && !init && !terminal {
+    if s.pointer("/state/running").is_some() && !ready && !init && readiness_matters {
         problem.state = "running";
         problem.reason = "NotReady".to_owned();
         return Some(problem);

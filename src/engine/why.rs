@@ -143,10 +143,12 @@ impl Lookout {
                 pods: &related.pods,
                 events: &related.events,
             };
-            let diagnosis = diagnose::diagnose(&evidence);
-            let news = self.shown.news(&task_key(w), &diagnosis.keyed_lines());
-            if !news.is_empty() {
-                emit(&Event::Why(w.reference(), news));
+            if now.duration_since(self.began) >= PATIENCE {
+                let diagnosis = diagnose::diagnose(&evidence);
+                let news = self.shown.news(&task_key(w), &diagnosis.keyed_lines());
+                if !news.is_empty() {
+                    emit(&Event::Why(w.reference(), news));
+                }
             }
             if self.settings.stream_logs && w.task.hook {
                 self.follow(cluster, w, &evidence).await;

@@ -47,6 +47,8 @@
 //!   init container keeps the later ones `waiting` in `PodInitializing`.
 //! - `test.kubectl-hooks.io/delay`: how long to wait before writing the status, such as
 //!   `300ms`, `2s`, `1.5s` or `1m` (a bare number means milliseconds). Default `200ms`.
+//! - `test.kubectl-hooks.io/run-for`: the containers first run (`Running`, not ready) for this
+//!   long, then get the outcome's status: a hook that is seen running.
 //! - `test.kubectl-hooks.io/logs`: the log text of every container;
 //!   `test.kubectl-hooks.io/logs.<container>` that of one container;
 //!   `test.kubectl-hooks.io/previous-logs` (and `.<container>`) that of the instance before
@@ -142,7 +144,8 @@ impl Kubelet {
         let this = Arc::clone(self);
         tokio::spawn(async move {
             let delay = request.delay;
-            match plan(&pod, &request, &this.pod_ip(), &now()) {
+            let ip = this.pod_ip();
+            match plan(&pod, &request, &ip, &now()) {
                 Plan::Untouched => {
                     eprintln!("test-kubelet: {name}: {OUTCOME_ANNOTATION} pending; left Pending");
                 }
@@ -165,6 +168,18 @@ impl Kubelet {
                         return;
                     }
                     tokio::time::sleep(delay).await;
+                    if !request.run_for.is_zero() {
+                        let running = outcome::Request {
+                            outcome: outcome::Outcome::NeverReady,
+                            ..request.clone()
+                        };
+                        if let Plan::Run { patch, .. } = plan(&pod, &running, &ip, &now())
+                            && let Err(e) = this.write_status(&pod, &patch).await
+                        {
+                            eprintln!("test-kubelet: {name}: writing status failed: {e:#}");
+                        }
+                        tokio::time::sleep(request.run_for).await;
+                    }
                     match this.write_status(&pod, &patch).await {
                         Ok(()) => this.record(&pod, &events).await,
                         Err(e) => eprintln!("test-kubelet: {name}: writing status failed: {e:#}"),
@@ -372,8 +387,8 @@ const USAGE: &str = "Usage: test-kubelet --tls-cert FILE --tls-key FILE [--kubec
     [--node-name NAME]\n\n\
     Plays the kubelet for kubectl-hooks' test control plane: registers a Node, binds new pods \
     to it, writes their status and events, and serves their logs over HTTPS on 127.0.0.1.\n\
-    Pod annotations (test.kubectl-hooks.io/): outcome, container, delay, restarts, exit-code, \
-    logs[.CONTAINER], previous-logs[.CONTAINER]. See the source's documentation.";
+    Pod annotations (test.kubectl-hooks.io/): outcome, container, delay, run-for, restarts, \
+    exit-code, logs[.CONTAINER], previous-logs[.CONTAINER]. See the source's documentation.";
 
 fn parse_args() -> Result<Args> {
     let (mut kubeconfig, mut node_name, mut tls_cert, mut tls_key) = (None, None, None, None);

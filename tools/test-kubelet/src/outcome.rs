@@ -12,6 +12,7 @@ pub const DELAY_ANNOTATION: &str = "test.kubectl-hooks.io/delay";
 pub const CONTAINER_ANNOTATION: &str = "test.kubectl-hooks.io/container";
 pub const RESTARTS_ANNOTATION: &str = "test.kubectl-hooks.io/restarts";
 pub const EXIT_CODE_ANNOTATION: &str = "test.kubectl-hooks.io/exit-code";
+pub const RUN_FOR_ANNOTATION: &str = "test.kubectl-hooks.io/run-for";
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(200);
 const DEFAULT_RESTARTS: i32 = 3;
 /// The exit code of a container the kernel's OOM killer ended (128 + SIGKILL).
@@ -62,6 +63,8 @@ pub struct Request {
     pub container: Option<String>,
     pub restarts: i32,
     pub exit_code: i32,
+    /// How long the containers run before the final status (`Running` meanwhile).
+    pub run_for: Duration,
 }
 
 /// Parses `300ms`, `2s`, `1.5s`, `1m`, or a bare number of milliseconds.
@@ -109,6 +112,12 @@ pub fn requested(pod: &Pod) -> Result<Request, String> {
     };
     let restarts = number(RESTARTS_ANNOTATION, DEFAULT_RESTARTS, 1..=10_000)?;
     let exit_code = number(EXIT_CODE_ANNOTATION, 1, 1..=255)?;
+    let run_for = match annotations.get(RUN_FOR_ANNOTATION) {
+        None => Duration::ZERO,
+        Some(s) => parse_delay(s).ok_or_else(|| {
+            format!("invalid {RUN_FOR_ANNOTATION} {s:?} (want e.g. 300ms, 2s, 1m)")
+        })?,
+    };
     let container = annotations.get(CONTAINER_ANNOTATION).cloned();
     if let Some(name) = &container {
         let spec = pod.spec.clone().unwrap_or_default();
@@ -130,6 +139,7 @@ pub fn requested(pod: &Pod) -> Result<Request, String> {
         container,
         restarts,
         exit_code,
+        run_for,
     })
 }
 
@@ -634,6 +644,7 @@ mod tests {
         assert_eq!(r.outcome, Outcome::Succeed);
         assert_eq!(r.delay, DEFAULT_DELAY);
         assert_eq!((r.restarts, r.exit_code, r.container), (3, 1, None));
+        assert_eq!(r.run_for, Duration::ZERO);
         let p = pod(
             "Always",
             &[

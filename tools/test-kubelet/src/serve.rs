@@ -26,6 +26,21 @@ use crate::logs::{LogQuery, log_text};
 
 /// The most a request's head may take; log requests are a line and a few headers.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// A followed log ends after this even if its container still runs.
+const MAX_FOLLOW: Duration = Duration::from_secs(600);
+
+/// Whether the container is running now.
+fn running(pod: &Pod, container: &str) -> bool {
+    let Some(status) = &pod.status else {
+        return false;
+    };
+    status
+        .container_statuses
+        .iter()
+        .flatten()
+        .chain(status.init_container_statuses.iter().flatten())
+        .any(|s| s.name == container && s.state.as_ref().is_some_and(|st| st.running.is_some()))
+}
 
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
     let certs = CertificateDer::pem_file_iter(cert)
@@ -160,14 +175,22 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, client: Client) ->
         Err((code, message)) => respond(s, code, &format!("{message}\n")).await,
         Ok(text) if !query.follow => respond(s, 200, &text).await,
         Ok(text) => {
-            // Followed: the lines come one by one, as from a running process, then the stream
-            // ends (the container has exited).
+            // Followed: the lines come one by one, as from a running process; the stream ends
+            // when the container is no longer running (or the pod is gone).
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
                         Connection: close\r\n\r\n";
             write_all(s, head.as_bytes()).await?;
             for line in text.split_inclusive('\n') {
                 write_all(s, line.as_bytes()).await?;
                 tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let until = tokio::time::Instant::now() + MAX_FOLLOW;
+            while tokio::time::Instant::now() < until {
+                match pods.get_opt(name).await {
+                    Ok(Some(pod)) if running(&pod, container) => {}
+                    _ => break,
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Ok(())
         }
