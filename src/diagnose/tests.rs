@@ -410,3 +410,66 @@ fn log_excerpts_are_tailed_cleaned_bounded_and_hide_env_values() {
     assert_eq!(e.error.as_deref(), Some("pods \"p\" not found"));
     assert!(e.lines.is_empty());
 }
+
+#[test]
+fn the_same_event_of_several_replicas_is_one_line() {
+    let d = deployment();
+    let between = [replica_set("rs-1", "d-1")];
+    let pods = [
+        pod("web-a", "rs-1", "1", json!({"phase": "Pending"})),
+        pod("web-b", "rs-1", "2", json!({"phase": "Pending"})),
+    ];
+    let message = "MountVolume.SetUp failed for volume \"config\" : configmap \"web\" not found";
+    let events = [
+        event(
+            "Pod",
+            "web-a",
+            "uid-web-a",
+            "Warning",
+            "FailedMount",
+            message,
+            "2026-01-01T00:00:02Z",
+        ),
+        event(
+            "Pod",
+            "web-b",
+            "uid-web-b",
+            "Warning",
+            "FailedMount",
+            message,
+            "2026-01-01T00:00:01Z",
+        ),
+    ];
+    let d = diagnose(&Evidence {
+        object: &d,
+        between: &between,
+        pods: &pods,
+        events: &events,
+    });
+    assert_eq!(d.events.len(), 1);
+    assert_eq!(
+        d.events[0].to_string(),
+        format!("Pod/web-a FailedMount: {message} (and 1 more pod)")
+    );
+}
+
+#[test]
+fn the_reason_falls_back_to_the_tasks_own_message() {
+    let mut why = Why {
+        condition: "Job has reached the specified backoff limit".into(),
+        ..Why::default()
+    };
+    assert_eq!(why.reason(), "Job has reached the specified backoff limit");
+    why.diagnosis.events.push(EventLine {
+        object: "Job/migrate".into(),
+        reason: "BackoffLimitExceeded".into(),
+        message: "Job has reached the specified backoff limit".into(),
+        count: 1,
+        last_seen: None,
+        other_objects: 0,
+    });
+    assert_eq!(
+        why.reason(),
+        "Job/migrate BackoffLimitExceeded: Job has reached the specified backoff limit"
+    );
+}

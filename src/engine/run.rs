@@ -244,6 +244,7 @@ pub(super) async fn run_step(
         .copied()
         .filter(|i| applied.contains_key(i))
         .collect();
+    let waited = running.clone();
     let mut lookout = why::Lookout::new(settings);
     let ctx = wait::StepContext {
         cluster,
@@ -256,7 +257,7 @@ pub(super) async fn run_step(
         .await;
     lookout.finish(cluster, works, tasks, emit).await;
     if matches!(end, StepEnd::Failed(_)) {
-        why::explain_failures(cluster, works, tasks, settings).await;
+        why::explain_failures(cluster, works, &waited, settings).await;
     }
     end
 }

@@ -328,8 +328,9 @@ async fn read(
     Ok(Some((live, related)))
 }
 
-/// For each failed task of `tasks` not explained yet: why it failed, kept on the task for the
-/// report. Called right when a step failed, before delete policies remove failed hooks.
+/// For each failed task of `tasks` (applied, then waited for) not explained yet: why it failed,
+/// kept on the task for the report. Called right when a step failed, before delete policies
+/// remove failed hooks.
 pub async fn explain_failures(
     cluster: &Cluster,
     works: &mut [Work],
