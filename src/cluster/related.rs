@@ -12,8 +12,11 @@ use serde_json::Value;
 
 use super::{Cluster, ClusterError};
 
-/// The most objects of each sort one read returns: a diagnosis needs the newest few.
-const LIST_LIMIT: u32 = 200;
+/// Objects per page of a list.
+const PAGE: u32 = 500;
+/// The most objects of each sort one read returns. Lists come in name order, not by time, so
+/// this is generous: a namespace's events live an hour.
+const MOST: usize = 2000;
 
 /// What the cluster holds around a workload.
 #[derive(Debug, Clone, Default)]
@@ -68,20 +71,25 @@ impl Cluster {
     {
         let (api, resource) = self.dynamic::<K>(namespace);
         let what = || format!("list {what} in namespace \"{namespace}\"");
-        let list = self
-            .call(&what, api.list(&params.limit(LIST_LIMIT)))
-            .await?;
-        Ok(list
-            .items
-            .into_iter()
-            .map(|mut obj| {
+        let mut params = params.limit(PAGE);
+        let mut items = Vec::new();
+        loop {
+            let page = self.call(&what, api.list(&params)).await?;
+            for mut obj in page.items {
+                // Items of a list carry no apiVersion and kind; `diagnose` reads them.
                 obj.types.get_or_insert_with(|| TypeMeta {
                     api_version: resource.api_version.clone(),
                     kind: resource.kind.clone(),
                 });
-                serde_json::to_value(obj).unwrap_or(Value::Null)
-            })
-            .collect())
+                if let Ok(v) = serde_json::to_value(obj) {
+                    items.push(v);
+                }
+            }
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) if items.len() < MOST => params.continue_token = Some(token),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// The pods (by the object's selector), a Deployment's ReplicaSets, and the Warning events

@@ -147,7 +147,9 @@ fn printable(line: &str) -> String {
     out
 }
 
-fn clean(line: &str, hidden: &[String]) -> String {
+/// One log line as it may be shown: printable, `hidden` values replaced, at most 500
+/// characters.
+pub fn clean(line: &str, hidden: &[String]) -> String {
     let mut line = printable(line);
     for value in hidden {
         if line.contains(value.as_str()) {

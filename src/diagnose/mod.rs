@@ -12,7 +12,10 @@ mod pods;
 mod track;
 
 pub use events::{EventLine, warning_events};
-pub use logs::{LOG_BYTES_LIMIT, LogExcerpt, LogTarget, env_values, excerpt, log_targets};
+pub use logs::{
+    LOG_BYTES_LIMIT, LogExcerpt, LogTarget, clean as clean_log_line, env_values, excerpt,
+    log_targets,
+};
 pub use pods::{PodProblem, owned_pods, pod_problems};
 pub use track::Shown;
 

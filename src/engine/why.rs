@@ -180,9 +180,13 @@ impl Lookout {
                 };
                 self.followed.insert(key);
                 let (task, label) = (w.reference(), format!("{name}/{container}"));
+                let hidden = diagnose::env_values(pod);
                 self.logs.push(
                     stream
-                        .map(move |line| (task.clone(), label.clone(), line))
+                        .map(move |line| {
+                            let line = line.map(|l| diagnose::clean_log_line(&l, &hidden));
+                            (task.clone(), label.clone(), line)
+                        })
                         .boxed(),
                 );
             }
@@ -387,6 +391,11 @@ async fn explain(cluster: &Cluster, w: &Work, settings: WhySettings) -> Why {
         return why;
     }
     let pods = diagnose::owned_pods(&live, &related.between, &related.pods);
+    let has_pods = live.pointer("/spec/selector").is_some() || w.task.kind == "Pod";
+    if pods.is_empty() && has_pods {
+        why.notes
+            .push("no pods of it are left (or none was created): no logs to show".to_owned());
+    }
     for target in diagnose::log_targets(&live, &pods) {
         let Some(pod) = pods.iter().find(|p| {
             p.pointer("/metadata/name").and_then(Value::as_str) == Some(target.pod.as_str())
