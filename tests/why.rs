@@ -292,6 +292,11 @@ spec:
             .contains("serviceaccount \"orders-migrator\" not found"),
         "{migrate}"
     );
+    assert_eq!(migrate["logs"], serde_json::json!([]));
+    assert!(
+        strings(&migrate["notes"])[0].starts_with("no pods of it are left"),
+        "{migrate}"
+    );
     assert!(
         r.stderr
             .contains("Job/migrate ↳ Job/migrate FailedCreate: "),
