@@ -106,3 +106,118 @@ impl<'a> WhyDoc<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::{Diagnosis, EventLine, LogTarget, PodProblem};
+    use crate::model::Phase;
+    use crate::plan::Task;
+
+    fn failed_hook(why: Why) -> Work {
+        Work {
+            task: Task {
+                object: 0,
+                phase: Phase::PreSync,
+                wave: 0,
+                hook: true,
+                namespace: Some("ns".into()),
+                delete_policies: vec![],
+                group: "batch".into(),
+                kind: "Job".into(),
+                name: "migrate".into(),
+            },
+            kind: None,
+            api_version: "batch/v1".into(),
+            name: "migrate".into(),
+            namespace: Some("ns".into()),
+            object: serde_json::json!({}),
+            source: "app.yaml:1".into(),
+            state: TaskState::Failed,
+            message: why.condition.clone(),
+            started: None,
+            finished: None,
+            deleted_by_policy: None,
+            why: Some(why),
+        }
+    }
+
+    fn target(container: &str, init: bool, previous: bool) -> LogTarget {
+        LogTarget {
+            pod: "migrate-x".into(),
+            container: container.into(),
+            init,
+            previous,
+        }
+    }
+
+    #[test]
+    fn the_block_tells_condition_pods_events_logs_and_notes() {
+        let why = Why {
+            condition: "Job has reached the specified backoff limit".into(),
+            diagnosis: Diagnosis {
+                problems: vec![PodProblem {
+                    pod: "migrate-x".into(),
+                    container: "migrate".into(),
+                    init: false,
+                    state: "terminated",
+                    reason: "Error".into(),
+                    message: None,
+                    exit_code: Some(3),
+                    last_reason: None,
+                    restarts: 0,
+                    other_pods: 0,
+                }],
+                events: vec![EventLine {
+                    object: "Job/migrate".into(),
+                    reason: "BackoffLimitExceeded".into(),
+                    message: "Job has reached the specified backoff limit".into(),
+                    count: 1,
+                    last_seen: None,
+                    other_objects: 0,
+                }],
+            },
+            logs: vec![
+                LogExcerpt {
+                    target: target("migrate", false, false),
+                    lines: vec!["applying 0042".into(), "ERROR: no column".into()],
+                    truncated: true,
+                    error: None,
+                },
+                LogExcerpt {
+                    target: target("wait", true, true),
+                    lines: vec![],
+                    truncated: false,
+                    error: Some("forbidden".into()),
+                },
+            ],
+            notes: vec!["a note".into()],
+        };
+        let w = failed_hook(why);
+        assert_eq!(
+            reason(&w).unwrap(),
+            "pod/migrate-x container migrate: Error, exit code 3"
+        );
+        assert_eq!(
+            blocks(std::slice::from_ref(&w)),
+            "\nWhy PreSync hook Job/migrate failed:\n\
+             \x20 Job has reached the specified backoff limit\n\
+             \x20 pod/migrate-x container migrate: Error, exit code 3\n\
+             \x20 Warning events (newest first):\n\
+             \x20   Job/migrate BackoffLimitExceeded: Job has reached the specified backoff limit\n\
+             \x20 Logs of pod/migrate-x container migrate (last 2 lines, older lines left out):\n\
+             \x20   applying 0042\n\
+             \x20   ERROR: no column\n\
+             \x20 Logs of pod/migrate-x init container wait (previous instance): could not be read: forbidden\n\
+             \x20 a note\n"
+        );
+    }
+
+    #[test]
+    fn tasks_that_did_not_fail_have_no_block() {
+        let mut w = failed_hook(Why::default());
+        w.state = TaskState::Succeeded;
+        assert_eq!(blocks(&[w.clone()]), "");
+        assert_eq!(reason(&w), None);
+    }
+}
