@@ -63,8 +63,9 @@
 //!
 //! # Usage
 //!
-//! `test-kubelet --tls-cert FILE --tls-key FILE [--kubeconfig PATH] [--node-name NAME]`
-//! (kubeconfig default: `KUBECONFIG` or `~/.kube/config`). It needs rights to manage nodes,
+//! `test-kubelet --tls-cert FILE --tls-key FILE --client-ca FILE [--kubeconfig PATH]
+//! [--node-name NAME]` (kubeconfig default: `KUBECONFIG` or `~/.kube/config`). The log server
+//! takes only clients with a certificate signed by `--client-ca` (the API server's). It needs rights to manage nodes,
 //! pods, `pods/binding`, `pods/status` and events. One line per pod decision goes to stderr.
 
 mod logs;
@@ -381,17 +382,19 @@ struct Args {
     node_name: String,
     tls_cert: PathBuf,
     tls_key: PathBuf,
+    client_ca: PathBuf,
 }
 
-const USAGE: &str = "Usage: test-kubelet --tls-cert FILE --tls-key FILE [--kubeconfig PATH] \
-    [--node-name NAME]\n\n\
+const USAGE: &str = "Usage: test-kubelet --tls-cert FILE --tls-key FILE --client-ca FILE \
+    [--kubeconfig PATH] [--node-name NAME]\n\n\
     Plays the kubelet for kubectl-hooks' test control plane: registers a Node, binds new pods \
     to it, writes their status and events, and serves their logs over HTTPS on 127.0.0.1.\n\
     Pod annotations (test.kubectl-hooks.io/): outcome, container, delay, run-for, restarts, \
     exit-code, logs[.CONTAINER], previous-logs[.CONTAINER]. See the source's documentation.";
 
 fn parse_args() -> Result<Args> {
-    let (mut kubeconfig, mut node_name, mut tls_cert, mut tls_key) = (None, None, None, None);
+    let (mut kubeconfig, mut node_name, mut tls_cert, mut tls_key, mut client_ca) =
+        (None, None, None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -403,6 +406,7 @@ fn parse_args() -> Result<Args> {
             "--node-name" => &mut node_name,
             "--tls-cert" => &mut tls_cert,
             "--tls-key" => &mut tls_key,
+            "--client-ca" => &mut client_ca,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -422,13 +426,14 @@ fn parse_args() -> Result<Args> {
         node_name: node_name.unwrap_or_else(|| DEFAULT_NODE_NAME.to_string()),
         tls_cert: PathBuf::from(tls_cert.context("--tls-cert is required (see --help)")?),
         tls_key: PathBuf::from(tls_key.context("--tls-key is required (see --help)")?),
+        client_ca: PathBuf::from(client_ca.context("--client-ca is required (see --help)")?),
     })
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = parse_args()?;
-    let acceptor = serve::tls_acceptor(&args.tls_cert, &args.tls_key)?;
+    let acceptor = serve::tls_acceptor(&args.tls_cert, &args.tls_key, &args.client_ca)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .context("listening on 127.0.0.1")?;

@@ -2,8 +2,9 @@
 //! {container}` over HTTPS (what `kubectl logs` reaches through `pods/log`). A tiny HTTP/1.1
 //! server: one request per connection, answered and closed.
 //!
-//! It does not authenticate callers (a real kubelet checks the API server's client
-//! certificate): it listens on 127.0.0.1 only and serves nothing but test logs.
+//! As a real kubelet with `--client-ca-file`, it takes only callers with a client certificate
+//! signed by the given CA (the API server's `--kubelet-client-certificate`). It listens on
+//! 127.0.0.1 only.
 
 use std::future::poll_fn;
 use std::io;
@@ -18,9 +19,10 @@ use kube::{Api, Client};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::{RootCertStore, ServerConfig};
 
 use crate::logs::{LogQuery, log_text};
 
@@ -42,18 +44,31 @@ fn running(pod: &Pod, container: &str) -> bool {
         .any(|s| s.name == container && s.state.as_ref().is_some_and(|st| st.running.is_some()))
 }
 
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor> {
-    let certs = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("reading {}", cert.display()))?
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    CertificateDer::pem_file_iter(path)
+        .with_context(|| format!("reading {}", path.display()))?
         .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("parsing {}", cert.display()))?;
+        .with_context(|| format!("parsing {}", path.display()))
+}
+
+pub fn tls_acceptor(cert: &Path, key: &Path, client_ca: &Path) -> Result<TlsAcceptor> {
+    let certs = certificates(cert)?;
     let key = PrivateKeyDer::from_pem_file(key)
         .with_context(|| format!("reading the private key {}", key.display()))?;
+    let mut roots = RootCertStore::empty();
+    for ca in certificates(client_ca)? {
+        roots
+            .add(ca)
+            .with_context(|| format!("the client CA {}", client_ca.display()))?;
+    }
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let clients = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .context("the client certificate verifier")?;
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
-        .with_no_client_auth()
+        .with_client_cert_verifier(clients)
         .with_single_cert(certs, key)
         .context("the kubelet's serving certificate")?;
     Ok(TlsAcceptor::from(Arc::new(config)))
