@@ -555,3 +555,74 @@ spec:
     ]);
     assert!(!support::exists(&ns, "pod", "crash"));
 }
+
+#[test]
+fn a_missing_secret_and_an_oom_kill_are_named() {
+    let ns = support::create_namespace("why-config");
+    let yaml = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: import
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations: {test.kubectl-hooks.io/outcome: oom-killed}
+    spec:
+      restartPolicy: Never
+      containers: [{name: import, image: example/import}]
+"#;
+    let r = run("sync", &ns, yaml, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.output());
+    let report = r.json();
+    let import = task(&tasks(&report), "PreSync", "import").clone();
+    assert!(
+        import["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("container import: OOMKilled, exit code 137"),
+        "{import}"
+    );
+
+    let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata:
+      labels: {app: api}
+      annotations: {test.kubectl-hooks.io/outcome: create-config-error}
+    spec:
+      containers:
+      - name: api
+        image: example/api
+        env:
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: api-db, key: password}}
+"#;
+    let r = run("sync", &ns, yaml, &["--timeout", "5s"]);
+    assert_eq!(r.code, Some(1), "{}", r.output());
+    let report = r.json();
+    let api = task(&tasks(&report), "Sync", "api").clone();
+    assert!(
+        api["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("container api: CreateContainerConfigError: secret \"api-db\" not found"),
+        "{api}"
+    );
+    assert_eq!(
+        api["events"][0]["message"],
+        "Error: secret \"api-db\" not found"
+    );
+    assert!(
+        r.stderr.contains("↳ pod/api-"),
+        "shown while waiting: {}",
+        r.stderr
+    );
+}
