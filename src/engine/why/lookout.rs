@@ -1,14 +1,11 @@
-//! Saying why: while a step waits, what keeps its tasks from being healthy (read every few
-//! seconds for tasks that have been waiting a while, shown once and again on change); when a
-//! task failed, its pods' states, Warning events and the failed containers' last log lines;
-//! with `--logs`, hook pods' output as it comes. The reads are `cluster::related`'s, the
-//! judgement `diagnose`'s; this module decides when to read and what to emit.
+//! While a step waits: every few seconds, the tasks that have waited a while are looked at,
+//! and what is new about why they wait is emitted; with `--logs`, hook pods' logs are followed.
 
-use super::{Event, Settings, TaskRef, TaskState, Work};
+use super::{READ_LIMIT, WhySettings, follow_key, pod_place, read, started_containers, task_key};
 use crate::cluster::{Cluster, ClusterError, LogSource};
-use crate::diagnose::{self, Evidence, LOG_BYTES_LIMIT, Shown, Why};
+use crate::diagnose::{self, Evidence, LOG_BYTES_LIMIT, Shown};
+use crate::engine::{Event, Settings, TaskRef, TaskState, Work};
 use futures::stream::{BoxStream, SelectAll, StreamExt};
-use serde_json::Value;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -21,28 +18,8 @@ const LOGS_TICK: Duration = Duration::from_secs(1);
 const PATIENCE: Duration = Duration::from_secs(3);
 /// The most tasks looked at per tick (the others on later ticks).
 const TASKS_PER_TICK: usize = 8;
-/// Reads for one look or one failure report never take longer than this.
-const READ_LIMIT: Duration = Duration::from_secs(10);
 /// How long the end of a step waits for followed logs to end.
 const DRAIN_LIMIT: Duration = Duration::from_secs(5);
-
-/// How much to say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WhySettings {
-    /// Log lines per failed container in a report; 0: no logs.
-    pub logs_tail: usize,
-    /// Stream hook pods' output while they run (`--logs`).
-    pub stream_logs: bool,
-}
-
-impl Default for WhySettings {
-    fn default() -> Self {
-        WhySettings {
-            logs_tail: 20,
-            stream_logs: false,
-        }
-    }
-}
 
 type LogLines = BoxStream<'static, (TaskRef, String, Result<String, ClusterError>)>;
 
@@ -273,149 +250,4 @@ fn tick(settings: WhySettings) -> Duration {
     } else {
         TICK
     }
-}
-
-fn task_key(w: &Work) -> String {
-    format!(
-        "{}/{}/{}/{}",
-        w.task.phase,
-        w.task.kind,
-        w.namespace.as_deref().unwrap_or(""),
-        w.name
-    )
-}
-
-fn pod_place(pod: &Value) -> (String, String) {
-    let at = |p: &str| {
-        pod.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    (at("/metadata/namespace"), at("/metadata/name"))
-}
-
-fn follow_key(pod: &Value, container: &str) -> Option<(String, String)> {
-    let uid = pod.pointer("/metadata/uid").and_then(Value::as_str)?;
-    Some((uid.to_owned(), container.to_owned()))
-}
-
-/// Containers (init ones first) that are running or ended: those that have a log.
-fn started_containers(pod: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for pointer in ["/status/initContainerStatuses", "/status/containerStatuses"] {
-        let statuses = pod.pointer(pointer).and_then(Value::as_array);
-        for s in statuses.into_iter().flatten() {
-            let started =
-                s.pointer("/state/running").is_some() || s.pointer("/state/terminated").is_some();
-            if started && let Some(name) = s.pointer("/name").and_then(Value::as_str) {
-                out.push(name.to_owned());
-            }
-        }
-    }
-    out
-}
-
-/// The live object of a task and what is around it; `None` when it is gone.
-async fn read(
-    cluster: &Cluster,
-    w: &Work,
-) -> Result<Option<(Value, crate::cluster::Related)>, ClusterError> {
-    let Some(kind) = &w.kind else {
-        return Ok(None);
-    };
-    let namespace = w.namespace.as_deref().unwrap_or("");
-    let Some(live) = cluster.get(kind, namespace, &w.name).await? else {
-        return Ok(None);
-    };
-    let related = cluster.related(&live).await?;
-    Ok(Some((live, related)))
-}
-
-/// For each failed task of `tasks` (applied, then waited for) not explained yet: why it failed,
-/// kept on the task for the report. Called right when a step failed, before delete policies
-/// remove failed hooks.
-pub async fn explain_failures(
-    cluster: &Cluster,
-    works: &mut [Work],
-    tasks: &[usize],
-    settings: &Settings,
-) {
-    for &i in tasks {
-        if works[i].state != TaskState::Failed || works[i].why.is_some() || works[i].kind.is_none()
-        {
-            continue;
-        }
-        let why = tokio::time::timeout(READ_LIMIT, explain(cluster, &works[i], settings.why))
-            .await
-            .unwrap_or_else(|_| Why {
-                condition: works[i].message.clone(),
-                notes: vec![format!(
-                    "could not read why within {}s",
-                    READ_LIMIT.as_secs()
-                )],
-                ..Why::default()
-            });
-        works[i].why = Some(why);
-    }
-}
-
-async fn explain(cluster: &Cluster, w: &Work, settings: WhySettings) -> Why {
-    let mut why = Why {
-        condition: w.message.clone(),
-        ..Why::default()
-    };
-    let (live, related) = match read(cluster, w).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            why.notes.push(format!(
-                "{}/{} is gone: nothing more to read",
-                w.task.kind, w.name
-            ));
-            return why;
-        }
-        Err(e) => {
-            why.notes
-                .push(format!("could not read its pods and events: {e}"));
-            return why;
-        }
-    };
-    let evidence = Evidence {
-        object: &live,
-        between: &related.between,
-        pods: &related.pods,
-        events: &related.events,
-    };
-    why.diagnosis = diagnose::diagnose(&evidence);
-    if settings.logs_tail == 0 {
-        return why;
-    }
-    let pods = diagnose::owned_pods(&live, &related.between, &related.pods);
-    let has_pods = live.pointer("/spec/selector").is_some() || w.task.kind == "Pod";
-    if pods.is_empty() && has_pods {
-        why.notes
-            .push("no pods of it are left (or none was created): no logs to show".to_owned());
-    }
-    for target in diagnose::log_targets(&live, &pods) {
-        let Some(pod) = pods.iter().find(|p| {
-            p.pointer("/metadata/name").and_then(Value::as_str) == Some(target.pod.as_str())
-        }) else {
-            continue;
-        };
-        let (ns, _) = pod_place(pod);
-        let source = LogSource {
-            namespace: &ns,
-            pod: &target.pod,
-            container: &target.container,
-            previous: target.previous,
-        };
-        let log = cluster
-            .container_log(source, settings.logs_tail, LOG_BYTES_LIMIT)
-            .await
-            .map_err(|e| e.to_string());
-        let hidden = diagnose::env_values(pod);
-        why.logs
-            .push(diagnose::excerpt(target, log, settings.logs_tail, &hidden));
-    }
-    why
 }
