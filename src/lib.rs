@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod diagnose;
 pub mod engine;
 pub mod health;
 pub mod lint;

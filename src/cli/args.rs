@@ -288,6 +288,12 @@ pub struct RunArgs {
     /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// Log lines shown per failed container in the report (0: no logs)
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub logs_tail: usize,
+    /// Stream hook pods' output while they run, each line prefixed with the hook's name
+    #[arg(long)]
+    pub logs: bool,
 }
 
 #[derive(Debug, Args)]

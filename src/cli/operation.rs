@@ -127,6 +127,10 @@ fn settings(run: &RunArgs) -> Settings {
             HealthMode::Argo
         },
         concurrency: run.concurrency.max(1),
+        why: crate::engine::WhySettings {
+            logs_tail: run.logs_tail,
+            stream_logs: run.logs,
+        },
         ..Settings::default()
     }
 }

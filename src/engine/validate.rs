@@ -236,6 +236,7 @@ pub(crate) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        why: None,
     }
 }
 

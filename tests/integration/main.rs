@@ -19,3 +19,4 @@ mod lint_rules;
 mod plugin_cli;
 mod sync;
 mod verbose;
+mod why;
