@@ -15,9 +15,11 @@ pub mod remove;
 pub mod sync;
 mod validate;
 mod wait;
+mod why;
 
 pub use events::{Event, TaskRef};
 pub use validate::PrepareError;
+pub use why::WhySettings;
 
 use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
@@ -60,6 +62,8 @@ pub struct Settings {
     /// Leave hooks running when the operation is interrupted or a timeout ends them, instead
     /// of terminating them (`--keep-running-hooks`).
     pub keep_running_hooks: bool,
+    /// What to say about waiting and failed tasks (log lines, `--logs`).
+    pub why: WhySettings,
 }
 
 impl Default for Settings {
@@ -74,6 +78,7 @@ impl Default for Settings {
             create_namespace: false,
             namespace_flag: None,
             keep_running_hooks: false,
+            why: WhySettings::default(),
         }
     }
 }
@@ -124,6 +129,8 @@ pub struct Work {
     pub deleted_by_policy: Option<String>,
     /// A timeout (`--timeout`, `--hook-timeout`) ended its wait: it may still be running.
     pub timed_out: bool,
+    /// Why it failed: pods, events, logs (read when its step failed).
+    pub why: Option<crate::diagnose::Why>,
 }
 
 impl Work {

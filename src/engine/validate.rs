@@ -259,6 +259,7 @@ pub(crate) fn ready(
         finished: None,
         deleted_by_policy: None,
         timed_out: false,
+        why: None,
     }
 }
 
