@@ -412,7 +412,12 @@ pub(super) async fn dry_run(
         Some(async move {
             let result = if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
                 let mut probe = w.object.clone();
-                let generate = format!("{}-", &w.name[..w.name.len().min(56)]);
+                let generate: String = w
+                    .name
+                    .chars()
+                    .take(56)
+                    .chain(std::iter::once('-'))
+                    .collect();
                 if let Some(meta) = probe["metadata"].as_object_mut() {
                     meta.remove("name");
                     meta.insert("generateName".into(), json!(generate));
