@@ -3,7 +3,7 @@
 //! sync's.
 
 use super::args::{DeleteArgs, ReportFormat};
-use super::input::{read_input, refuse_errors};
+use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::sync::{
     announce, cluster_failure, cluster_flags, confirm_unless, exit_for, lock_input, on_interrupt,
     prepare_failure, release, runtime, settings, unix_now,
@@ -19,6 +19,7 @@ use crate::output;
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
     let loaded = read_input(&args.input)?;
     refuse_errors(&loaded)?;
+    refuse_duplicates(&loaded, &super::offline_namespace(cluster_args))?;
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     runtime()?.block_on(delete(cluster_args, args, &loaded.manifests, &specs))
 }

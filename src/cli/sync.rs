@@ -1,7 +1,7 @@
 //! `kubectl hooks sync`: validate everything, ask, run the plan against the cluster, report.
 
 use super::args::{ReportFormat, RunArgs, SyncArgs};
-use super::input::{read_input, refuse_errors};
+use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
 use crate::cluster::{Cluster, ClusterError};
@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
     let loaded = read_input(&args.input)?;
     refuse_errors(&loaded)?;
+    refuse_duplicates(&loaded, &super::offline_namespace(cluster_args))?;
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     runtime()?.block_on(sync(cluster_args, args, &loaded.manifests, &specs))
 }
