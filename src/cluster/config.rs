@@ -111,6 +111,9 @@ pub(crate) struct Selected {
 /// How long to wait for a TCP connection before calling the server unreachable.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long an exec credential plugin may run when `--request-timeout` does not say.
+pub(crate) const PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// Pick the kubeconfig, context, cluster, user and namespace as kubectl would.

@@ -49,6 +49,15 @@ pub enum ClusterError {
         message: String,
     },
 
+    /// The kubeconfig user's exec credential plugin gave no credential (could not run, hung,
+    /// failed, printed something else); the API server was not asked.
+    #[error("no credentials for user \"{user}\" (context \"{context}\"): {cause}")]
+    Credentials {
+        context: String,
+        user: String,
+        cause: String,
+    },
+
     /// 403: RBAC denied the request. `message` is the server's, which names the user,
     /// verb, resource and namespace.
     #[error("forbidden (context \"{context}\"): {message}")]
@@ -100,6 +109,7 @@ impl ClusterError {
             Self::Connect { .. }
             | Self::Tls { .. }
             | Self::Unauthorized { .. }
+            | Self::Credentials { .. }
             | Self::Forbidden { .. }
             | Self::Timeout { .. } => 3,
             Self::WaitTimeout { .. }
@@ -166,7 +176,10 @@ impl Ctx {
             },
             kube::Error::RustlsTls(e) => self.tls(chain(&e)),
             kube::Error::HyperError(e) => self.transport(chain(&e)),
-            kube::Error::Service(e) => self.transport(chain(e.as_ref())),
+            kube::Error::Service(e) => match e.downcast_ref::<super::exec::PluginError>() {
+                Some(plugin) => self.credentials(plugin),
+                None => self.transport(chain(e.as_ref())),
+            },
             kube::Error::InferKubeconfig(e) => ClusterError::Kubeconfig { message: chain(&e) },
             other => ClusterError::Other {
                 what: what.to_string(),
@@ -206,6 +219,15 @@ impl Ctx {
                 reason: status.reason.clone(),
                 message,
             },
+        }
+    }
+
+    /// The exec credential plugin failed; its error never holds the plugin's output.
+    pub fn credentials(&self, err: &super::exec::PluginError) -> ClusterError {
+        ClusterError::Credentials {
+            context: self.context.clone(),
+            user: self.user.clone(),
+            cause: err.to_string(),
         }
     }
 

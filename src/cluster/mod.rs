@@ -8,6 +8,7 @@
 mod config;
 mod discovery;
 mod error;
+mod exec;
 mod normalize;
 mod ops;
 mod watch;
@@ -56,8 +57,18 @@ impl Cluster {
                 .to_string(),
         };
         let requests = Arc::new(AtomicU64::new(0));
+        let mut config = selected.config;
+        let token = match config.auth_info.exec.take() {
+            Some(exec) => {
+                let limit = flags.request_timeout.unwrap_or(config::PLUGIN_TIMEOUT);
+                credentials_from_plugin(&mut config, exec::Plugin::new(exec, limit))
+                    .await
+                    .map_err(|e| ctx.credentials(&e))?
+            }
+            None => None,
+        };
         let client =
-            client(selected.config, &requests).map_err(|e| ctx.map(e, "building the client"))?;
+            client(config, token, &requests).map_err(|e| ctx.map(e, "building the client"))?;
         Ok(Cluster {
             inner: Arc::new(Inner {
                 client,
@@ -131,12 +142,34 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
+/// Runs the user's exec credential plugin (bounded, see [`exec`]) and puts what it printed
+/// where kube expects it: a client certificate into the kubeconfig user, a token into the
+/// returned auth layer, which runs the plugin again when the token expires.
+async fn credentials_from_plugin(
+    config: &mut kube::Config,
+    plugin: exec::Plugin,
+) -> Result<Option<exec::TokenAuth>, exec::PluginError> {
+    let credential = plugin.run().await?;
+    if let Some((certificate, key)) = credential.certificate {
+        use secrecy::ExposeSecret;
+        config.auth_info.client_certificate_data = Some(exec::base64_pem(&certificate));
+        config.auth_info.client_key_data = Some(exec::base64_pem(key.expose_secret()).into());
+    }
+    Ok(credential
+        .token
+        .map(|token| exec::TokenAuth::new(plugin, token, credential.expires)))
+}
+
 /// kube's default client stack (`ClientBuilder::try_from(Config)`, kube 5.0, with this crate's
 /// features: no proxies, no gzip), plus the request counter, with one difference: sockets get
 /// TCP_NODELAY. kube leaves Nagle's algorithm on (kube-rs/kube#2056), so the first request
 /// on every new connection waits for the server's delayed ACK of the TLS handshake: 40 ms on
 /// Linux, paid once per burst of new connections (discovery, the dry run, watches).
-fn client(config: kube::Config, requests: &Arc<AtomicU64>) -> Result<kube::Client, kube::Error> {
+fn client(
+    config: kube::Config,
+    token: Option<exec::TokenAuth>,
+    requests: &Arc<AtomicU64>,
+) -> Result<kube::Client, kube::Error> {
     use kube::client::ConfigExt;
     use tower::ServiceBuilder;
     // As kube without its proxy features: a kubeconfig proxy-url is refused, not ignored.
@@ -171,7 +204,11 @@ fn client(config: kube::Config, requests: &Arc<AtomicU64>) -> Result<kube::Clien
         .option_layer(config.default_retry.then(|| {
             tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
         }))
-        .option_layer(config.auth_layer()?)
+        .option_layer(match token {
+            Some(_) => None,
+            None => config.auth_layer()?,
+        })
+        .option_layer(token.map(tower::filter::AsyncFilterLayer::new))
         .layer(config.extra_headers_layer()?)
         .map_err(tower::BoxError::from)
         .service(hyper);
