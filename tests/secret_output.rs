@@ -1,6 +1,8 @@
 //! No Secret value in any output: lint's source snippets, and the cluster's messages about a
 //! Secret it rejects, in every output mode.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -98,4 +100,75 @@ fn lint_masks_data_lines_of_any_kind_and_leaves_other_lines_alone() {
         clean.contains(&format!("6 |     {}", hook.trim_end())),
         "{clean}"
     );
+}
+
+/// Secrets the API server rejects, each quoting its value in a different way: a number under
+/// stringData (structured-merge-diff's "got &value.valueUnstructured{Value:...}"), a map under
+/// data, and a hook created with POST (the JSON decoder's "error found in ... bigger context").
+const REJECTED: &[(&str, &str)] = &[
+    (
+        "number",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pin\nstringData:\n  DB_PIN: 90417733\n",
+    ),
+    (
+        "map",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nested\ndata:\n  nested:\n    inner: aHVudGVyMi1zM2NyZXQ=\n",
+    ),
+    (
+        "hook",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hook\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nstringData:\n  pw: 90417733\n",
+    ),
+];
+
+#[test]
+fn a_rejected_secret_value_is_in_no_output_mode() {
+    let namespace = support::create_namespace("secret-rejected");
+    for (case, yaml) in REJECTED {
+        let dir = tempfile::tempdir().unwrap();
+        let file = support::write_input(dir.path(), "secret.yaml", yaml, &namespace);
+        for extra in [
+            &["--yes"][..],
+            &["--yes", "-o", "json"][..],
+            &["--dry-run"][..],
+            &["--dry-run", "-o", "json"][..],
+        ] {
+            let mut args = vec!["sync", "-f", &file, "-n", &namespace];
+            args.extend(extra);
+            let run = support::hooks(&args);
+            assert_eq!(run.code, Some(1), "{case} {extra:?}: {}", run.output());
+            // The refusal is still explained: where, and what kind of problem.
+            assert!(
+                run.stderr.contains("secret.yaml:1") && run.stderr.contains("<redacted>"),
+                "{case} {extra:?}: {}",
+                run.output()
+            );
+            assert_no_value(&format!("{case} sync {extra:?}"), &run.output());
+        }
+    }
+}
+
+/// Objects in a namespace the input creates are not dry-run, so this Secret is rejected by
+/// the real apply, in the middle of the sync: the progress lines, the table and the JSON
+/// report all carry the server's message.
+#[test]
+fn a_secret_rejected_mid_sync_is_redacted_in_progress_table_and_report() {
+    for format in ["table", "json"] {
+        let namespace = support::unique_namespace("secret-mid-sync");
+        let yaml = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n---\n\
+             apiVersion: v1\nkind: Secret\nmetadata:\n  name: pin\n  namespace: {namespace}\n  \
+             annotations: {{argocd.argoproj.io/sync-wave: \"1\"}}\nstringData:\n  DB_PIN: 90417733\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = support::write_input(dir.path(), "app.yaml", &yaml, &namespace);
+        let run = support::hooks(&["sync", "-f", &file, "--yes", "-o", format]);
+        let _ = support::try_kubectl(&["delete", "namespace", &namespace, "--wait=false"]);
+        assert_eq!(run.code, Some(1), "{format}: {}", run.output());
+        assert!(
+            run.stdout.contains("stringData.DB_PIN") && run.stdout.contains("<redacted>"),
+            "{format}: the report must still say what was wrong: {}",
+            run.output()
+        );
+        assert_no_value(&format!("sync -o {format}"), &run.output());
+    }
 }

@@ -145,6 +145,46 @@ impl ClusterError {
         }
     }
 
+    /// The error of a request that sent an object of `kind`: about a Secret, the server's
+    /// message loses the values it quotes (see [`super::redact`]).
+    pub(crate) fn for_kind(self, kind: &super::ResolvedKind) -> Self {
+        if !(kind.group.is_empty() && kind.kind == "Secret") {
+            return self;
+        }
+        let redact = |m: String| super::redact::secret_message(&m);
+        match self {
+            Self::Api {
+                what,
+                code,
+                reason,
+                message,
+            } => Self::Api {
+                what,
+                code,
+                reason,
+                message: redact(message),
+            },
+            Self::Conflict {
+                what,
+                managers,
+                message,
+            } => Self::Conflict {
+                what,
+                managers,
+                message: redact(message),
+            },
+            Self::Forbidden { context, message } => Self::Forbidden {
+                context,
+                message: redact(message),
+            },
+            Self::Other { what, message } => Self::Other {
+                what,
+                message: redact(message),
+            },
+            other => other,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status_code() == Some(404)
     }

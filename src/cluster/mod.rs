@@ -11,6 +11,7 @@ mod error;
 mod exec;
 mod normalize;
 mod ops;
+mod redact;
 mod watch;
 
 use std::sync::Arc;

@@ -73,7 +73,8 @@ impl Cluster {
         let what = || describe(verb, kind, &namespace, &name);
         let stored = self
             .call(&what, api.patch(&name, &params, &Patch::Apply(&body)))
-            .await?;
+            .await
+            .map_err(|e| e.for_kind(kind))?;
         self.to_json(stored, what)
     }
 
@@ -97,7 +98,10 @@ impl Cluster {
         };
         let api = self.api(kind, &namespace);
         let what = || describe("create", kind, &namespace, &name);
-        let created = self.call(&what, api.create(&params, &object)).await?;
+        let created = self
+            .call(&what, api.create(&params, &object))
+            .await
+            .map_err(|e| e.for_kind(kind))?;
         self.to_json(created, what)
     }
 
