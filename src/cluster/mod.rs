@@ -5,6 +5,7 @@
 //! Everything here works against Kubernetes 1.20 (the test control plane) as well as
 //! current releases: non-aggregated discovery, `apps/v1`, `batch/v1`, server-side apply.
 
+mod access;
 mod config;
 mod discovery;
 mod error;

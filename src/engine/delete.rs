@@ -18,6 +18,7 @@ mod execute;
 
 pub use execute::execute;
 
+use super::access;
 use super::prepare::{self};
 use super::remove::{self, Gone, Target};
 use super::{PrepareError, Settings, Work, naming};
@@ -157,6 +158,12 @@ pub async fn prepare(
     )
     .await?;
     check_permissions(cluster, &mut teardown, settings).await?;
+    let needs = access::for_delete(
+        &teardown.works,
+        |i| teardown.fates[i] == Fate::Hook,
+        |i| teardown.fates[i] == Fate::Delete(None),
+    );
+    access::check(cluster, needs).await?;
     Ok(teardown)
 }
 

@@ -3,6 +3,7 @@
 //! hooks and their delete policies), emitting events. It knows nothing about terminals:
 //! `output` turns its events and report into what people read.
 
+mod access;
 pub mod cleanup;
 pub mod delete;
 mod events;

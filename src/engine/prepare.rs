@@ -2,6 +2,7 @@
 //! it needs, hook names made final, and a server-side dry run of every object. Any problem
 //! here stops the sync with nothing applied.
 
+use super::access;
 use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
@@ -120,6 +121,9 @@ pub async fn prepare(
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
     dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    let namespace_kind = cluster.resolve("v1", "Namespace").await?;
+    let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
+    access::check(cluster, needs).await?;
     Ok(Prepared {
         plan,
         works,
