@@ -83,6 +83,8 @@ pub enum ClusterError {
     Conflict {
         what: String,
         managers: Vec<String>,
+        /// Each conflicting field and the manager that owns it (`.data.a`, `kubectl`).
+        fields: Vec<(String, String)>,
         message: String,
     },
 
@@ -167,10 +169,12 @@ impl ClusterError {
             Self::Conflict {
                 what,
                 managers,
+                fields,
                 message,
             } => Self::Conflict {
                 what,
                 managers,
+                fields,
                 message: redact(message),
             },
             Self::Forbidden { context, message } => Self::Forbidden {
@@ -250,6 +254,7 @@ impl Ctx {
                 ClusterError::Conflict {
                     what: what.to_string(),
                     managers: conflict_managers(status),
+                    fields: conflict_fields(status),
                     message,
                 }
             }
@@ -327,6 +332,19 @@ fn conflict_managers(status: &Status) -> Vec<String> {
         }
     }
     managers
+}
+
+/// Each conflicting field of an apply conflict with its manager: one cause per field, its
+/// message `conflict with "manager" ...` and its field the path (`.data.a`).
+fn conflict_fields(status: &Status) -> Vec<(String, String)> {
+    let causes = status.details.iter().flat_map(|d| d.causes.iter());
+    causes
+        .filter_map(|c| {
+            let rest = c.message.split_once("conflict with \"")?.1;
+            let manager = rest.split_once('"')?.0;
+            Some((c.field.clone(), manager.to_owned()))
+        })
+        .collect()
 }
 
 /// An error and its sources, joined with ": ", without repeating a source that its
@@ -429,7 +447,16 @@ mod tests {
         });
         let err = ctx().map_status(&s, "apply configmaps \"x\"");
         match &err {
-            ClusterError::Conflict { managers, .. } => assert_eq!(managers, &["kubectl", "helm"]),
+            ClusterError::Conflict {
+                managers, fields, ..
+            } => {
+                assert_eq!(managers, &["kubectl", "helm"]);
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(f, m)| (f.as_str(), m.as_str()))
+                    .collect();
+                assert_eq!(fields, [(".data.a", "kubectl"), (".data.b", "helm")]);
+            }
             other => panic!("expected a conflict, got {other:?}"),
         }
         assert_eq!(err.exit_code(), 1);

@@ -13,6 +13,7 @@ pub mod policy;
 mod prepare;
 pub mod remove;
 mod run;
+mod takeover;
 mod wait;
 
 pub use events::{Event, TaskRef};
@@ -88,6 +89,8 @@ pub struct Work {
     pub finished: Option<SystemTime>,
     /// Set when a delete policy removed the hook at the end.
     pub deleted_by_policy: Option<String>,
+    /// The fields its forced apply took from other field managers, said in words.
+    pub took_over: Option<String>,
 }
 
 impl Work {

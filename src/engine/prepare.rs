@@ -7,6 +7,7 @@ use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
 };
+use super::takeover;
 use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ResolvedKind};
 use crate::manifest::Manifest;
@@ -313,6 +314,7 @@ pub(super) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        took_over: None,
     }
 }
 
@@ -428,21 +430,20 @@ pub(super) async fn dry_run(
                 }
                 cluster.create(kind, &probe, true).await
             } else {
-                cluster
-                    .apply(
-                        kind,
-                        &w.object,
-                        ApplyOptions {
-                            force: settings.force_conflicts,
-                            dry_run: true,
-                        },
-                    )
-                    .await
+                let options = ApplyOptions {
+                    force: settings.force_conflicts,
+                    dry_run: true,
+                };
+                let (result, took) = takeover::apply(cluster, kind, &w.object, options).await;
+                if let Some(took) = took {
+                    return (w, result.map(|_| Some(took)));
+                }
+                result
             };
-            (w, result)
+            (w, result.map(|_| None))
         })
     });
-    let results: Vec<(&Work, Result<Value, ClusterError>)> =
+    let results: Vec<(&Work, Result<Option<String>, ClusterError>)> =
         futures::stream::iter(checks.collect::<Vec<_>>())
             .buffer_unordered(settings.concurrency.max(1))
             .collect()
@@ -450,9 +451,18 @@ pub(super) async fn dry_run(
     let mut problems = Vec::new();
     let mut access = false;
     for (w, result) in results {
-        if let Err(e) = result {
-            access |= e.is_access_error();
-            problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+        match result {
+            Err(e) => {
+                access |= e.is_access_error();
+                problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+            }
+            Ok(Some(took)) => notes.push(format!(
+                "{}/{}: applying it {} (forced; --force-conflicts=false refuses instead)",
+                w.task.kind,
+                w.name,
+                took.replacen("took", "takes", 1)
+            )),
+            Ok(None) => {}
         }
     }
     for (ns, count) in skipped_for_namespace {

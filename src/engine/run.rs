@@ -3,6 +3,7 @@
 
 use super::policy::{self, HookState, OperationResult};
 use super::remove::Gone;
+use super::takeover;
 use super::wait::{self, StepEnd, Watches};
 use super::{Event, Prepared, Report, Settings, SyncResult, TaskState, Work};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
@@ -372,16 +373,17 @@ async fn apply_all(
             let w = &works[i];
             async move {
                 let kind = w.kind.as_ref().expect("kinds resolved before apply");
-                (i, cluster.apply(kind, &w.object, options).await)
+                (i, takeover::apply(cluster, kind, &w.object, options).await)
             }
         });
-        let results: Vec<(usize, Result<Value, ClusterError>)> = futures::stream::iter(requests)
+        let results: Vec<(usize, takeover::Applied)> = futures::stream::iter(requests)
             .buffer_unordered(settings.concurrency.max(1))
             .collect()
             .await;
-        for (i, result) in results {
+        for (i, (result, took_over)) in results {
             let w = &mut works[i];
             w.started = Some(now);
+            w.took_over = took_over;
             match result {
                 Ok(live) => {
                     w.state = TaskState::Running;
