@@ -1,6 +1,7 @@
 //! Asking the API server what the current user may do (SelfSubjectAccessReview), so an
 //! operation can refuse before it writes anything instead of failing halfway.
 
+use super::retry::Resend;
 use super::{Cluster, ClusterError, ResolvedKind};
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
@@ -33,8 +34,9 @@ impl Cluster {
         };
         let api: Api<SelfSubjectAccessReview> = Api::all(self.client());
         let what = || format!("asking whether the user may {verb} {}", kind.plural);
+        let params = PostParams::default();
         let answer = self
-            .call(what, api.create(&PostParams::default(), &review))
+            .call(what, Resend::Idempotent, || api.create(&params, &review))
             .await?;
         Ok(answer.status.is_some_and(|s| s.allowed))
     }

@@ -13,6 +13,7 @@ mod exec;
 mod normalize;
 mod ops;
 mod redact;
+mod retry;
 mod watch;
 
 use std::sync::Arc;
@@ -33,6 +34,9 @@ use error::Ctx;
 #[derive(Clone)]
 pub struct Cluster {
     inner: Arc<Inner>,
+    /// When the operation this handle works for must be over: no request outlives it and
+    /// no failure is retried past it. None: each request has its own limits only.
+    deadline: Option<tokio::time::Instant>,
 }
 
 struct Inner {
@@ -80,7 +84,17 @@ impl Cluster {
                 requests,
                 discovery: discovery::Cache::default(),
             }),
+            deadline: None,
         })
+    }
+
+    /// The same connection, for work that must be over by `deadline` (None: no deadline):
+    /// every request is cut at it, and nothing is retried past it.
+    pub fn until(&self, deadline: Option<tokio::time::Instant>) -> Cluster {
+        Cluster {
+            inner: self.inner.clone(),
+            deadline,
+        }
     }
 
     /// The kubeconfig context in use (`in-cluster` inside a pod).
@@ -117,20 +131,53 @@ impl Cluster {
         &self.inner.ctx
     }
 
-    /// Run one request under `--request-timeout`, mapping its error.
-    async fn call<T>(
+    /// Run one request, mapping its error. Each attempt is bounded by `--request-timeout`
+    /// (else [`config::REQUEST_TIMEOUT`]) and by the deadline; transient failures are retried
+    /// as [`retry`] says, when `resend` allows it.
+    async fn call<T, F>(
         &self,
-        what: impl FnOnce() -> String,
-        request: impl Future<Output = Result<T, kube::Error>>,
-    ) -> Result<T, ClusterError> {
-        let result = match self.inner.request_timeout {
-            Some(limit) => match tokio::time::timeout(limit, request).await {
-                Ok(result) => result,
-                Err(_) => return Err(self.ctx().timeout(&what(), limit)),
-            },
-            None => request.await,
-        };
-        result.map_err(|e| self.ctx().map(e, &what()))
+        what: impl Fn() -> String,
+        resend: retry::Resend,
+        request: impl Fn() -> F,
+    ) -> Result<T, ClusterError>
+    where
+        F: Future<Output = Result<T, kube::Error>>,
+    {
+        use tokio::time::Instant;
+        let limit = self
+            .inner
+            .request_timeout
+            .unwrap_or(config::REQUEST_TIMEOUT);
+        let give_up = self
+            .deadline
+            .unwrap_or_else(|| Instant::now() + retry::RETRY_BUDGET);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = Instant::now();
+            let cut = self
+                .deadline
+                .map_or(limit, |d| limit.min(d.saturating_duration_since(now)));
+            let result = match tokio::time::timeout(cut, request()).await {
+                Ok(result) => result.map_err(|e| self.ctx().map(e, &what())),
+                Err(_) => Err(self.ctx().timeout(&what(), cut)),
+            };
+            let err = match result {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            // Without a deadline, a request that timed out is not sent again: the user's
+            // --request-timeout (or the default) is the limit they chose.
+            let timed_out = matches!(err, ClusterError::Timeout { .. });
+            let pause = retry::delay(attempt);
+            let retry = resend.allows(&err)
+                && !(timed_out && self.deadline.is_none())
+                && Instant::now() + pause < give_up;
+            if !retry {
+                return Err(err);
+            }
+            tokio::time::sleep(pause).await;
+        }
     }
 }
 

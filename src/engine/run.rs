@@ -39,6 +39,9 @@ impl Cancel {
 const SYNC_FAIL_GRACE: Duration = Duration::from_secs(120);
 /// How long to wait for a hook object to be gone after deleting it.
 pub(super) const DELETE_WAIT: Duration = Duration::from_secs(120);
+/// How long the housekeeping at the end of an operation (delete policies) may take, whatever
+/// the deadline: a cluster that stopped answering must not hold the exit for long.
+const HOUSEKEEPING: Duration = Duration::from_secs(15);
 
 pub async fn execute(
     cluster: &Cluster,
@@ -59,7 +62,8 @@ pub async fn execute(
         requests: cluster.requests_made(),
     };
 
-    if let Err(e) = create_namespaces(cluster, &prepared.namespaces_to_create, emit).await {
+    let bounded = cluster.until(Some(deadline));
+    if let Err(e) = create_namespaces(&bounded, &prepared.namespaces_to_create, emit).await {
         return report(
             SyncResult::Failed,
             format!("creating namespaces: {e}"),
@@ -216,6 +220,9 @@ pub(super) async fn run_step(
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &mut super::Cancel,
 ) -> StepEnd {
+    // Every request of the step ends by the deadline, and a server that went away is retried
+    // until then, not past it.
+    let cluster = &cluster.until(Some(deadline));
     if let Err(message) = replace_existing_hooks(cluster, works, tasks, emit).await {
         return StepEnd::Failed(message);
     }
@@ -413,6 +420,7 @@ pub(super) async fn apply_delete_policies(
     result: OperationResult,
     emit: &(dyn Fn(&Event) + Sync),
 ) {
+    let cluster = &cluster.until(Some(Instant::now() + HOUSEKEEPING));
     let mut chosen = Vec::new();
     for (i, w) in works.iter().enumerate() {
         if !w.task.hook || w.kind.is_none() || w.deleted_by_policy.is_some() {

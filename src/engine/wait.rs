@@ -117,15 +117,15 @@ impl Watches {
                 cluster.watch_namespace(&kind, namespace.as_deref(), None)
             };
             // The first list tells the current state; changes after it are what we wait for.
-            let mut last_error = None;
+            let mut last_error: Option<ClusterError> = None;
             let listed = tokio::time::timeout_at(deadline, async {
                 loop {
                     match stream.next().await {
                         Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
                         Some(Ok(_)) => {}
-                        Some(Err(e)) if e.is_access_error() => return Err(e),
-                        // The watcher retries with backoff.
-                        Some(Err(e)) => last_error = Some(e.to_string()),
+                        Some(Err(e)) if e.is_access_error() && !e.is_transient() => return Err(e),
+                        // The watcher retries with backoff: the server may be restarting.
+                        Some(Err(e)) => last_error = Some(e),
                     }
                 }
             })
@@ -133,6 +133,14 @@ impl Watches {
             match listed {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(e),
+                // Unreachable until the end: that is the failure (exit 3), not a timeout.
+                Err(_)
+                    if last_error
+                        .as_ref()
+                        .is_some_and(ClusterError::is_access_error) =>
+                {
+                    return Err(last_error.expect("checked"));
+                }
                 Err(_) => {
                     return Err(ClusterError::WaitTimeout {
                         what: format!(
@@ -206,8 +214,11 @@ impl Watches {
                         }
                     }
                     Some((_, Ok(WatchEvent::Synced))) => {}
-                    Some((_, Err(e))) if e.is_access_error() => return StepEnd::Failed(e.to_string()),
-                    // The watcher reconnects by itself.
+                    Some((_, Err(e))) if e.is_access_error() && !e.is_transient() => {
+                        return StepEnd::Failed(e.to_string());
+                    }
+                    // The watcher reconnects by itself, with backoff: a dropped watch or a
+                    // restarting server is waited out, within the deadline.
                     Some((_, Err(_))) => {}
                 },
             }
