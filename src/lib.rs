@@ -13,3 +13,4 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod text;

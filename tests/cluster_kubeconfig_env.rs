@@ -2,11 +2,13 @@
 //! `~/.kube/config` fallback, against the real test control plane. In a file of its own
 //! because it changes the process environment: this binary runs this one test only.
 
-mod cluster_support;
+#[path = "integration/support/mod.rs"]
+mod support;
 
-use cluster_support::*;
+use kubectl_hooks::cli::exit_code_of;
 use kubectl_hooks::cluster::{Cluster, ClusterFlags, default_namespace_offline};
 use serde_json::json;
+use support::cluster::*;
 
 fn set_env(key: &str, value: impl AsRef<std::ffi::OsStr>) {
     // SAFETY: this test binary holds a single test, and no request is in flight while
@@ -69,13 +71,13 @@ async fn kubeconfig_list_from_the_environment_and_home_fallback() {
         ..ClusterFlags::default()
     };
     let err = Cluster::connect(&only_extra).await.unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 2, "{err}");
     assert_eq!(default_namespace_offline(&only_extra), "team-ns");
 
     // KUBECONFIG naming only missing files: no kubeconfig at all.
     set_env("KUBECONFIG", &missing);
     let err = Cluster::connect(&no_flags).await.unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 2, "{err}");
     assert_eq!(default_namespace_offline(&no_flags), "default");
 
     // KUBECONFIG unset: ~/.kube/config.

@@ -2,7 +2,7 @@
 //! kubectl's cluster flags.
 
 use crate::cluster::parse_duration;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
@@ -30,6 +30,10 @@ against the current kubeconfig context, in the order Argo CD would.",
 pub struct Cli {
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Log to stderr, more with each -v (or -v=N, as kubectl): 1 the connection, 6 every API
+    /// request with its status and duration, 8 each request as it starts
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count, global = true)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -270,6 +274,9 @@ pub struct CleanupArgs {
     /// How long to wait for deleted objects (and what they own) to be gone
     #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: std::time::Duration,
+    /// How many requests to send at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
 }
 
 const CLEANUP_HELP: &str = "\

@@ -1,20 +1,19 @@
 //! `kubectl hooks cleanup`: find the hook objects syncs left behind, show what goes and what
-//! stays and why, check the deletions are allowed, ask, delete, report. Prompt, progress,
-//! Ctrl-C and exit codes are sync's.
+//! stays and why, check the deletions are allowed, ask, delete, report. The story around it
+//! is `operation`'s.
 
-use super::args::{CleanupArgs, ReportFormat};
+use super::args::CleanupArgs;
 use super::input::{read_input, refuse_errors};
-use super::sync::{cluster_failure, cluster_flags, confirm_unless, on_interrupt, release, runtime};
-use super::{ClusterArgs, Failure, Outcome, exit, print};
+use super::operation::{self, Flags, Operation, cluster_failure, release, show_as, take_lock};
+use super::{ClusterArgs, Failure, Outcome, exit_code_of};
 use crate::cluster::Cluster;
-use crate::engine::cleanup::{self, Found, Query, Wanted};
-use crate::engine::lock::{self, Lock, LockError};
+use crate::engine::cleanup::{self, Found, Query, Report, Wanted};
+use crate::engine::lock::{Lock, LockError};
 use crate::engine::policy::Decision;
-use crate::engine::{Report, SyncResult};
+use crate::engine::{Cancel, Event, Summary};
 use crate::model::SyncSpec;
 use crate::output;
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -32,7 +31,11 @@ pub fn run(cluster_args: &ClusterArgs, args: &CleanupArgs) -> Outcome {
         }
         Some(wanted)
     };
-    runtime()?.block_on(clean(cluster_args, args, only))
+    let flags = Flags {
+        dry_run: args.dry_run,
+        yes: args.yes,
+    };
+    operation::run(&CleanupOperation { args, only }, cluster_args, flags)
 }
 
 /// The input's hooks (sync and delete hooks), as cleanup looks for them.
@@ -53,91 +56,142 @@ fn hooks_of(manifests: &[crate::manifest::Manifest]) -> Vec<Wanted> {
         .collect()
 }
 
-async fn clean(
-    cluster_args: &ClusterArgs,
-    args: &CleanupArgs,
+struct CleanupOperation<'a> {
+    args: &'a CleanupArgs,
     only: Option<Vec<Wanted>>,
-) -> Outcome {
-    let started = Instant::now();
-    let cluster = Cluster::connect(&cluster_flags(cluster_args))
-        .await
-        .map_err(cluster_failure)?;
-    let query = Query {
-        namespace: (!args.all_namespaces).then(|| cluster.namespace().to_owned()),
-        only,
-        all: args.all,
-        force: args.force,
-    };
-    let scope = match &query.namespace {
-        Some(ns) => format!("in namespace \"{ns}\" (context \"{}\")", cluster.context()),
-        None => format!("in all namespaces (context \"{}\")", cluster.context()),
-    };
-    let (mut found, skipped) = cleanup::find(&cluster, &query)
-        .await
-        .map_err(cluster_failure)?;
-    for warning in skipped {
-        eprintln!("warning: {warning}");
+}
+
+/// The hook objects found, judged and checked, ready to delete.
+struct Candidates {
+    found: Vec<Found>,
+    /// "in namespace "x" (context "y")"
+    scope: String,
+    started: Instant,
+}
+
+impl Candidates {
+    fn chosen(&self) -> usize {
+        self.found.iter().filter(|f| f.decision.deletes()).count()
     }
-    if let Err(refusal) = cleanup::check(&cluster, &mut found).await {
-        for p in &refusal.problems {
-            eprintln!("error: {p}");
+}
+
+impl Operation for CleanupOperation<'_> {
+    type Prepared = Candidates;
+    type Report = Report;
+    const VERB: &'static str = "Delete";
+    const DOING: &'static str = "deleting";
+
+    async fn prepare(&self, cluster: &Cluster) -> Result<Candidates, Failure> {
+        let started = Instant::now();
+        let query = Query {
+            namespace: (!self.args.all_namespaces).then(|| cluster.namespace().to_owned()),
+            only: self.only.clone(),
+            all: self.args.all,
+            force: self.args.force,
+            concurrency: self.args.concurrency.max(1),
+        };
+        let scope = match &query.namespace {
+            Some(ns) => format!("in namespace \"{ns}\" (context \"{}\")", cluster.context()),
+            None => format!("in all namespaces (context \"{}\")", cluster.context()),
+        };
+        let (mut found, skipped) = cleanup::find(cluster, &query)
+            .await
+            .map_err(cluster_failure)?;
+        for warning in skipped {
+            eprintln!("warning: {warning}");
         }
-        return Err(Failure::new(
-            if refusal.access {
-                exit::CLUSTER
-            } else {
-                exit::FAILED
-            },
-            format!(
+        if let Err(refusal) = cleanup::check(cluster, &mut found, query.concurrency).await {
+            let message = format!(
                 "{} hook object(s) may not be deleted; nothing was deleted",
                 refusal.problems.len()
-            ),
-        ));
+            );
+            return Err(
+                Failure::new(exit_code_of(refusal.class()), message).with_details(refusal.problems)
+            );
+        }
+        Ok(Candidates {
+            found,
+            scope,
+            started,
+        })
     }
-    let chosen = found.iter().filter(|f| f.decision.deletes()).count();
-    if args.dry_run {
-        show(args.output, None, &found, &scope);
+
+    fn summary(&self, _cluster: &Cluster, candidates: &Candidates) -> String {
+        format!(
+            "{} hook object(s) {}",
+            candidates.chosen(),
+            candidates.scope
+        )
+    }
+
+    fn show_dry_run(&self, candidates: &Candidates, _summary: &str) {
+        self.show(candidates, None);
         eprintln!("dry run: every deletion passed the dry-run delete; nothing was changed");
-        return Ok(());
     }
-    if chosen == 0 {
-        show(
-            args.output,
-            Some(&report(&found, false, started.elapsed())),
-            &found,
-            &scope,
-        );
-        return Ok(());
+
+    fn nothing_to_do(&self, cluster: &Cluster, candidates: &Candidates) -> Option<Report> {
+        (candidates.chosen() == 0).then(|| {
+            cleanup::report(
+                cluster,
+                &candidates.found,
+                false,
+                candidates.started.elapsed(),
+            )
+        })
     }
-    if !args.yes && std::io::stdin().is_terminal() {
+
+    fn before_question(&self, candidates: &Candidates) {
         // The table of what will be deleted and kept, before the question.
-        eprint!("{}", output::cleanup::render(None, &found, &scope));
-    }
-    confirm_unless(
-        args.yes,
-        &format!("Delete {chosen} hook object(s) {scope}?"),
-    )?;
-
-    let locks = lock_apps(&cluster, &mut found, args.timeout).await?;
-    let (cancel, interrupts) = on_interrupt();
-    let progress = output::sync::Progress::for_stderr();
-    progress.note(&format!("deleting {chosen} hook object(s) {scope}"));
-    cleanup::remove(
-        &cluster,
-        &mut found,
-        args.timeout,
-        &|e| progress.on(e),
-        &cancel,
-    )
-    .await;
-    interrupts.abort();
-    for lock in locks {
-        release(Some(lock), &cluster).await;
+        eprint!(
+            "{}",
+            output::cleanup::render(None, &candidates.found, &candidates.scope)
+        );
     }
 
-    let report = report(&found, cancel.is_cancelled(), started.elapsed());
-    show(args.output, Some(&report), &found, &scope);
-    super::sync::exit_for(report)
+    async fn lock(
+        &self,
+        cluster: &Cluster,
+        candidates: &mut Candidates,
+    ) -> Result<Vec<Lock>, Failure> {
+        lock_apps(cluster, &mut candidates.found, self.args.timeout).await
+    }
+
+    async fn execute(
+        &self,
+        cluster: &Cluster,
+        candidates: &mut Candidates,
+        emit: &(dyn Fn(&Event) + Sync),
+        cancel: Cancel,
+    ) -> Report {
+        cleanup::remove(
+            cluster,
+            &mut candidates.found,
+            self.args.timeout,
+            self.args.concurrency.max(1),
+            emit,
+            &cancel,
+        )
+        .await;
+        cleanup::report(
+            cluster,
+            &candidates.found,
+            cancel.is_cancelled(),
+            candidates.started.elapsed(),
+        )
+    }
+
+    fn show(&self, candidates: &Candidates, report: Option<&Report>) {
+        let (found, scope) = (&candidates.found, candidates.scope.as_str());
+        show_as(
+            self.args.output,
+            || output::cleanup::render(report, found, scope),
+            || output::cleanup::json(report, found),
+        );
+    }
+
+    fn summary_of(report: &Report) -> &Summary {
+        &report.summary
+    }
 }
 
 /// Takes the lock of each app whose hooks are to be deleted, so no sync or delete of that app
@@ -153,18 +207,23 @@ async fn lock_apps(
         .map(|f| (namespace_of(cluster, f), f.app.clone()))
         .collect();
     let mut locks = Vec::new();
-    let mut unlocked = false;
+    let mut warned = false;
     for (namespace, app) in apps {
-        match lock::acquire(
-            cluster,
-            &namespace,
-            &app,
-            timeout + Duration::from_secs(120),
-        )
-        .await
-        {
+        // One warning for all apps when leases may not be managed.
+        let taken = if warned {
+            crate::engine::lock::acquire(
+                cluster,
+                &namespace,
+                &app,
+                timeout + crate::engine::lock::LEASE_SLACK,
+            )
+            .await
+        } else {
+            take_lock(cluster, &namespace, &app, timeout).await
+        };
+        match taken {
             Ok(Some(lock)) => locks.push(lock),
-            Ok(None) => unlocked = true,
+            Ok(None) => warned = true,
             Err(LockError::Held {
                 holder,
                 since,
@@ -181,17 +240,10 @@ async fn lock_apps(
                 }
             }
             Err(LockError::Cluster(e)) => {
-                for lock in locks {
-                    release(Some(lock), cluster).await;
-                }
+                release(locks, cluster).await;
                 return Err(cluster_failure(e));
             }
         }
-    }
-    if unlocked {
-        eprintln!(
-            "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
-        );
     }
     Ok(locks)
 }
@@ -200,44 +252,4 @@ fn namespace_of(cluster: &Cluster, f: &Found) -> String {
     f.namespace
         .clone()
         .unwrap_or_else(|| cluster.namespace().to_owned())
-}
-
-fn report(found: &[Found], interrupted: bool, duration: Duration) -> Report {
-    let count = |pred: &dyn Fn(&Found) -> bool| found.iter().filter(|f| pred(f)).count();
-    let deleted = count(&|f| matches!(f.result, Some(Ok(_))));
-    let failed = count(&|f| matches!(f.result, Some(Err(_))));
-    let kept = count(&|f| !f.decision.deletes());
-    let (result, message) = if interrupted {
-        let not_started = count(&|f| f.decision.deletes() && f.result.is_none());
-        (
-            SyncResult::Interrupted,
-            format!("interrupted: {deleted} deleted, {not_started} not started, {kept} kept"),
-        )
-    } else if failed > 0 {
-        (
-            SyncResult::Failed,
-            format!(
-                "{failed} hook object(s) could not be deleted ({deleted} deleted, {kept} kept)"
-            ),
-        )
-    } else {
-        (
-            SyncResult::Succeeded,
-            format!("{deleted} hook object(s) deleted, {kept} kept"),
-        )
-    };
-    Report {
-        result,
-        message,
-        duration,
-        step_durations: Vec::new(),
-        requests: 0,
-    }
-}
-
-fn show(format: ReportFormat, report: Option<&Report>, found: &[Found], scope: &str) {
-    match format {
-        ReportFormat::Table => print(&output::cleanup::render(report, found, scope)),
-        ReportFormat::Json => print(&output::cleanup::json(report, found)),
-    }
 }

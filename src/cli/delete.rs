@@ -1,113 +1,106 @@
 //! `kubectl hooks delete`: validate everything, ask, run PreDelete hooks, delete the objects
-//! in reverse order, run PostDelete hooks, report. Prompt, lock, Ctrl-C and exit codes are
-//! sync's.
+//! in reverse order, run PostDelete hooks, report. The story around it is `operation`'s.
 
-use super::args::{DeleteArgs, ReportFormat};
-use super::input::{read_input, refuse_duplicates, refuse_errors};
-use super::sync::{
-    announce, cluster_failure, cluster_flags, confirm_unless, exit_for, lock_input, on_interrupt,
-    prepare_failure, release, runtime, settings, unix_now,
-};
-use super::{ClusterArgs, Outcome, print};
+use super::args::DeleteArgs;
+use super::operation::{self, Flags, Operation, announce, lock_input, prepare_failure, show_as};
+use super::{ClusterArgs, Failure, Outcome};
 use crate::cluster::Cluster;
-use crate::engine::Report;
-use crate::engine::delete::{self, Fate, Part, Teardown};
-use crate::manifest::Manifest;
-use crate::model::SyncSpec;
-use crate::output;
+use crate::engine::delete::{self, Fate, Part, Report, Teardown};
+use crate::engine::lock::Lock;
+use crate::engine::{Cancel, Event, Input, Summary};
+use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
-    refuse_errors(&loaded)?;
-    refuse_duplicates(&loaded, &super::offline_namespace(cluster_args))?;
-    let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
-    runtime()?.block_on(delete(cluster_args, args, &loaded.manifests, &specs))
+    let input = operation::read(
+        &args.input,
+        &args.run,
+        &super::offline_namespace(cluster_args),
+    )?;
+    operation::run(
+        &DeleteOperation { args, input },
+        cluster_args,
+        Flags::of(&args.run),
+    )
 }
 
-async fn delete(
-    cluster_args: &ClusterArgs,
-    args: &DeleteArgs,
-    manifests: &[Manifest],
-    specs: &[SyncSpec],
-) -> Outcome {
-    let cluster = Cluster::connect(&cluster_flags(cluster_args))
-        .await
-        .map_err(cluster_failure)?;
-    let settings = settings(&args.run);
-    let started_unix = unix_now();
+struct DeleteOperation<'a> {
+    args: &'a DeleteArgs,
+    input: Input,
+}
 
-    let mut teardown = delete::prepare(
-        &cluster,
-        manifests,
-        specs,
-        args.run.drop_unknown_hooks,
-        &settings,
-        started_unix,
-    )
-    .await
-    .map_err(|e| prepare_failure(e, manifests))?;
-    announce(&teardown.plan, manifests, &teardown.notes);
-    let summary = summary_line(&cluster, &teardown);
-    if args.run.dry_run {
-        show(args.run.output, None, &teardown);
+impl Operation for DeleteOperation<'_> {
+    type Prepared = Teardown;
+    type Report = Report;
+    const VERB: &'static str = "Delete";
+    const DOING: &'static str = "deleting";
+
+    async fn prepare(&self, cluster: &Cluster) -> Result<Teardown, Failure> {
+        delete::prepare(cluster, &self.input)
+            .await
+            .map_err(|e| prepare_failure(&self.input, e))
+    }
+
+    fn announce(&self, prepared: &Teardown) {
+        announce(&self.input, &prepared.plan, &prepared.notes);
+    }
+
+    fn summary(&self, cluster: &Cluster, teardown: &Teardown) -> String {
+        let count = |part| {
+            teardown
+                .stages
+                .iter()
+                .filter(|s| s.part == part)
+                .flat_map(|s| &s.tasks)
+                .filter(|&&i| !matches!(teardown.fates[i], Fate::Leave(_)))
+                .count()
+        };
+        let kept = teardown.left_in_place();
+        let (pre, objects, post) = (
+            count(Part::PreDelete),
+            count(Part::Delete),
+            count(Part::PostDelete),
+        );
+        format!(
+            "{objects} {}, {pre} PreDelete and {post} PostDelete {} ({kept} left in place) in context \"{}\" ({}), namespace \"{}\"",
+            plural(objects, "object", "objects"),
+            plural(pre + post, "hook", "hooks"),
+            cluster.context(),
+            cluster.server(),
+            cluster.namespace()
+        )
+    }
+
+    fn show_dry_run(&self, teardown: &Teardown, summary: &str) {
+        self.show(teardown, None);
         eprintln!(
             "dry run: {summary}; every hook passed the server-side dry run and every deletion the dry-run delete; nothing was changed"
         );
-        return Ok(());
     }
-    confirm_unless(args.run.yes, &format!("Delete {summary}?"))?;
 
-    let lock = lock_input(&cluster, &teardown.app_id, settings.timeout).await?;
-    let (cancel, interrupts) = on_interrupt();
-    let progress = output::sync::Progress::for_stderr();
-    progress.note(&format!("deleting {summary}"));
-    let wait = !args.no_wait;
-    let report = delete::execute(
-        &cluster,
-        &mut teardown,
-        &settings,
-        wait,
-        &|e| progress.on(e),
-        cancel,
-    )
-    .await;
-    interrupts.abort();
-    release(lock, &cluster).await;
-
-    show(args.run.output, Some(&report), &teardown);
-    exit_for(report)
-}
-
-fn show(format: ReportFormat, report: Option<&Report>, teardown: &Teardown) {
-    match format {
-        ReportFormat::Table => print(&output::delete::render(report, teardown)),
-        ReportFormat::Json => print(&output::delete::json(report, teardown)),
+    async fn lock(&self, cluster: &Cluster, teardown: &mut Teardown) -> Result<Vec<Lock>, Failure> {
+        lock_input(cluster, &teardown.app_id, self.input.settings.timeout).await
     }
-}
 
-fn summary_line(cluster: &Cluster, teardown: &Teardown) -> String {
-    let count = |part| {
-        teardown
-            .stages
-            .iter()
-            .filter(|s| s.part == part)
-            .flat_map(|s| &s.tasks)
-            .filter(|&&i| !matches!(teardown.fates[i], Fate::Leave(_)))
-            .count()
-    };
-    let kept = teardown.left_in_place();
-    let plural = output::plan::plural;
-    let (pre, objects, post) = (
-        count(Part::PreDelete),
-        count(Part::Delete),
-        count(Part::PostDelete),
-    );
-    format!(
-        "{objects} {}, {pre} PreDelete and {post} PostDelete {} ({kept} left in place) in context \"{}\" ({}), namespace \"{}\"",
-        plural(objects, "object", "objects"),
-        plural(pre + post, "hook", "hooks"),
-        cluster.context(),
-        cluster.server(),
-        cluster.namespace()
-    )
+    async fn execute(
+        &self,
+        cluster: &Cluster,
+        teardown: &mut Teardown,
+        emit: &(dyn Fn(&Event) + Sync),
+        cancel: Cancel,
+    ) -> Report {
+        let wait = !self.args.no_wait;
+        delete::execute(cluster, teardown, &self.input.settings, wait, emit, cancel).await
+    }
+
+    fn show(&self, teardown: &Teardown, report: Option<&Report>) {
+        show_as(
+            self.args.run.output,
+            || output::delete::render(report, teardown),
+            || output::delete::json(report, teardown),
+        );
+    }
+
+    fn summary_of(report: &Report) -> &Summary {
+        &report.summary
+    }
 }

@@ -34,14 +34,12 @@ pub fn refuse_errors(loaded: &Loaded) -> Result<(), Failure> {
     if loaded.errors.is_empty() {
         return Ok(());
     }
-    for e in &loaded.errors {
-        eprintln!("error: {e}");
-    }
     let n = loaded.errors.len();
     Err(Failure::bad_input(format!(
         "{n} {} in the input; nothing was done",
         if n == 1 { "problem" } else { "problems" }
-    )))
+    ))
+    .with_details(loaded.errors.iter().map(ToString::to_string).collect()))
 }
 
 /// For commands that act on the input: an object defined twice is refused (exit 2), naming both

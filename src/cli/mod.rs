@@ -6,6 +6,7 @@ pub mod complete;
 mod delete;
 mod input;
 mod lint;
+mod operation;
 mod plan;
 mod sync;
 
@@ -13,9 +14,11 @@ pub use args::{Cli, ClusterArgs, Command, InputArgs};
 pub use input::read_input;
 
 use clap::{CommandFactory, Parser};
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
 use std::process::ExitCode;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Exit codes, as documented in `--help` and README.
 pub mod exit {
@@ -30,6 +33,8 @@ pub mod exit {
 #[derive(Debug)]
 pub struct Failure {
     pub code: u8,
+    /// The problems behind it, one `error: ...` line each, printed before the message.
+    pub details: Vec<String>,
     /// Printed to stderr as `error: ...`; empty when everything was already said.
     pub message: String,
 }
@@ -38,8 +43,13 @@ impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Failure {
         Failure {
             code,
+            details: Vec::new(),
             message: message.into(),
         }
+    }
+    pub fn with_details(mut self, details: Vec<String>) -> Failure {
+        self.details = details;
+        self
     }
     pub fn bad_input(message: impl Into<String>) -> Failure {
         Failure::new(exit::BAD_INPUT, message)
@@ -54,6 +64,16 @@ impl fmt::Display for Failure {
 
 pub type Outcome = Result<(), Failure>;
 
+/// The exit code of a cluster error, by its class: the one place that decides it.
+pub fn exit_code_of(class: crate::cluster::ErrorClass) -> u8 {
+    use crate::cluster::ErrorClass;
+    match class {
+        ErrorClass::BadInput => exit::BAD_INPUT,
+        ErrorClass::Access | ErrorClass::Unavailable => exit::CLUSTER,
+        ErrorClass::Rejected => exit::FAILED,
+    }
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     // kubectl's plugin completion (through kubectl_complete-hooks), answered before clap
@@ -67,18 +87,66 @@ pub fn main() -> ExitCode {
         print(&complete::complete(Cli::command(), &words, descriptions));
         return ExitCode::from(exit::SUCCESS);
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(expand_verbosity(std::env::args_os()));
+    log_to_stderr(cli.verbose);
     let outcome = run(cli);
     let _ = std::io::stdout().flush();
     match outcome {
         Ok(()) => ExitCode::from(exit::SUCCESS),
         Err(failure) => {
+            for detail in &failure.details {
+                eprintln!("error: {detail}");
+            }
             if !failure.message.is_empty() {
                 eprintln!("error: {}", failure.message);
             }
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// kubectl's `-v=6` (also `--v=6`, `--verbose=6`, `-v6`) as six `-v`: clap counts them.
+/// Arguments after `--` are left alone.
+fn expand_verbosity(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut rest = false;
+    for arg in args {
+        let level = arg.to_str().filter(|_| !rest).and_then(|a| {
+            ["--verbose=", "--v=", "-v=", "-v"]
+                .iter()
+                .find_map(|flag| a.strip_prefix(flag))
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .map(|n| n.parse::<u8>().unwrap_or(u8::MAX).min(10))
+        });
+        rest |= arg == "--";
+        match level {
+            Some(n) => out.extend((0..n).map(|_| OsString::from("-v"))),
+            None => out.push(arg),
+        }
+    }
+    out
+}
+
+/// `-v` levels as kubectl reads them: 1 to 5 say what the command connects to, 6 and 7
+/// every API request with its status and duration, 8 and more each request as it starts.
+/// Without `-v` nothing is logged.
+fn log_to_stderr(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1..=5 => tracing::Level::INFO,
+        6 | 7 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    // This program's own events only: the HTTP stack's are about its internals.
+    let own = tracing_subscriber::filter::Targets::new().with_target("kubectl_hooks", level);
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(false)
+        .finish()
+        .with(own);
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 pub fn run(cli: Cli) -> Outcome {
@@ -123,5 +191,5 @@ pub fn print(text: &str) {
 /// Namespace for objects that name none, without contacting a cluster: `-n`, else the
 /// current context's namespace, else `default`.
 pub fn offline_namespace(cluster: &ClusterArgs) -> String {
-    crate::cluster::default_namespace_offline(&sync::cluster_flags(cluster))
+    crate::cluster::default_namespace_offline(&operation::cluster_flags(cluster))
 }

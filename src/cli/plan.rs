@@ -63,6 +63,7 @@ pub fn warn_dropped(plan: &Plan, manifests: &[Manifest]) {
 
 pub fn report_unknown_hooks(manifests: &[Manifest], unknown: &UnknownHooks) -> Failure {
     let objects = &unknown.0;
+    let mut details = Vec::new();
     for &i in objects {
         let m = &manifests[i];
         let value = m
@@ -70,20 +71,21 @@ pub fn report_unknown_hooks(manifests: &[Manifest], unknown: &UnknownHooks) -> F
             .or_else(|| m.annotation(crate::model::keys::HELM_HOOK))
             .map(|(v, _)| v)
             .unwrap_or_default();
-        eprintln!(
-            "error: {}: {}/{}: hook value {value:?} has no known hook type \
+        details.push(format!(
+            "{}: {}/{}: hook value {value:?} has no known hook type \
              (PreSync, Sync, PostSync, SyncFail, Skip): Argo CD would never apply this object",
             hook_position(m),
             m.kind,
             m.display_name()
-        );
+        ));
     }
     Failure::bad_input(format!(
         "{} {} would be silently dropped by Argo CD; fix the hook annotation (see `kubectl hooks lint`), \
          or pass --drop-unknown-hooks to leave them out as Argo CD does",
         objects.len(),
-        output::plan::plural(objects.len(), "object", "objects")
+        crate::text::plural(objects.len(), "object", "objects")
     ))
+    .with_details(details)
 }
 
 fn hook_position(m: &Manifest) -> String {

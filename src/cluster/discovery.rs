@@ -193,10 +193,7 @@ fn normalize_api_version(api_version: &str) -> Option<String> {
 
 /// The top-level resources of a list (subresources such as `pods/status` skipped).
 fn kinds_of(list: &APIResourceList, api_version: &str) -> Vec<ResolvedKind> {
-    let (group, version) = match api_version.split_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", api_version),
-    };
+    let (group, version) = crate::manifest::split_api_version(api_version);
     list.resources
         .iter()
         .filter(|r| !r.name.contains('/'))

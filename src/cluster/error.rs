@@ -1,9 +1,7 @@
-//! Errors from talking to a cluster, phrased so a user can act on them.
-//!
-//! Exit codes follow the project's contract: 2 for bad input (kubeconfig, an object
-//! the cluster cannot even be asked about), 3 when the cluster cannot be reached or
-//! used (connection, TLS, authentication, RBAC, request timeouts), 1 when the cluster
-//! answered and rejected the work.
+//! Errors from talking to a cluster, phrased so a user can act on them, each of a class
+//! ([`ErrorClass`]): bad input (kubeconfig, an object the cluster cannot even be asked
+//! about), access (authentication, RBAC), unavailable (connection, TLS, request timeouts),
+//! or rejected (the cluster answered and refused the work). `cli` maps classes to exit codes.
 
 use std::time::Duration;
 
@@ -103,28 +101,41 @@ pub enum ClusterError {
     Other { what: String, message: String },
 }
 
+/// What kind of failure an error is, for the one place (`cli`) that turns failures into exit
+/// codes, and for callers that treat access problems apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The request could not even be made as given: kubeconfig, an object that cannot be sent.
+    BadInput,
+    /// The server is there but will not let this user in: 401, 403.
+    Access,
+    /// The server cannot be reached or used: connection, TLS, request timeouts.
+    Unavailable,
+    /// The server answered and said no (409, 422, ...), or the work did not finish in time.
+    Rejected,
+}
+
 impl ClusterError {
-    /// The process exit code this error should end the program with.
-    pub fn exit_code(&self) -> i32 {
+    pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Kubeconfig { .. } | Self::InvalidObject { .. } => 2,
-            Self::Connect { .. }
-            | Self::Tls { .. }
-            | Self::Unauthorized { .. }
-            | Self::Credentials { .. }
-            | Self::Forbidden { .. }
-            | Self::Timeout { .. } => 3,
+            Self::Kubeconfig { .. } | Self::InvalidObject { .. } => ErrorClass::BadInput,
+            Self::Unauthorized { .. } | Self::Credentials { .. } | Self::Forbidden { .. } => {
+                ErrorClass::Access
+            }
+            Self::Connect { .. } | Self::Tls { .. } | Self::Timeout { .. } => {
+                ErrorClass::Unavailable
+            }
             Self::WaitTimeout { .. }
             | Self::Conflict { .. }
             | Self::Api { .. }
-            | Self::Other { .. } => 1,
+            | Self::Other { .. } => ErrorClass::Rejected,
         }
     }
 
     /// True when the cluster cannot be reached or used at all (401, 403, connection,
     /// TLS, request timeout): retrying the same thing will not help.
     pub fn is_access_error(&self) -> bool {
-        self.exit_code() == 3
+        matches!(self.class(), ErrorClass::Access | ErrorClass::Unavailable)
     }
 
     /// The HTTP status code of a server answer, when there was one.
@@ -219,10 +230,10 @@ impl Ctx {
                 message: chain(&e),
             },
             kube::Error::RustlsTls(e) => self.tls(chain(&e)),
-            kube::Error::HyperError(e) => self.transport(chain(&e)),
+            kube::Error::HyperError(e) => self.transport(&e),
             kube::Error::Service(e) => match e.downcast_ref::<super::exec::PluginError>() {
                 Some(plugin) => self.credentials(plugin),
-                None => self.transport(chain(e.as_ref())),
+                None => self.transport(e.as_ref()),
             },
             kube::Error::InferKubeconfig(e) => ClusterError::Kubeconfig { message: chain(&e) },
             other => ClusterError::Other {
@@ -292,25 +303,44 @@ impl Ctx {
         }
     }
 
-    /// A failure below HTTP: TLS when the cause says so, otherwise a connection problem.
-    fn transport(&self, cause: String) -> ClusterError {
-        let lower = cause.to_ascii_lowercase();
-        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-            self.tls(cause)
+    /// A failure below HTTP: TLS when a TLS error is among its causes, otherwise a
+    /// connection problem.
+    fn transport(&self, err: &(dyn std::error::Error + 'static)) -> ClusterError {
+        let cause = chain(err);
+        if is_tls(err) {
+            return self.tls(cause);
+        }
+        let timed_out = causes(err).any(|e| e.is::<tokio::time::error::Elapsed>());
+        let cause = if timed_out || cause.contains("deadline has elapsed") {
+            let secs = super::config::CONNECT_TIMEOUT.as_secs();
+            format!("no connection within {secs}s ({cause})")
         } else {
-            let cause = if lower.contains("deadline has elapsed") {
-                let secs = super::config::CONNECT_TIMEOUT.as_secs();
-                format!("no connection within {secs}s ({cause})")
-            } else {
-                cause
-            };
-            ClusterError::Connect {
-                server: self.server.clone(),
-                context: self.context.clone(),
-                cause,
-            }
+            cause
+        };
+        ClusterError::Connect {
+            server: self.server.clone(),
+            context: self.context.clone(),
+            cause,
         }
     }
+}
+
+/// An error and each of its sources, outermost first; an `io::Error` is looked into, since
+/// TLS streams report rustls errors wrapped in one.
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| {
+        e.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static))
+            .or_else(|| e.source())
+    })
+}
+
+/// Whether rustls (the handshake, a certificate check) is among the causes.
+fn is_tls(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err).any(|e| e.is::<rustls::Error>())
 }
 
 /// The field managers named in an apply conflict: the server lists one cause per
@@ -404,7 +434,7 @@ mod tests {
     fn forbidden_keeps_the_server_message_and_is_an_access_error() {
         let msg = r#"configmaps is forbidden: User "norights" cannot create resource "configmaps" in API group "" in the namespace "x""#;
         let err = ctx().map_status(&status(403, "Forbidden", msg), "apply");
-        assert_eq!(err.exit_code(), 3);
+        assert_eq!(err.class(), ErrorClass::Access);
         assert!(err.is_access_error());
         assert!(err.to_string().contains(msg), "{err}");
     }
@@ -413,7 +443,7 @@ mod tests {
     fn unauthorized_names_user_context_and_server() {
         let err = ctx().map_status(&status(401, "Unauthorized", "Unauthorized"), "get");
         let text = err.to_string();
-        assert_eq!(err.exit_code(), 3);
+        assert_eq!(err.class(), ErrorClass::Access);
         for part in ["alice", "admin", "https://127.0.0.1:6443"] {
             assert!(text.contains(part), "{text}");
         }
@@ -459,7 +489,7 @@ mod tests {
             }
             other => panic!("expected a conflict, got {other:?}"),
         }
-        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.class(), ErrorClass::Rejected);
         assert!(err.to_string().contains("\"kubectl\", \"helm\""), "{err}");
     }
 
@@ -467,21 +497,27 @@ mod tests {
     fn already_exists_and_invalid_are_rejections() {
         let exists = ctx().map_status(&status(409, "AlreadyExists", "exists"), "create");
         assert!(exists.is_already_exists());
-        assert_eq!(exists.exit_code(), 1);
+        assert_eq!(exists.class(), ErrorClass::Rejected);
         let invalid = ctx().map_status(&status(422, "Invalid", "bad spec"), "apply");
-        assert_eq!(invalid.exit_code(), 1);
+        assert_eq!(invalid.class(), ErrorClass::Rejected);
         assert!(!invalid.is_access_error());
         assert!(invalid.to_string().contains("bad spec"));
     }
 
     #[test]
     fn transport_errors_split_into_tls_and_connect() {
-        let tls = ctx().transport("invalid peer certificate: UnknownIssuer".into());
-        assert!(matches!(tls, ClusterError::Tls { .. }));
-        let conn = ctx().transport("tcp connect error: Connection refused (os error 111)".into());
+        // As a TLS stream reports it: the rustls error inside an io::Error.
+        let rustls_error =
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls_error);
+        let tls = ctx().transport(&wrapped);
+        assert!(matches!(tls, ClusterError::Tls { .. }), "{tls:?}");
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "tcp connect error");
+        let conn = ctx().transport(&refused);
         assert!(matches!(conn, ClusterError::Connect { .. }));
         assert!(conn.to_string().contains("https://127.0.0.1:6443"));
         assert!(conn.to_string().contains("\"admin\""));
-        assert_eq!(conn.exit_code(), 3);
+        assert_eq!(conn.class(), ErrorClass::Unavailable);
     }
 }

@@ -13,17 +13,17 @@ mod exec;
 mod normalize;
 mod ops;
 mod redact;
+mod requests;
 mod retry;
 mod watch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub use config::{ClusterFlags, default_namespace_offline, parse_duration, parse_request_timeout};
 pub use discovery::ResolvedKind;
-pub use error::ClusterError;
+pub use error::{ClusterError, ErrorClass};
 pub use normalize::default_port_protocols;
 pub use ops::{ApplyOptions, Deleted, Propagation};
 pub use watch::{WatchEvent, WatchStream};
@@ -62,6 +62,13 @@ impl Cluster {
                 .trim_end_matches('/')
                 .to_string(),
         };
+        tracing::info!(
+            "context \"{}\", server {}, user \"{}\", namespace \"{}\"",
+            ctx.context,
+            ctx.server,
+            ctx.user,
+            selected.namespace
+        );
         let requests = Arc::new(AtomicU64::new(0));
         let mut config = selected.config;
         let token = match config.auth_info.exec.take() {
@@ -248,7 +255,7 @@ fn client(
     let hyper = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build(connector);
     let service = ServiceBuilder::new()
-        .layer(CountLayer(requests.clone()))
+        .layer(requests::CountLayer::new(requests.clone()))
         .layer(config.base_uri_layer())
         .option_layer(config.default_retry.then(|| {
             tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
@@ -262,44 +269,6 @@ fn client(
         .map_err(tower::BoxError::from)
         .service(hyper);
     Ok(kube::Client::new(service, config.default_namespace))
-}
-
-/// Tower layer counting the requests that go through the client.
-#[derive(Clone)]
-struct CountLayer(Arc<AtomicU64>);
-
-impl<S> tower::Layer<S> for CountLayer {
-    type Service = Counted<S>;
-    fn layer(&self, inner: S) -> Counted<S> {
-        Counted {
-            inner,
-            count: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Counted<S> {
-    inner: S,
-    count: Arc<AtomicU64>,
-}
-
-impl<S, R> tower::Service<R> for Counted<S>
-where
-    S: tower::Service<R>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: R) -> S::Future {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.inner.call(request)
-    }
 }
 
 #[cfg(test)]
@@ -355,7 +324,7 @@ mod tests {
         .unwrap();
         let err = cluster.resolve("v1", "ConfigMap").await.unwrap_err();
         assert!(matches!(err, ClusterError::Timeout { .. }), "{err:?}");
-        assert_eq!(err.exit_code(), 3);
+        assert_eq!(err.class(), crate::cluster::ErrorClass::Unavailable);
         assert!(err.to_string().contains("discovery of v1"), "{err}");
         assert_eq!(cluster.requests_made(), 1);
         hold.abort();

@@ -15,7 +15,7 @@ pub fn default_port_protocols(obj: &mut Value) -> bool {
     let group = obj
         .get("apiVersion")
         .and_then(Value::as_str)
-        .map(|v| v.rsplit_once('/').map_or("", |(g, _)| g))
+        .map(|v| crate::manifest::split_api_version(v).0)
         .unwrap_or("")
         .to_string();
     let kind = obj

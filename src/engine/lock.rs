@@ -11,15 +11,21 @@ pub struct Lock {
     pub name: String,
 }
 
-#[derive(Debug)]
+/// How long a lease outlives the operation's own time limit, so that a crashed holder's
+/// lock expires soon after the operation would have ended anyway.
+pub const LEASE_SLACK: Duration = Duration::from_secs(120);
+
+#[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another sync holds the lock.
+    #[error("lease {namespace}/{name} is held by {holder} since {since}")]
     Held {
         holder: String,
         since: String,
         namespace: String,
         name: String,
     },
+    #[error("{0}")]
     Cluster(ClusterError),
 }
 

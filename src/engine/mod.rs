@@ -1,33 +1,47 @@
-//! The engine of operations (sync, delete, cleanup) over their shared pieces. A sync validates
-//! everything, then walks the plan step by step against a cluster (apply, wait until healthy,
-//! hooks and their delete policies), emitting events. It knows nothing about terminals:
-//! `output` turns its events and report into what people read.
+//! The engine of operations, one module each (`sync`, `delete`, `cleanup`), over the pieces
+//! they share: `validate` (everything checked before a write), `apply` (a step of hooks or
+//! resources: apply, then wait), `wait`, `remove` (deletions and delete policies), `policy`,
+//! `lock`, `naming` and `events`. It knows nothing about terminals: `output` turns its events
+//! and reports into what people read.
 
 mod access;
+mod apply;
 pub mod cleanup;
 pub mod delete;
 mod events;
 pub mod lock;
 pub mod naming;
 pub mod policy;
-mod prepare;
 pub mod remove;
-mod run;
+pub mod sync;
 mod takeover;
+mod validate;
 mod wait;
 
 pub use events::{Event, TaskRef};
-pub use prepare::{PrepareError, Prepared, StepWork, prepare};
-pub use run::{Cancel, execute};
+pub use validate::PrepareError;
 
-use crate::cluster::ResolvedKind;
+use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
-use crate::model::Phase;
+use crate::manifest::Manifest;
+use crate::model::SyncSpec;
 use crate::plan::Task;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
-/// How a sync runs.
+/// What an operation on an input (`sync`, `delete`) works from: the objects, what their
+/// annotations say, how to run, and when it started (the time names generateName hooks).
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub manifests: Vec<Manifest>,
+    pub specs: Vec<SyncSpec>,
+    pub settings: Settings,
+    /// Leave out hooks with no known type, as Argo CD does, instead of refusing them.
+    pub drop_unknown_hooks: bool,
+    pub started_unix: u64,
+}
+
+/// How a sync or a delete runs (their hooks run alike).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The whole sync must finish within this.
@@ -115,23 +129,78 @@ impl Work {
     }
 }
 
-/// How a sync ended.
+/// Runs `tasks` with at most `limit` in flight (`--concurrency`: every batch of requests the
+/// engine sends goes through here), results in the order of `tasks`.
+pub(crate) async fn concurrently<F: std::future::Future>(
+    limit: usize,
+    tasks: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    use futures::StreamExt;
+    futures::stream::iter(tasks)
+        .buffered(limit.max(1))
+        .collect()
+        .await
+}
+
+/// How an operation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum SyncResult {
+pub enum Ending {
     Succeeded,
     Failed,
     Interrupted,
 }
 
-/// What the sync did, for the final table and `-o json`.
+/// What every operation's report says, whatever the operation.
 #[derive(Debug, Clone)]
-pub struct Report {
-    pub result: SyncResult,
+pub struct Summary {
+    pub ending: Ending,
     pub message: String,
     pub duration: Duration,
-    /// Time spent in each step, in run order.
-    pub step_durations: Vec<(Phase, i64, Duration)>,
-    /// API requests made by the client since it was created, up to this report: discovery,
-    /// namespace checks, the dry run, the lock and every step (for `--stats` and `-o json`).
+    /// API requests the operation made, from connecting to this summary: discovery, namespace
+    /// checks, dry runs, the lock and the work itself (for `--stats` and `-o json`). Counted
+    /// the same way for every operation: by the client, which serves one operation.
     pub requests: u64,
+}
+
+impl Summary {
+    pub fn new(cluster: &Cluster, ending: Ending, message: String, duration: Duration) -> Self {
+        Summary {
+            ending,
+            message,
+            duration,
+            requests: cluster.requests_made(),
+        }
+    }
+}
+
+/// How the engine learns of Ctrl-C: stop starting new work.
+#[derive(Clone)]
+pub struct Cancel(tokio::sync::watch::Receiver<bool>);
+
+impl Cancel {
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Cancel) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Cancel(rx))
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once cancelled (never, if the sender is gone without cancelling).
+    pub async fn cancelled(&mut self) {
+        if self.0.wait_for(|c| *c).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+pub(crate) fn interrupted_message(works: &[Work]) -> String {
+    let count = |state| works.iter().filter(|w| w.state == state).count();
+    format!(
+        "interrupted: {} task(s) finished, {} still running, {} not started",
+        count(TaskState::Succeeded) + count(TaskState::Failed),
+        count(TaskState::Running),
+        count(TaskState::Pending)
+    )
 }

@@ -4,8 +4,6 @@
 use crate::model::Phase;
 use sha2::{Digest, Sha256};
 
-/// The project's own annotation and label prefix.
-pub const PREFIX: &str = "kubectl-hooks.io/";
 /// Label on every hook object a sync creates.
 pub const LABEL_HOOK: &str = "kubectl-hooks.io/hook";
 /// Label: the phase the hook ran in (`presync`, ...).
@@ -37,7 +35,7 @@ pub fn sync_id(app: &str, started_unix: u64) -> String {
 }
 
 /// Argo CD names an unnamed hook `<generateName><revision[..7]>-<phase>-<start unix time>`
-/// (§6.12). There is no git revision here, so the app id stands in for it: names are
+/// (gitops-engine's sync context, when it makes hook tasks). There is no git revision here, so the app id stands in for it: names are
 /// deterministic within one sync and different across syncs. At most 63 characters, so the
 /// name also fits Jobs' pod labels.
 pub fn generated_name(generate_name: &str, app: &str, phase: Phase, started_unix: u64) -> String {

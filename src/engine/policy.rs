@@ -1,10 +1,10 @@
 //! The one policy engine: which hook objects to delete, and why, per their delete policies
-//! (spec/argo-sync.md §2.2). `sync`, `delete` and `cleanup` all decide with this code.
+//! (Argo CD's "Hook Deletion Policies" documentation). `sync`, `delete` and `cleanup` all decide with this code.
 
 use crate::model::DeletePolicy;
 use serde::Serialize;
 
-/// What a hook's live object says about the hook (from its health, §6.9).
+/// What a hook's live object says about the hook (from its health, `health::hook_outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum HookState {
     Running,
@@ -38,7 +38,9 @@ impl Decision {
 
 /// At the end of a sync (or delete): Argo CD deletes every hook of the operation that is not
 /// running and carries `HookSucceeded` when the operation succeeded, or `HookFailed` when it
-/// failed — whatever the hook's own result (CC-56, CC-57).
+/// failed — whatever the hook's own result: gitops-engine matches the policy against the
+/// operation's phase, not the hook's, so a HookFailed hook that itself succeeded is deleted
+/// when the sync fails.
 pub fn at_operation_end(
     policies: &[DeletePolicy],
     state: HookState,
@@ -94,7 +96,7 @@ fn keep_reason(policies: &[DeletePolicy]) -> String {
 }
 
 /// Before a hook's step runs: an existing object of the same name is deleted first when the
-/// hook has `BeforeHookCreation` (§6.13). Without it, the existing object is applied over.
+/// hook has `BeforeHookCreation` (Argo CD's "Hook Deletion Policies"). Without it, the existing object is applied over.
 pub fn delete_before_creation(policies: &[DeletePolicy]) -> bool {
     policies.contains(&DeletePolicy::BeforeHookCreation)
 }
@@ -111,7 +113,7 @@ mod tests {
         let failed = OperationResult::Failed;
         assert!(at_operation_end(&[HookSucceeded], Succeeded, ok).deletes());
         assert!(!at_operation_end(&[HookSucceeded], Succeeded, failed).deletes());
-        // CC-57: HookFailed deletes hooks that themselves succeeded.
+        // HookFailed deletes hooks that themselves succeeded, when the operation failed.
         assert!(at_operation_end(&[HookFailed], Succeeded, failed).deletes());
         assert!(at_operation_end(&[HookFailed], Failed, failed).deletes());
         assert!(!at_operation_end(&[HookFailed], Failed, ok).deletes());

@@ -2,9 +2,16 @@
 //! `cleanup` and `delete` delete an object and wait until it is gone, and the permission
 //! check (a server-side dry-run delete) they run before they delete anything.
 
-use crate::cluster::{Cluster, ClusterError, Deleted, Propagation, ResolvedKind};
-use futures::StreamExt;
+use crate::cluster::{Cluster, ClusterError, Deleted, ErrorClass, Propagation, ResolvedKind};
+use crate::engine::policy::{self, HookState, OperationResult};
+use crate::engine::{Event, TaskState, Work};
 use std::time::Duration;
+
+/// How long to wait for a hook object to be gone after deleting it.
+pub(crate) const DELETE_WAIT: Duration = Duration::from_secs(120);
+/// How long the housekeeping at the end of an operation (delete policies) may take, whatever
+/// the deadline: a cluster that stopped answering must not hold the exit for long.
+const HOUSEKEEPING: Duration = Duration::from_secs(15);
 
 /// Every deletion is Foreground, as Argo CD's prunes and hook deletions are: the object stays
 /// until its dependents (a Job's pods, a Deployment's ReplicaSets) are gone, so "the object
@@ -78,6 +85,26 @@ pub struct Refusal {
     pub access: bool,
 }
 
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} object(s) may not be deleted; nothing was deleted",
+            self.problems.len()
+        )
+    }
+}
+
+impl Refusal {
+    pub fn class(&self) -> ErrorClass {
+        if self.access {
+            ErrorClass::Access
+        } else {
+            ErrorClass::Rejected
+        }
+    }
+}
+
 /// A server-side dry-run delete of every target, at most `concurrency` at once, so that a
 /// user who may not delete something learns it before anything is deleted. Returns, per
 /// target, whether it exists now; or every refusal, each named by its `labels` entry.
@@ -93,10 +120,8 @@ pub async fn check_deletable(
             .await;
         (i, result)
     });
-    let mut results: Vec<(usize, Result<Deleted, ClusterError>)> = futures::stream::iter(checks)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let mut results: Vec<(usize, Result<Deleted, ClusterError>)> =
+        crate::engine::concurrently(concurrency, checks).await;
     results.sort_by_key(|(i, _)| *i);
     let mut exists = Vec::with_capacity(targets.len());
     let mut refusal = Refusal {
@@ -117,5 +142,56 @@ pub async fn check_deletable(
         Ok(exists)
     } else {
         Err(refusal)
+    }
+}
+
+/// At the end of the operation (and before SyncFail hooks run): hooks of this sync whose
+/// policy says so are deleted, with their dependents (a Job's pods).
+pub(crate) async fn apply_delete_policies(
+    cluster: &Cluster,
+    works: &mut [Work],
+    result: OperationResult,
+    concurrency: usize,
+    emit: &(dyn Fn(&Event) + Sync),
+) {
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + HOUSEKEEPING));
+    let mut chosen = Vec::new();
+    for (i, w) in works.iter().enumerate() {
+        if !w.task.hook || w.kind.is_none() || w.deleted_by_policy.is_some() {
+            continue;
+        }
+        let state = match w.state {
+            TaskState::Pending => continue,
+            TaskState::Running => HookState::Running,
+            TaskState::Succeeded => HookState::Succeeded,
+            TaskState::Failed => HookState::Failed,
+        };
+        if let policy::Decision::Delete(reason) =
+            policy::at_operation_end(&w.task.delete_policies, state, result)
+        {
+            chosen.push((i, reason));
+        }
+    }
+    // A hook with several phases is one object when it has a fixed name: delete it once.
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|(i, _)| seen.insert((works[*i].task.object, works[*i].name.clone())));
+    let deletions = chosen.iter().map(|(i, _)| {
+        let target = works[*i].target().expect("filtered");
+        async move { target.delete(cluster, Some(DELETE_WAIT)).await.map(|_| ()) }
+    });
+    let results: Vec<Result<(), ClusterError>> =
+        crate::engine::concurrently(concurrency, deletions).await;
+    for ((i, reason), result) in chosen.into_iter().zip(results) {
+        let w = &mut works[i];
+        match result {
+            Ok(_) => {
+                emit(&Event::HookDeleted(w.reference(), reason.clone()));
+                w.deleted_by_policy = Some(reason);
+            }
+            Err(e) => emit(&Event::HookDeleteFailed(
+                w.reference(),
+                format!("failed to delete resource: {e}"),
+            )),
+        }
     }
 }

@@ -21,7 +21,9 @@ pub enum Verdict {
 }
 
 /// Resources: Healthy or no health check is success, Degraded is failure, anything else is
-/// still running (§6.2 step 3). Hooks: §6.9.
+/// still running: a wave waits until its resources are healthy before the next starts (Argo
+/// CD's "Sync Phases and Waves"). Hooks: by their own health, mapped to a hook outcome
+/// (`health::hook_outcome`).
 pub fn judge(work: &Work, live: &Value, settings: &Settings) -> Verdict {
     if work.task.hook {
         let (outcome, message) = health::hook_outcome(live, settings.health);
@@ -80,8 +82,7 @@ pub enum StepEnd {
 }
 
 impl Watches {
-    /// Opens the watches and waits until each has listed what exists now.
-    /// Opens the watches; gives up at `deadline` (a list that keeps failing must not hold the
+    /// Opens the watches and waits until each has listed what exists now; gives up at `deadline` (a list that keeps failing must not hold the
     /// sync beyond its timeout).
     pub async fn open(
         cluster: &Cluster,
@@ -106,43 +107,13 @@ impl Watches {
                 )),
             }
         }
-        let mut streams = SelectAll::new();
-        let mut members = Vec::new();
-        for (index, (kind, namespace, names)) in groups.into_iter().enumerate() {
-            let ns = namespace.as_deref().unwrap_or("");
-            let mut stream: WatchStream = if names.len() == 1 {
-                let name = names.keys().next().expect("one name");
-                cluster.watch_object(&kind, ns, name)
-            } else {
-                cluster.watch_namespace(&kind, namespace.as_deref(), None)
-            };
-            // The first list tells the current state; changes after it are what we wait for.
-            let mut last_error: Option<ClusterError> = None;
-            let listed = tokio::time::timeout_at(deadline, async {
-                loop {
-                    match stream.next().await {
-                        Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
-                        Some(Ok(_)) => {}
-                        Some(Err(e)) if e.is_access_error() && !e.is_transient() => return Err(e),
-                        // The watcher retries with backoff: the server may be restarting.
-                        Some(Err(e)) => last_error = Some(e),
-                    }
-                }
-            })
-            .await;
-            match listed {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e),
-                // Unreachable until the end: that is the failure (exit 3), not a timeout.
-                Err(_)
-                    if last_error
-                        .as_ref()
-                        .is_some_and(ClusterError::is_access_error) =>
-                {
-                    return Err(last_error.expect("checked"));
-                }
-                Err(_) => {
-                    return Err(ClusterError::WaitTimeout {
+        // Every watch of the step at once: the step waits for the slowest first list, not
+        // for the sum of them.
+        let opened = futures::future::try_join_all(groups.into_iter().map(
+            |(kind, namespace, names)| async move {
+                let stream = first_list(cluster, &kind, namespace.as_deref(), &names, deadline)
+                    .await
+                    .map_err(|last_error| ClusterError::WaitTimeout {
                         what: format!(
                             "the first list of {} to watch{}",
                             kind.resource_name(),
@@ -152,8 +123,16 @@ impl Watches {
                         ),
                         after: deadline.saturating_duration_since(started),
                     });
+                match stream {
+                    Ok(Ok(stream)) => Ok((stream, names)),
+                    Ok(Err(e)) | Err(e) => Err(e),
                 }
-            }
+            },
+        ))
+        .await?;
+        let mut streams = SelectAll::new();
+        let mut members = Vec::new();
+        for (index, (stream, names)) in opened.into_iter().enumerate() {
             streams.push(stream.map(move |event| (index, event)).boxed());
             members.push(names);
         }
@@ -297,6 +276,47 @@ impl Watches {
                 Some(StepEnd::Failed(failure_message(w)))
             }
         }
+    }
+}
+
+/// Opens one watch (by name when it serves a single object) and waits for its first list,
+/// which tells the current state: changes after it are what the step waits for. An access
+/// error ends it at once (`Ok(Err)`); at `deadline` it gives up with the last list error the
+/// watcher retried past (`Err`).
+async fn first_list(
+    cluster: &Cluster,
+    kind: &ResolvedKind,
+    namespace: Option<&str>,
+    names: &HashMap<String, Vec<usize>>,
+    deadline: Instant,
+) -> Result<Result<WatchStream, ClusterError>, Option<String>> {
+    let mut stream: WatchStream = if names.len() == 1 {
+        let name = names.keys().next().expect("one name");
+        cluster.watch_object(kind, namespace.unwrap_or(""), name)
+    } else {
+        cluster.watch_namespace(kind, namespace, None)
+    };
+    let mut last_error: Option<ClusterError> = None;
+    let listed = tokio::time::timeout_at(deadline, async {
+        loop {
+            match stream.next().await {
+                Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) if e.is_access_error() && !e.is_transient() => return Err(e),
+                // The watcher retries with backoff: the server may be restarting.
+                Some(Err(e)) => last_error = Some(e),
+            }
+        }
+    })
+    .await;
+    match listed {
+        Ok(Ok(())) => Ok(Ok(stream)),
+        Ok(Err(e)) => Ok(Err(e)),
+        // Unreachable until the end: that is the failure (exit 3), not a timeout.
+        Err(_) => match last_error {
+            Some(e) if e.is_transient() && e.is_access_error() => Ok(Err(e)),
+            other => Err(other.map(|e| e.to_string())),
+        },
     }
 }
 

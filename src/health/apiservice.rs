@@ -8,10 +8,7 @@ use super::{Gvk, Health, HealthError, HealthStatus};
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
     let root = Node::root(obj);
-    let conditions = Condition::of_status(&root).map_err(|source| HealthError::Convert {
-        kind: "APIService",
-        source,
-    })?;
+    let conditions = Condition::of_status(&root).map_err(HealthError::convert("APIService"))?;
     Ok(match first(&conditions, "Available") {
         Some(available) => {
             let status = if available.is_true() {

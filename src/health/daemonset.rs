@@ -78,9 +78,6 @@ impl<'v> DaemonSet<'v> {
 }
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
-    let ds = DaemonSet::decode(obj).map_err(|source| HealthError::Convert {
-        kind: "DaemonSet",
-        source,
-    })?;
+    let ds = DaemonSet::decode(obj).map_err(HealthError::convert("DaemonSet"))?;
     Ok(ds.health())
 }

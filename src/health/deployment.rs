@@ -95,9 +95,6 @@ impl<'v> Deployment<'v> {
 }
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
-    let deployment = Deployment::decode(obj).map_err(|source| HealthError::Convert {
-        kind: "Deployment",
-        source,
-    })?;
+    let deployment = Deployment::decode(obj).map_err(HealthError::convert("Deployment"))?;
     Ok(deployment.health())
 }

@@ -1,4 +1,5 @@
-//! What a hook's live object says about the hook (argo-sync.md §6.9): the same health as any
+//! What a hook's live object says about the hook (as gitops-engine's sync context maps a
+//! hook's health to its operation phase): the same health as any
 //! object, mapped to the hook phases the sync engine waits on.
 
 use std::fmt;
@@ -51,7 +52,7 @@ impl fmt::Display for HookOutcome {
     }
 }
 
-/// §6.9 of argo-sync.md: what a hook's live object says about the hook.
+/// What a hook's live object says about the hook.
 pub fn hook_outcome(obj: &Value, mode: HealthMode) -> (HookOutcome, String) {
     match try_assess(obj, mode) {
         Ok(health) => HookOutcome::from_health(health.as_ref(), name(obj)),

@@ -18,10 +18,7 @@ const FAILURES: &[(&str, &str)] = &[
 ];
 
 pub(super) fn assess(obj: &Value, gvk: &Gvk<'_>) -> Result<Health, HealthError> {
-    let convert = |source| HealthError::Convert {
-        kind: "HPA",
-        source,
-    };
+    let convert = HealthError::convert("HPA");
     let root = Node::root(obj);
     if gvk.version != "v1" {
         let conditions = Condition::of_status(&root).map_err(convert)?;

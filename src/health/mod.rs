@@ -1,8 +1,8 @@
 //! Health of a live Kubernetes object, the way Argo CD's engine (gitops-engine `pkg/health`)
 //! judges it, so that waves and hooks wait for exactly what Argo CD would wait for.
 //!
-//! Pure: JSON in, status and message out. The rules, kind by kind, are in
-//! `spec/health-rules.md`; each kind lives in its own file, this one holds the vocabulary,
+//! Pure: JSON in, status and message out. The rules, kind by kind, follow gitops-engine's
+//! `pkg/health/health_<kind>.go`; each kind lives in its own file, this one holds the vocabulary,
 //! the global rules (deletion, decode failures) and the dispatch table.
 //!
 //! [`HealthMode::Kstatus`] is an opt-in beyond Argo CD: kinds Argo has no check for are judged
@@ -39,10 +39,7 @@ use serde_json::Value;
 pub use decode::DecodeError;
 pub use hook::{HookOutcome, hook_outcome};
 
-/// The finalizer Argo CD puts on the hooks it creates. While it is present a hook being deleted
-/// is judged on its real status instead of "Pending deletion", so a Job removed by its TTL
-/// controller right after finishing still reports how it finished.
-pub const HOOK_FINALIZER: &str = "argocd.argoproj.io/hook-finalizer";
+use crate::model::keys::HOOK_FINALIZER;
 
 /// Argo CD's health codes, spelt as Argo spells them (`Display`, serde).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,6 +142,13 @@ pub enum HealthError {
     HpaConditionsAnnotation(String),
 }
 
+impl HealthError {
+    /// For `map_err`: a `kind` whose fields do not decode.
+    pub(crate) fn convert(kind: &'static str) -> impl Fn(DecodeError) -> HealthError + Copy {
+        move |source| HealthError::Convert { kind, source }
+    }
+}
+
 /// Health of a live object (JSON as returned by the API server). `None` = Argo CD has no check
 /// for this kind. An object that cannot be judged is `Unknown`, with the reason as message.
 pub fn assess(obj: &Value, mode: HealthMode) -> Option<Health> {
@@ -209,13 +213,10 @@ impl<'a> Gvk<'a> {
         let api_version = text("apiVersion")?;
         let kind = text("kind")?;
         // Same split as Kubernetes: `v1` is the core group, `apps/v1` a named one.
-        let (group, version) = match api_version.split_once('/') {
-            None => ("", api_version),
-            Some((_, version)) if version.contains('/') => {
-                return Err(HealthError::InvalidApiVersion(api_version.to_string()));
-            }
-            Some(pair) => pair,
-        };
+        let (group, version) = crate::manifest::split_api_version(api_version);
+        if version.contains('/') {
+            return Err(HealthError::InvalidApiVersion(api_version.to_string()));
+        }
         Ok(Gvk {
             group,
             version,

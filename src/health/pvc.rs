@@ -10,10 +10,7 @@ pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
     let phase = root
         .field("status")
         .and_then(|status| status.field("phase")?.str())
-        .map_err(|source| HealthError::Convert {
-            kind: "PersistentVolumeClaim",
-            source,
-        })?;
+        .map_err(HealthError::convert("PersistentVolumeClaim"))?;
     let status = match phase {
         "Bound" => HealthStatus::Healthy,
         "Pending" => HealthStatus::Progressing,

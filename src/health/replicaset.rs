@@ -56,9 +56,6 @@ impl<'v> ReplicaSet<'v> {
 }
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
-    let rs = ReplicaSet::decode(obj).map_err(|source| HealthError::Convert {
-        kind: "ReplicaSet",
-        source,
-    })?;
+    let rs = ReplicaSet::decode(obj).map_err(HealthError::convert("ReplicaSet"))?;
     Ok(rs.health())
 }

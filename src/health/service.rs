@@ -6,10 +6,7 @@ use super::decode::{DecodeError, Node};
 use super::{Gvk, Health, HealthError, HealthStatus};
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
-    let (service_type, ingresses) = decode(obj).map_err(|source| HealthError::Convert {
-        kind: "Service",
-        source,
-    })?;
+    let (service_type, ingresses) = decode(obj).map_err(HealthError::convert("Service"))?;
     // Any entry counts, even `{}`: Argo checks the list is non-empty, not that it has an address.
     let status = if service_type == "LoadBalancer" && ingresses == 0 {
         HealthStatus::Progressing

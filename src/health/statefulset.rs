@@ -113,9 +113,6 @@ impl<'v> StatefulSet<'v> {
 }
 
 pub(super) fn assess(obj: &Value, _: &Gvk<'_>) -> Result<Health, HealthError> {
-    let sts = StatefulSet::decode(obj).map_err(|source| HealthError::Convert {
-        kind: "StatefulSet",
-        source,
-    })?;
+    let sts = StatefulSet::decode(obj).map_err(HealthError::convert("StatefulSet"))?;
     Ok(sts.health())
 }

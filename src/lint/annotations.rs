@@ -2,7 +2,10 @@
 
 use super::suggest::{closest, key_similarity, quoted_list};
 use super::{DISABLE_ANNOTATION, OWN_PREFIX, Object, Sink, rules};
-use crate::model::{DeletePolicy, HookType, Phase, Role, SyncOption, csv, keys, options, wave};
+use crate::model::{
+    self, DeletePolicy, HookType, Phase, Role, SyncOption, csv, keys, options, wave,
+};
+use crate::text::plural;
 
 pub fn check(o: &Object, sink: &mut Sink) {
     super::input::non_string_values(o, sink);
@@ -22,23 +25,8 @@ pub fn check(o: &Object, sink: &mut Sink) {
     sync_fail_hook_succeeded(o, sink);
 }
 
-const ARGO_TYPES: [&str; 7] = [
-    "PreSync",
-    "Sync",
-    "PostSync",
-    "SyncFail",
-    "Skip",
-    "PreDelete",
-    "PostDelete",
-];
-const HELM_TYPES: [&str; 6] = [
-    "pre-install",
-    "pre-upgrade",
-    "post-install",
-    "post-upgrade",
-    "pre-delete",
-    "post-delete",
-];
+const ARGO_TYPES: [&str; 7] = model::ARGO_HOOK_NAMES;
+const HELM_TYPES: [&str; 6] = model::HELM_HOOK_NAMES;
 /// Helm hook types that exist in Helm but that Argo CD does not run.
 const HELM_NOT_RUN: [&str; 5] = [
     "pre-rollback",
@@ -51,13 +39,7 @@ const CRD_INSTALL: &str = "crd-install";
 
 /// A Helm hook type written in the Argo CD annotation, or the other way round.
 fn argo_for_helm(value: &str) -> Option<&'static str> {
-    Some(match value {
-        "pre-install" | "pre-upgrade" => "PreSync",
-        "post-install" | "post-upgrade" => "PostSync",
-        "pre-delete" => "PreDelete",
-        "post-delete" => "PostDelete",
-        _ => return None,
-    })
+    model::helm_hook_phase(value).map(Phase::as_str)
 }
 
 fn argo_has_known_type(o: &Object) -> bool {
@@ -164,10 +146,6 @@ fn argo_hook_types(o: &Object, sink: &mut Sink) {
         "use one of PreSync, Sync, PostSync, SyncFail or Skip (exactly so)".to_owned()
     };
     sink.object(&rules::UNKNOWN_HOOK_TYPE, o, pos, message, Some(suggestion));
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }
 
 /// `unknown-hook-type` on `helm.sh/hook`, which counts only when the Argo CD annotation has no
@@ -487,8 +465,8 @@ fn policy_outcome(o: &Object) -> String {
     }
 }
 
-const ARGO_POLICIES: [&str; 3] = ["HookSucceeded", "HookFailed", "BeforeHookCreation"];
-const HELM_POLICIES: [&str; 3] = ["hook-succeeded", "hook-failed", "before-hook-creation"];
+const ARGO_POLICIES: [&str; 3] = DeletePolicy::NAMES;
+const HELM_POLICIES: [&str; 3] = DeletePolicy::HELM_NAMES;
 
 /// `unknown-delete-policy`, for hooks (on other objects the annotation does nothing at all).
 fn delete_policies(o: &Object, sink: &mut Sink) {

@@ -74,8 +74,8 @@ fn hook_job(o: &Object, sink: &mut Sink) {
         } else {
             "after a successful sync"
         };
-        let mut fixed = vec!["BeforeHookCreation"];
-        fixed.extend(names.iter().copied());
+        let mut fixed = vec![DeletePolicy::BeforeHookCreation];
+        fixed.extend(policies.iter().copied());
         sink.object(
             &rules::JOB_HOOK_NOT_RECREATED,
             o,
@@ -86,25 +86,17 @@ fn hook_job(o: &Object, sink: &mut Sink) {
             ),
             Some(format!(
                 "use `{key}: {}`, or name the Job with metadata.generateName",
-                if key == keys::HOOK_DELETE_POLICY {
-                    fixed.join(",")
-                } else {
-                    fixed
-                        .iter()
-                        .map(|p| helm_policy(p))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                }
+                fixed
+                    .iter()
+                    .map(|p| if key == keys::HOOK_DELETE_POLICY {
+                        p.as_str()
+                    } else {
+                        p.helm_str()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
             )),
         );
-    }
-}
-
-fn helm_policy(argo: &str) -> &'static str {
-    match argo {
-        "HookSucceeded" => "hook-succeeded",
-        "HookFailed" => "hook-failed",
-        _ => "before-hook-creation",
     }
 }
 

@@ -1,5 +1,6 @@
 //! The rules: stable ids, default severities, and the documentation `--explain` prints and
-//! SARIF carries. What each says about Argo CD follows `spec/argo-sync.md`.
+//! SARIF carries. What each says about Argo CD follows its "Resource Hooks", "Sync Phases and
+//! Waves" and "Sync Options" documentation and gitops-engine's `pkg/sync`.
 
 use super::Severity::{self, *};
 

@@ -43,13 +43,17 @@ pub struct Manifest {
     pub namespace: Option<String>,
 }
 
+/// apiVersion as Kubernetes splits it (apimachinery's `schema.ParseGroupVersion`): `v1` is
+/// version `v1` of the core group `""`, `apps/v1` version `v1` of group `apps`. The one place
+/// that splits an apiVersion; a second `/` is left in the version, for callers to reject.
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.split_once('/').unwrap_or(("", api_version))
+}
+
 impl Manifest {
     /// API group: the part of apiVersion before `/`, empty for the core group.
     pub fn group(&self) -> &str {
-        self.api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g)
-            .unwrap_or("")
+        split_api_version(&self.api_version).0
     }
 
     /// The name to show: `name`, or `prefix*` for generateName.

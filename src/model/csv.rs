@@ -1,5 +1,5 @@
 //! The comma-list format Argo CD uses for hook, delete-policy and sync-options annotations
-//! (§1.2): split on `,`, trim, drop empties, de-duplicate keeping the first occurrence.
+//! (gitops-engine's `GetAnnotationCSVs`): split on `,`, trim, drop empties, de-duplicate keeping the first occurrence.
 
 pub fn items(value: Option<&str>) -> impl Iterator<Item = &str> {
     let mut seen: Vec<&str> = Vec::new();

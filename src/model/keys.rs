@@ -12,6 +12,9 @@ pub const TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
 pub const COMPARE_OPTIONS: &str = "argocd.argoproj.io/compare-options";
 pub const MANAGED_BY: &str = "argocd.argoproj.io/managed-by";
 pub const REFRESH: &str = "argocd.argoproj.io/refresh";
+/// The finalizer Argo CD puts on the hooks it creates. While it is present a hook being deleted
+/// is judged on its real status instead of "Pending deletion", so a Job removed by its TTL
+/// controller right after finishing still reports how it finished.
 pub const HOOK_FINALIZER: &str = "argocd.argoproj.io/hook-finalizer";
 
 pub const HELM_HOOK: &str = "helm.sh/hook";

@@ -1,6 +1,7 @@
 //! What Argo CD's (and Helm's) annotations mean for one object: is it a hook, in which phases,
 //! with which delete policies, in which wave, with which sync options. Pure: every problem is a
-//! value for lint to report, never a panic. Facts from `spec/argo-sync.md` §1–§4 and §7.
+//! value for lint to report, never a panic. Facts from Argo CD's "Resource Hooks", "Sync Phases
+//! and Waves" and "Sync Options" documentation, and gitops-engine's `pkg/sync/hook`.
 
 pub mod csv;
 pub mod keys;
@@ -9,7 +10,10 @@ mod types;
 pub mod wave;
 
 pub use options::{SyncOption, SyncOptions};
-pub use types::{DeleteHook, DeletePolicy, HookType, Phase};
+pub use types::{
+    ARGO_HOOK_NAMES, DeleteHook, DeletePolicy, HELM_HOOK_NAMES, HELM_HOOK_TYPES, HookType, Phase,
+    helm_hook_phase,
+};
 
 use crate::manifest::Manifest;
 
@@ -111,7 +115,7 @@ impl SyncSpec {
     }
 }
 
-/// §1.5: an object counts as a PreDelete/PostDelete hook if any item of either annotation
+/// An object counts as a PreDelete/PostDelete hook if any item of either annotation
 /// names one, whatever else it says.
 fn delete_hooks_of(argo: Option<&str>, helm: Option<&str>) -> Vec<DeleteHook> {
     let mut found: Vec<DeleteHook> = csv::items(argo)
@@ -123,7 +127,8 @@ fn delete_hooks_of(argo: Option<&str>, helm: Option<&str>) -> Vec<DeleteHook> {
     found
 }
 
-/// §2.1: the union of Argo and Helm policies; `BeforeHookCreation` when that union is empty.
+/// The union of Argo and Helm policies (gitops-engine's `hook.DeletePolicies`);
+/// `BeforeHookCreation` when that union is empty, Argo CD's documented default.
 pub fn effective_policies(argo: Option<&str>, helm: Option<&str>) -> Vec<DeletePolicy> {
     let mut policies: Vec<DeletePolicy> = csv::items(argo)
         .filter_map(|s| s.parse().ok())

@@ -1,4 +1,4 @@
-//! `argocd.argoproj.io/sync-options` (§7): the options a resource annotation can carry.
+//! `argocd.argoproj.io/sync-options` (Argo CD's "Sync Options" documentation): the options a resource annotation can carry.
 
 use super::csv;
 

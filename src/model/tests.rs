@@ -1,4 +1,5 @@
-//! Conformance cases of spec/argo-sync.md §10 A (annotation parsing).
+//! Conformance cases of annotation parsing: what Argo CD makes of each hook, wave, delete
+//! policy and sync-options value.
 
 use super::*;
 use crate::manifest;

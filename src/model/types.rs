@@ -50,7 +50,7 @@ impl Phase {
         Phase::SyncFail,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Phase::PreSync => "PreSync",
             Phase::Sync => "Sync",
@@ -71,10 +71,13 @@ impl HookType {
         HookType::Skip,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
+            HookType::PreSync => Phase::PreSync.as_str(),
+            HookType::Sync => Phase::Sync.as_str(),
+            HookType::PostSync => Phase::PostSync.as_str(),
+            HookType::SyncFail => Phase::SyncFail.as_str(),
             HookType::Skip => "Skip",
-            other => other.phase().map(Phase::as_str).unwrap_or_default(),
         }
     }
 
@@ -88,11 +91,11 @@ impl HookType {
         }
     }
 
-    /// §4.1: Helm hook values Argo CD maps; everything else (and `crd-install`) is unknown.
+    /// The sync hook a Helm hook value stands for (see [`HELM_HOOK_TYPES`]).
     pub fn from_helm(value: &str) -> Option<HookType> {
-        match value {
-            "pre-install" | "pre-upgrade" => Some(HookType::PreSync),
-            "post-install" | "post-upgrade" => Some(HookType::PostSync),
+        match helm_hook_phase(value)? {
+            Phase::PreSync => Some(HookType::PreSync),
+            Phase::PostSync => Some(HookType::PostSync),
             _ => None,
         }
     }
@@ -100,37 +103,48 @@ impl HookType {
 
 impl DeleteHook {
     /// The phase of `delete` this hook runs in.
-    pub fn phase(self) -> Phase {
+    pub const fn phase(self) -> Phase {
         match self {
             DeleteHook::PreDelete => Phase::PreDelete,
             DeleteHook::PostDelete => Phase::PostDelete,
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeleteHook::PreDelete => "PreDelete",
-            DeleteHook::PostDelete => "PostDelete",
-        }
+    pub const fn as_str(self) -> &'static str {
+        self.phase().as_str()
     }
 
+    /// The delete hook a Helm hook value stands for (see [`HELM_HOOK_TYPES`]).
     pub fn from_helm(value: &str) -> Option<DeleteHook> {
-        match value {
-            "pre-delete" => Some(DeleteHook::PreDelete),
-            "post-delete" => Some(DeleteHook::PostDelete),
+        match helm_hook_phase(value)? {
+            Phase::PreDelete => Some(DeleteHook::PreDelete),
+            Phase::PostDelete => Some(DeleteHook::PostDelete),
             _ => None,
         }
     }
 }
 
 impl DeletePolicy {
+    /// In the order Argo CD's documentation lists them.
     pub const ALL: [DeletePolicy; 3] = [
-        DeletePolicy::BeforeHookCreation,
         DeletePolicy::HookSucceeded,
         DeletePolicy::HookFailed,
+        DeletePolicy::BeforeHookCreation,
+    ];
+    /// The names of [`Self::ALL`], as `argocd.argoproj.io/hook-delete-policy` takes them.
+    pub const NAMES: [&'static str; 3] = [
+        Self::ALL[0].as_str(),
+        Self::ALL[1].as_str(),
+        Self::ALL[2].as_str(),
+    ];
+    /// The names of [`Self::ALL`], as `helm.sh/hook-delete-policy` takes them.
+    pub const HELM_NAMES: [&'static str; 3] = [
+        Self::ALL[0].helm_str(),
+        Self::ALL[1].helm_str(),
+        Self::ALL[2].helm_str(),
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             DeletePolicy::BeforeHookCreation => "BeforeHookCreation",
             DeletePolicy::HookSucceeded => "HookSucceeded",
@@ -138,15 +152,60 @@ impl DeletePolicy {
         }
     }
 
-    /// §4.3
-    pub fn from_helm(value: &str) -> Option<DeletePolicy> {
-        match value {
-            "before-hook-creation" => Some(DeletePolicy::BeforeHookCreation),
-            "hook-succeeded" => Some(DeletePolicy::HookSucceeded),
-            "hook-failed" => Some(DeletePolicy::HookFailed),
-            _ => None,
+    /// Helm's name of the same policy, which Argo CD reads too.
+    pub const fn helm_str(self) -> &'static str {
+        match self {
+            DeletePolicy::BeforeHookCreation => "before-hook-creation",
+            DeletePolicy::HookSucceeded => "hook-succeeded",
+            DeletePolicy::HookFailed => "hook-failed",
         }
     }
+
+    pub fn from_helm(value: &str) -> Option<DeletePolicy> {
+        Self::ALL.into_iter().find(|p| p.helm_str() == value)
+    }
+}
+
+/// Every value of `argocd.argoproj.io/hook` Argo CD knows: the sync hook types, then the
+/// delete hooks.
+pub const ARGO_HOOK_NAMES: [&str; 7] = [
+    HookType::PreSync.as_str(),
+    HookType::Sync.as_str(),
+    HookType::PostSync.as_str(),
+    HookType::SyncFail.as_str(),
+    HookType::Skip.as_str(),
+    DeleteHook::PreDelete.as_str(),
+    DeleteHook::PostDelete.as_str(),
+];
+
+/// The Helm hook types Argo CD runs, and the phase each runs in (Argo CD's "Helm hooks"
+/// documentation); every other Helm hook type (`crd-install`, `test`, ...) is not run.
+pub const HELM_HOOK_TYPES: [(&str, Phase); 6] = [
+    ("pre-install", Phase::PreSync),
+    ("pre-upgrade", Phase::PreSync),
+    ("post-install", Phase::PostSync),
+    ("post-upgrade", Phase::PostSync),
+    ("pre-delete", Phase::PreDelete),
+    ("post-delete", Phase::PostDelete),
+];
+
+/// The names of [`HELM_HOOK_TYPES`].
+pub const HELM_HOOK_NAMES: [&str; 6] = {
+    let mut names = [""; 6];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = HELM_HOOK_TYPES[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// The phase a Helm hook value runs in, when Argo CD runs it at all.
+pub fn helm_hook_phase(value: &str) -> Option<Phase> {
+    HELM_HOOK_TYPES
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, phase)| *phase)
 }
 
 macro_rules! exact_names {

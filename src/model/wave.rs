@@ -1,4 +1,4 @@
-//! Sync waves (§3): Go `strconv.Atoi` on the Argo annotation, else on Helm's hook weight, else 0.
+//! Sync waves (Argo CD's "Sync Phases and Waves" documentation): Go `strconv.Atoi` on the Argo annotation, else on Helm's hook weight, else 0.
 
 /// Go's `strconv.Atoi` for a 64-bit int: optional sign, ASCII digits, no spaces, in range.
 pub fn atoi(s: &str) -> Option<i64> {

@@ -3,8 +3,7 @@
 
 use super::sync::{Head, one_line, verdict};
 use super::{render_table, table};
-use crate::engine::Report;
-use crate::engine::cleanup::{Found, phase_of_label};
+use crate::engine::cleanup::{Found, Report, phase_of_label};
 use crate::engine::policy::HookState;
 use crate::engine::remove::Gone;
 use serde::Serialize;
@@ -85,7 +84,7 @@ pub fn render(report: Option<&Report>, found: &[Found], scope: &str) -> String {
             found.len(),
             found.len() - chosen
         )),
-        Some(report) => out.push_str(&verdict("Cleanup", report)),
+        Some(report) => out.push_str(&verdict("Cleanup", &report.summary)),
     }
     out
 }
@@ -120,7 +119,7 @@ struct HookDoc<'a> {
 /// `result` is null before the run (`--dry-run`).
 pub fn json(report: Option<&Report>, found: &[Found]) -> String {
     let doc = ReportDoc {
-        head: Head::of(report),
+        head: Head::of(report.map(|r| &r.summary)),
         hooks: found
             .iter()
             .map(|f| HookDoc {

@@ -2,11 +2,11 @@
 //! in run order with what was done to it, as a table or as JSON. While it runs, progress is
 //! sync's view (`output::sync::Progress`) of the same engine events.
 
-use super::sync::{Head, WorkDoc, duration_of, one_line, seconds, verdict};
+use super::sync::{Head, WorkDoc, add_policy_deletion, duration_of, one_line, seconds, verdict};
 use super::{render_table, table};
-use crate::engine::delete::{Fate, Part, Teardown};
+use crate::engine::delete::{Fate, Part, Report, Teardown};
 use crate::engine::remove::Gone;
-use crate::engine::{Report, TaskState, Work};
+use crate::engine::{TaskState, Work};
 use serde::Serialize;
 
 /// What happened to a task (or, before the run, what will).
@@ -33,12 +33,7 @@ fn message(w: &Work, fate: &Fate) -> String {
         Fate::Leave(reason) => reason.clone(),
         _ => w.message.clone(),
     };
-    if let Some(reason) = &w.deleted_by_policy {
-        if !m.is_empty() {
-            m.push_str("; ");
-        }
-        m.push_str(&format!("deleted ({reason})"));
-    }
+    add_policy_deletion(&mut m, w);
     m
 }
 
@@ -93,7 +88,7 @@ pub fn render(report: Option<&Report>, teardown: &Teardown) -> String {
         render_table(&t)
     };
     if let Some(report) = report {
-        out.push_str(&verdict("Delete", report));
+        out.push_str(&verdict("Delete", &report.summary));
     }
     out
 }
@@ -138,10 +133,10 @@ pub fn json(report: Option<&Report>, teardown: &Teardown) -> String {
         })
         .collect();
     let doc = ReportDoc {
-        head: Head::of(report),
+        head: Head::of(report.map(|r| &r.summary)),
         tasks,
         notes: &teardown.notes,
-        api_requests: report.map_or(0, |r| r.requests),
+        api_requests: report.map_or(0, |r| r.summary.requests),
     };
     super::to_json(&doc)
 }

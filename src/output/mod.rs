@@ -5,6 +5,8 @@ pub mod delete;
 pub mod plan;
 pub mod sync;
 
+pub use crate::text::plural;
+
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::IsTerminal;
 

@@ -1,6 +1,6 @@
 //! `kubectl hooks plan`: the wave table and its JSON/YAML form.
 
-use super::{render_table, table};
+use super::{plural, render_table, table};
 use crate::manifest::Manifest;
 use crate::model::{DeletePolicy, Phase};
 use crate::plan::{Plan, Task};
@@ -232,8 +232,4 @@ pub fn summary(plan: &Plan) -> String {
     }
     s.push('\n');
     s
-}
-
-pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }

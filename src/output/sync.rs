@@ -2,7 +2,8 @@
 //! (CI logs), and at the end a table of every task (or the same as JSON).
 
 use super::{render_table, table};
-use crate::engine::{Event, Report, SyncResult, TaskState, Work};
+use crate::engine::sync::Report;
+use crate::engine::{Ending, Event, Summary, TaskState, Work};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -90,7 +91,9 @@ impl Progress {
                 "1;31",
                 &format!("sync failed: running {hooks} SyncFail hook(s)"),
             )),
-            Event::HookDeleted(t, reason) => self.note(&format!("  {t} deleted ({reason})")),
+            Event::HookDeleted(t, reason) => {
+                self.note(&format!("  {t} {}", deleted_by_policy(reason)))
+            }
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
             Event::Interrupted => self.note("interrupted: no new work is started"),
         }
@@ -187,13 +190,23 @@ fn message_of(w: &Work) -> String {
         }
         m.push_str(took);
     }
-    if let Some(reason) = &w.deleted_by_policy {
-        if !m.is_empty() {
-            m.push_str("; ");
-        }
-        m.push_str(&format!("deleted ({reason})"));
-    }
+    add_policy_deletion(&mut m, w);
     m
+}
+
+/// "deleted (<reason>)": how a hook removed by its delete policy is told, everywhere.
+pub(super) fn deleted_by_policy(reason: &str) -> String {
+    format!("deleted ({reason})")
+}
+
+/// Appends to a task's message that its delete policy removed it, if it did.
+pub(super) fn add_policy_deletion(message: &mut String, w: &Work) {
+    if let Some(reason) = &w.deleted_by_policy {
+        if !message.is_empty() {
+            message.push_str("; ");
+        }
+        message.push_str(&deleted_by_policy(reason));
+    }
 }
 
 pub(super) fn duration_of(w: &Work) -> Option<Duration> {
@@ -225,10 +238,10 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
         ]);
     }
     let mut out = render_table(&t);
-    let verdict = match report.result {
-        SyncResult::Succeeded => "Sync succeeded",
-        SyncResult::Failed => "Sync FAILED",
-        SyncResult::Interrupted => "Sync INTERRUPTED",
+    let verdict = match report.summary.ending {
+        Ending::Succeeded => "Sync succeeded",
+        Ending::Failed => "Sync FAILED",
+        Ending::Interrupted => "Sync INTERRUPTED",
     };
     let steps: Vec<String> = report
         .step_durations
@@ -237,14 +250,14 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
         .collect();
     out.push_str(&format!(
         "\n{verdict} in {} ({})\n",
-        seconds(report.duration),
+        seconds(report.summary.duration),
         steps.join(", ")
     ));
-    if report.result != SyncResult::Succeeded {
-        out.push_str(&format!("{}\n", report.message));
+    if report.summary.ending != Ending::Succeeded {
+        out.push_str(&format!("{}\n", report.summary.message));
     }
     if stats {
-        out.push_str(&format!("API requests: {}\n", report.requests));
+        out.push_str(&format!("API requests: {}\n", report.summary.requests));
     }
     out
 }
@@ -260,7 +273,7 @@ pub(super) fn one_line(s: &str) -> String {
 
 #[derive(Serialize)]
 struct ReportDoc<'a> {
-    result: SyncResult,
+    result: Ending,
     message: &'a str,
     #[serde(rename = "durationMs")]
     duration_ms: u128,
@@ -331,7 +344,7 @@ impl<'a> WorkDoc<'a> {
 /// `--dry-run`), the message, the time taken.
 #[derive(Serialize)]
 pub(super) struct Head<'a> {
-    result: Option<SyncResult>,
+    result: Option<Ending>,
     message: &'a str,
     #[serde(rename = "durationMs")]
     duration_ms: u128,
@@ -340,9 +353,9 @@ pub(super) struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
-    pub(super) fn of(report: Option<&'a Report>) -> Head<'a> {
+    pub(super) fn of(report: Option<&'a Summary>) -> Head<'a> {
         Head {
-            result: report.map(|r| r.result),
+            result: report.map(|r| r.ending),
             message: report.map_or("dry run: nothing was changed", |r| r.message.as_str()),
             duration_ms: report.map_or(0, |r| r.duration.as_millis()),
             dry_run: report.is_none(),
@@ -351,11 +364,11 @@ impl<'a> Head<'a> {
 }
 
 /// "\nDelete succeeded in 1.2s: <message>\n"
-pub(super) fn verdict(operation: &str, report: &Report) -> String {
-    let outcome = match report.result {
-        SyncResult::Succeeded => "succeeded",
-        SyncResult::Failed => "FAILED",
-        SyncResult::Interrupted => "INTERRUPTED",
+pub(super) fn verdict(operation: &str, report: &Summary) -> String {
+    let outcome = match report.ending {
+        Ending::Succeeded => "succeeded",
+        Ending::Failed => "FAILED",
+        Ending::Interrupted => "INTERRUPTED",
     };
     format!(
         "\n{operation} {outcome} in {}: {}\n",
@@ -366,9 +379,9 @@ pub(super) fn verdict(operation: &str, report: &Report) -> String {
 
 pub fn json(report: &Report, works: &[Work]) -> String {
     let doc = ReportDoc {
-        result: report.result,
-        message: &report.message,
-        duration_ms: report.duration.as_millis(),
+        result: report.summary.ending,
+        message: &report.summary.message,
+        duration_ms: report.summary.duration.as_millis(),
         steps: report
             .step_durations
             .iter()
@@ -388,7 +401,7 @@ pub fn json(report: &Report, works: &[Work]) -> String {
                 work: WorkDoc::of(w),
             })
             .collect(),
-        api_requests: report.requests,
+        api_requests: report.summary.requests,
     };
     super::to_json(&doc)
 }

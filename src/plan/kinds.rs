@@ -1,4 +1,5 @@
-//! Kind facts the plan needs without a cluster: Argo CD's kind order (§5.2) and which
+//! Kind facts the plan needs without a cluster: Argo CD's kind order (gitops-engine's
+//! `kindOrder` in `pkg/sync/sync_tasks.go`) and which
 //! well-known kinds are cluster-scoped.
 
 /// Helm's install order, as Argo CD uses it. Rank = index - 35; unknown kinds rank 0 (last).

@@ -1,11 +1,11 @@
-//! The ordered steps of a sync (§5): tasks sorted by phase, wave, kind and name, namespaces
+//! The ordered steps of a sync: tasks sorted by phase, wave, kind and name, namespaces
 //! and CRDs bubbled before their users, grouped into (phase, wave) steps. Pure.
 
 mod duplicates;
 pub mod kinds;
 mod order;
 
-/// Argo CD's task order (§5.2), for tasks made outside a plan (`delete`'s PreDelete and
+/// Argo CD's task order (phase, wave, kind, name), for tasks made outside a plan (`delete`'s PreDelete and
 /// PostDelete hooks).
 pub use order::sort as sort_tasks;
 

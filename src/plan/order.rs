@@ -1,4 +1,5 @@
-//! The sort (§5.2), dependency bubbling (§5.3) and grouping into steps.
+//! The sort (gitops-engine's `syncTasks` order: phase, wave, kind, name), dependency bubbling
+//! (a Namespace or CRD moves to the earliest step that needs it) and grouping into steps.
 
 use super::{Step, Task, kinds};
 use crate::manifest::Manifest;

@@ -1,4 +1,5 @@
-//! Conformance cases of spec/argo-sync.md §10 B (ordering), plus steps and refusals.
+//! Conformance cases of ordering (what order Argo CD applies tasks in), plus steps and
+//! refusals.
 
 use super::*;
 use crate::manifest;

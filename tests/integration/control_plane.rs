@@ -1,9 +1,7 @@
 //! The test control plane is real: controllers run Jobs and Deployments to the outcome the
 //! test-kubelet annotations ask for, and RBAC is enforced.
 
-mod support;
-
-use support::{create, create_namespace, kubectl, try_kubectl};
+use crate::support::{create, create_namespace, kubectl, try_kubectl};
 
 fn job(name: &str, outcome: &str) -> String {
     format!(

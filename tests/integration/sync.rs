@@ -2,11 +2,10 @@
 //! test in its own namespace. Pods are "run" by the test kubelet, which reads
 //! `test.kubectl-hooks.io/outcome` and `test.kubectl-hooks.io/delay` from pod templates.
 
-mod support;
-
+use crate::support;
+use crate::support::{Run, exists, task, time};
 use serde_json::Value;
 use std::process::{Command, Stdio};
-use support::{Run, exists, task, time};
 
 fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
@@ -567,7 +566,7 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("app.yaml");
     std::fs::write(&file, &yaml).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    let child = support::hooks_command()
         .args([
             "sync",
             "-f",
@@ -576,10 +575,9 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
             &ns,
             "-o",
             "json",
-            "--kubeconfig",
         ])
-        .arg(support::test_kubeconfig())
-        .stdin(Stdio::null())
+        .test_cluster()
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

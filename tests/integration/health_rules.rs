@@ -1,5 +1,5 @@
-//! Every rule and message of health-rules.md, one fixture per situation
-//! (`tests/fixtures/health/`), plus the hook mapping of argo-sync.md §6.9 and kstatus mode.
+//! Every health rule and message, one fixture per situation (`tests/fixtures/health/`), plus
+//! the mapping of a hook's health to its outcome and kstatus mode.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -30,12 +30,12 @@ type Case = (
 
 #[rustfmt::skip]
 const CASES: &[Case] = &[
-    // §1.2 and §3: deletion first, for every kind, unless the hook finalizer holds it.
+    // Deletion first, for every kind, unless the hook finalizer holds it.
     ("configmap.yaml", Argo, None),
     ("configmap-deleting.yaml", Argo, Some((Progressing, "Pending deletion"))),
     ("pod-deleting-other-finalizer.yaml", Argo, Some((Progressing, "Pending deletion"))),
     ("job-deleting-with-hook-finalizer.yaml", Argo, Some((Healthy, "Reached expected number of succeeded pods"))),
-    // §1.3: dispatch by group and kind, version checked by the check.
+    // Dispatch by group and kind, version checked by the check.
     ("deployment-extensions-v1beta1.yaml", Argo, None),
     ("daemonset-extensions-v1beta1.yaml", Argo, None),
     ("rollout.yaml", Argo, None),
@@ -44,7 +44,7 @@ const CASES: &[Case] = &[
     ("job-batch-v1beta1.yaml", Argo, Some((Unknown, "unsupported Job GVK: batch/v1beta1, Kind=Job"))),
     ("hpa-autoscaling-v3.yaml", Argo, Some((Unknown, "unsupported HPA GVK: autoscaling/v3, Kind=HorizontalPodAutoscaler"))),
     ("apiservice-v1alpha1.yaml", Argo, Some((Unknown, "unsupported APIService GVK: apiregistration.k8s.io/v1alpha1, Kind=APIService"))),
-    // §1.4: objects that do not decode are Unknown with the reason; untyped kinds shrug.
+    // Objects that do not decode are Unknown with the reason; untyped kinds shrug.
     ("not-an-object.yaml", Argo, Some((Unknown, "object is not a JSON object (found array)"))),
     ("missing-kind.yaml", Argo, Some((Unknown, "object has no kind"))),
     ("missing-apiversion.yaml", Argo, Some((Unknown, "object has no apiVersion"))),
@@ -56,7 +56,7 @@ const CASES: &[Case] = &[
     ("hpa-v1-annotation-invalid-json.yaml", Argo, Some((Unknown, "failed to convert conditions annotation to typed: expected value at line 1 column 1"))),
     ("ingress-status-wrong-type.yaml", Argo, Some((Progressing, ""))),
     ("workflow-phase-number.yaml", Argo, Some((Progressing, ""))),
-    // §2.1 Deployment
+    // Deployment
     ("deployment-paused-generation-behind.yaml", Argo, Some((Suspended, "Deployment is paused"))),
     ("deployment-generation-behind.yaml", Argo, Some((Progressing, "Waiting for rollout to finish: observed deployment generation less than desired generation"))),
     ("deployment-progress-deadline-exceeded.yaml", Argo, Some((Degraded, "Deployment \"web\" exceeded its progress deadline"))),
@@ -65,7 +65,7 @@ const CASES: &[Case] = &[
     ("deployment-updated-not-available.yaml", Argo, Some((Progressing, "Waiting for rollout to finish: 2 of 3 updated replicas are available..."))),
     ("deployment-no-spec-replicas.yaml", Argo, Some((Healthy, ""))),
     ("deployment-healthy.yaml", Argo, Some((Healthy, ""))),
-    // §2.2 StatefulSet
+    // StatefulSet
     ("statefulset-never-observed.yaml", Argo, Some((Progressing, "Waiting for statefulset spec update to be observed..."))),
     ("statefulset-generation-behind.yaml", Argo, Some((Progressing, "Waiting for statefulset spec update to be observed..."))),
     ("statefulset-pods-not-ready.yaml", Argo, Some((Progressing, "Waiting for 2 pods to be ready..."))),
@@ -74,25 +74,25 @@ const CASES: &[Case] = &[
     ("statefulset-rollingupdate-without-partition.yaml", Argo, Some((Healthy, "partitioned roll out complete: 3 new pods have been updated..."))),
     ("statefulset-revision-pending.yaml", Argo, Some((Progressing, "waiting for statefulset rolling update to complete 1 pods at revision db-2..."))),
     ("statefulset-rolled-out.yaml", Argo, Some((Healthy, "statefulset rolling update complete 3 pods at revision db-2..."))),
-    // §2.3 DaemonSet
+    // DaemonSet
     ("daemonset-generation-behind.yaml", Argo, Some((Progressing, "Waiting for rollout to finish: observed daemon set generation less than desired generation"))),
     ("daemonset-ondelete-behind.yaml", Argo, Some((Healthy, "daemon set 1 out of 3 new pods have been updated"))),
     ("daemonset-updating.yaml", Argo, Some((Progressing, "Waiting for daemon set \"agent\" rollout to finish: 1 out of 3 new pods have been updated..."))),
     ("daemonset-updated-not-available.yaml", Argo, Some((Progressing, "Waiting for daemon set \"agent\" rollout to finish: 2 of 3 updated pods are available..."))),
     ("daemonset-healthy.yaml", Argo, Some((Healthy, ""))),
-    // §2.4 ReplicaSet
+    // ReplicaSet
     ("replicaset-generation-behind.yaml", Argo, Some((Progressing, "Waiting for rollout to finish: observed replica set generation less than desired generation"))),
     ("replicaset-replica-failure.yaml", Argo, Some((Degraded, "pods \"web-5d8f-x2k\" is forbidden: exceeded quota: compute"))),
     ("replicaset-replica-failure-false.yaml", Argo, Some((Progressing, "Waiting for rollout to finish: 1 out of 2 new replicas are available..."))),
     ("replicaset-healthy.yaml", Argo, Some((Healthy, ""))),
-    // §2.5 Job
+    // Job
     ("job-complete-with-message.yaml", Argo, Some((Healthy, "Reached expected number of succeeded pods"))),
     ("job-failed-before-complete.yaml", Argo, Some((Degraded, "Job has reached the specified backoff limit"))),
     ("job-failed-condition-false.yaml", Argo, Some((Degraded, "not really"))),
     ("job-resumed.yaml", Argo, Some((Healthy, "Job resumed"))),
     ("job-suspended-with-message.yaml", Argo, Some((Suspended, ""))),
     ("job-failure-target-only.yaml", Argo, Some((Progressing, ""))),
-    // §2.6 Pod
+    // Pod
     ("pod-always-waiting-errors.yaml", Argo, Some((Degraded, "pull access denied for private/app, "))),
     ("pod-always-init-container-backoff.yaml", Argo, Some((Progressing, ""))),
     ("pod-never-pending-imagepullbackoff.yaml", Argo, Some((Progressing, ""))),
@@ -105,25 +105,25 @@ const CASES: &[Case] = &[
     ("pod-failed-termination-message.yaml", Argo, Some((Degraded, "migration failed: relation \"users\" already exists"))),
     ("pod-failed-init-exit-zero.yaml", Argo, Some((Degraded, "container \"main\" failed with exit code 2"))),
     ("pod-failed-without-details.yaml", Argo, Some((Degraded, ""))),
-    // §2.7 PVC
+    // PVC
     ("pvc-lost.yaml", Argo, Some((Degraded, ""))),
     ("pvc-no-status.yaml", Argo, Some((Unknown, ""))),
-    // §2.8 Service
+    // Service
     ("svc-nodeport.yaml", Argo, Some((Healthy, ""))),
     ("svc-loadbalancer-empty-list.yaml", Argo, Some((Progressing, ""))),
-    // §2.9 Ingress
+    // Ingress
     ("ingress-extensions-v1beta1.yaml", Argo, Some((Healthy, ""))),
     ("ingress-empty-list.yaml", Argo, Some((Progressing, ""))),
-    // §2.10 APIService
+    // APIService
     ("apiservice-no-conditions.yaml", Argo, Some((Progressing, "Waiting to be processed"))),
     ("apiservice-available-unknown.yaml", Argo, Some((Progressing, ": "))),
-    // §2.11 HPA
+    // HPA
     ("hpa-v1-empty-conditions.yaml", Argo, Some((Progressing, "Waiting to Autoscale"))),
     ("hpa-v1-case-insensitive-keys.yaml", Argo, Some((Healthy, "recommended size matches current size"))),
     ("hpa-v2-scaling-limited.yaml", Argo, Some((Healthy, "the desired replica count is less than the minimum replica count"))),
     ("hpa-v2-invalid-selector.yaml", Argo, Some((Degraded, "the HPA target's scale is missing a selector"))),
     ("hpa-v2beta2-failed-update-scale.yaml", Argo, Some((Degraded, "the HPA controller was unable to update the target scale"))),
-    // §2.12 Workflow
+    // Workflow
     ("workflow-running.yaml", Argo, Some((Progressing, "step 2 of 3"))),
     ("workflow-succeeded.yaml", Argo, Some((Healthy, "all steps passed"))),
     ("workflow-no-status.yaml", Argo, Some((Progressing, ""))),
@@ -233,7 +233,7 @@ fn no_input_panics() {
 
 type HookCase = (&'static str, HealthMode, HookOutcome, &'static str);
 
-/// argo-sync.md §6.9: health mapped to the hook's phase.
+/// Health mapped to the hook's outcome.
 #[rustfmt::skip]
 const HOOKS: &[HookCase] = &[
     ("job-complete-with-message.yaml", Argo, HookOutcome::Succeeded, "Reached expected number of succeeded pods"),

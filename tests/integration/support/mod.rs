@@ -4,7 +4,9 @@
 //! cluster tests by hand, run `scripts/control-plane up` and set that variable to the printed
 //! kubeconfig. Each test works in its own namespace ([`create_namespace`]). Cluster tests
 //! panic without a control plane: they never pass silently.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses a different subset
+
+pub mod cluster;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -155,22 +157,92 @@ impl Run {
     }
 }
 
-/// Runs `kubectl-hooks ARGS... --kubeconfig TEST_KUBECONFIG` as a user would from a script:
-/// no terminal on stdin, no colour.
-pub fn hooks(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(test_kubeconfig())
+/// The `kubectl-hooks` binary about to run, as a user runs it from a script: no terminal on
+/// stdin, no colour, never the developer's kubeconfig, in the project directory (fixture
+/// paths are relative to it). Finish with [`HooksCommand::run`] or [`HooksCommand::output`].
+pub struct HooksCommand {
+    command: Command,
+    stdin: Option<String>,
+}
+
+pub fn hooks_command() -> HooksCommand {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"));
+    command
+        .env("KUBECONFIG", "/nonexistent")
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null());
+    HooksCommand {
+        command,
+        stdin: None,
     }
+}
+
+impl HooksCommand {
+    pub fn args<S: AsRef<std::ffi::OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.command.args(args);
+        self
+    }
+
+    /// `--kubeconfig` of the test control plane.
+    pub fn test_cluster(mut self) -> Self {
+        self.command.arg("--kubeconfig").arg(test_kubeconfig());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Text on stdin (`-f -`), instead of nothing.
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    /// The command itself, for tests that spawn it and stop it midway.
+    pub fn command(self) -> Command {
+        self.command
+    }
+
+    /// Runs it to the end: exit status and both streams.
+    pub fn output(mut self) -> std::process::Output {
+        self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if self.stdin.is_some() {
+            self.command.stdin(Stdio::piped());
+        }
+        let mut child = self.command.spawn().expect("run kubectl-hooks");
+        if let Some(text) = &self.stdin {
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
+        }
+        child.wait_with_output().expect("wait for kubectl-hooks")
+    }
+
+    /// Runs it to the end: exit code and both streams as text.
+    pub fn run(self) -> Run {
+        let out = self.output();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `kubectl-hooks ARGS... --kubeconfig TEST_KUBECONFIG`.
+pub fn hooks(args: &[&str]) -> Run {
+    hooks_command().args(args).test_cluster().run()
 }
 
 /// Runs `kubectl-hooks COMMAND -f FILE -n NAMESPACE -o json --timeout 60s EXTRA...`.

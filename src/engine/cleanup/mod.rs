@@ -8,11 +8,10 @@ use super::TaskRef;
 use super::naming::{ANNOTATION_GENERATE_NAME, LABEL_APP, LABEL_HOOK, LABEL_PHASE, LABEL_SYNC};
 use super::policy::{self, Decision, HookState};
 use super::remove::{self, Gone, Refusal, Target};
-use super::{Cancel, Event};
+use super::{Cancel, Ending, Event, Summary};
 use crate::cluster::{Cluster, ClusterError, ResolvedKind};
 use crate::health::{self, HealthMode, HookOutcome};
 use crate::model::{self, DeletePolicy, Phase, keys};
-use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -45,6 +44,8 @@ pub struct Query {
     pub all: bool,
     /// With `all`: running hooks too.
     pub force: bool,
+    /// Requests in flight at once (lists, dry-run deletes, deletions).
+    pub concurrency: usize,
 }
 
 /// A hook of the input, and how its live objects are named.
@@ -131,7 +132,7 @@ pub async fn find(
         }
     });
     let listed: Vec<Result<(&ResolvedKind, Vec<Value>), ClusterError>> =
-        futures::stream::iter(requests).buffered(8).collect().await;
+        crate::engine::concurrently(query.concurrency, requests).await;
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let mut refused = None;
@@ -210,7 +211,7 @@ async fn lists(
 /// namespace (unless every namespace is searched), and its name, or for a `generateName`
 /// hook the prefix the sync recorded on it.
 fn matches(w: &Wanted, kind: &ResolvedKind, live: &Value, query: &Query) -> bool {
-    let group = w.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let group = crate::manifest::split_api_version(&w.api_version).0;
     if group != kind.group || w.kind != kind.kind {
         return false;
     }
@@ -233,7 +234,7 @@ fn matches(w: &Wanted, kind: &ResolvedKind, live: &Value, query: &Query) -> bool
 }
 
 /// What cleanup does with one live hook object: its policies from its own annotations (Argo
-/// and Helm), its state from its health (§6.9), the decision from the policy engine.
+/// and Helm), its state from its health (`health::hook_outcome`), the decision from the policy engine.
 pub fn judge(kind: &ResolvedKind, live: &Value, all: bool, force: bool) -> Found {
     let annotation = |key: &str| {
         live.pointer("/metadata/annotations")
@@ -281,7 +282,11 @@ pub fn judge(kind: &ResolvedKind, live: &Value, all: bool, force: bool) -> Found
 
 /// A dry-run delete of every hook to delete: any refusal stops cleanup before it deletes
 /// anything. Hooks found gone meanwhile are marked so.
-pub async fn check(cluster: &Cluster, found: &mut [Found]) -> Result<(), Refusal> {
+pub async fn check(
+    cluster: &Cluster,
+    found: &mut [Found],
+    concurrency: usize,
+) -> Result<(), Refusal> {
     let chosen: Vec<usize> = (0..found.len())
         .filter(|&i| found[i].decision.deletes())
         .collect();
@@ -290,7 +295,7 @@ pub async fn check(cluster: &Cluster, found: &mut [Found]) -> Result<(), Refusal
         .iter()
         .map(|&i| format!("{}/{}", found[i].kind.kind, found[i].name))
         .collect();
-    let exists = remove::check_deletable(cluster, &targets, &labels, 16).await?;
+    let exists = remove::check_deletable(cluster, &targets, &labels, concurrency).await?;
     for (&i, exists) in chosen.iter().zip(exists) {
         if !exists {
             found[i].result = Some(Ok(Gone::AlreadyGone));
@@ -305,6 +310,7 @@ pub async fn remove(
     cluster: &Cluster,
     found: &mut [Found],
     timeout: Duration,
+    concurrency: usize,
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &Cancel,
 ) {
@@ -340,12 +346,52 @@ pub async fn remove(
             (i, Some(result))
         }
     });
-    let results: Vec<(usize, Option<Result<Gone, String>>)> = futures::stream::iter(deletions)
-        .buffer_unordered(16)
-        .collect()
-        .await;
+    let results: Vec<(usize, Option<Result<Gone, String>>)> =
+        crate::engine::concurrently(concurrency, deletions).await;
     for (i, result) in results {
         found[i].result = result;
+    }
+}
+
+/// What a cleanup did, for the final table and `-o json`.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+    pub deleted: usize,
+    pub failed: usize,
+    pub kept: usize,
+}
+
+/// The report of a cleanup that ran (or was interrupted): what was deleted, kept, or failed.
+pub fn report(cluster: &Cluster, found: &[Found], interrupted: bool, duration: Duration) -> Report {
+    let count = |pred: &dyn Fn(&Found) -> bool| found.iter().filter(|f| pred(f)).count();
+    let deleted = count(&|f| matches!(f.result, Some(Ok(_))));
+    let failed = count(&|f| matches!(f.result, Some(Err(_))));
+    let kept = count(&|f| !f.decision.deletes());
+    let (ending, message) = if interrupted {
+        let not_started = count(&|f| f.decision.deletes() && f.result.is_none());
+        (
+            Ending::Interrupted,
+            format!("interrupted: {deleted} deleted, {not_started} not started, {kept} kept"),
+        )
+    } else if failed > 0 {
+        (
+            Ending::Failed,
+            format!(
+                "{failed} hook object(s) could not be deleted ({deleted} deleted, {kept} kept)"
+            ),
+        )
+    } else {
+        (
+            Ending::Succeeded,
+            format!("{deleted} hook object(s) deleted, {kept} kept"),
+        )
+    };
+    Report {
+        summary: Summary::new(cluster, ending, message, duration),
+        deleted,
+        failed,
+        kept,
     }
 }
 
@@ -362,138 +408,4 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn job_kind() -> ResolvedKind {
-        ResolvedKind {
-            group: "batch".into(),
-            version: "v1".into(),
-            api_version: "batch/v1".into(),
-            kind: "Job".into(),
-            plural: "jobs".into(),
-            namespaced: true,
-            verbs: vec!["list".into(), "delete".into()],
-        }
-    }
-
-    fn job(condition: Option<&str>, annotations: Value) -> Value {
-        let conditions = match condition {
-            Some(c) => json!([{"type": c, "status": "True", "message": c}]),
-            None => json!([]),
-        };
-        json!({
-            "apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": "migrate", "namespace": "ns", "annotations": annotations,
-                         "labels": {"kubectl-hooks.io/hook": "true", "kubectl-hooks.io/phase": "presync"}},
-            "spec": {}, "status": {"conditions": conditions}
-        })
-    }
-
-    #[test]
-    fn each_policy_and_state() {
-        let kind = job_kind();
-        let argo = |p: &str| json!({"argocd.argoproj.io/hook-delete-policy": p});
-        let cases = [
-            (Some("Complete"), argo("HookSucceeded"), true),
-            (Some("Failed"), argo("HookSucceeded"), false),
-            (Some("Failed"), argo("HookFailed"), true),
-            (Some("Complete"), argo("HookFailed"), false),
-            (Some("Complete"), argo("BeforeHookCreation"), false),
-            (Some("Complete"), json!({}), false),
-            (None, argo("HookSucceeded"), false),
-            // Helm's policies count as Argo's do.
-            (
-                Some("Complete"),
-                json!({"helm.sh/hook-delete-policy": "hook-succeeded"}),
-                true,
-            ),
-        ];
-        for (condition, annotations, deletes) in cases {
-            let found = judge(&kind, &job(condition, annotations.clone()), false, false);
-            assert_eq!(
-                found.decision.deletes(),
-                deletes,
-                "{condition:?} {annotations}: {:?}",
-                found.decision
-            );
-        }
-        let kept = judge(&kind, &job(Some("Complete"), json!({})), false, false);
-        assert_eq!(
-            kept.decision.reason(),
-            "BeforeHookCreation: replaced at the next sync"
-        );
-        assert_eq!(kept.phase, "presync");
-        assert_eq!(kept.reference().phase, Phase::PreSync);
-    }
-
-    #[test]
-    fn all_and_force() {
-        let kind = job_kind();
-        let done = job(Some("Complete"), json!({}));
-        let running = job(None, json!({}));
-        assert!(judge(&kind, &done, true, false).decision.deletes());
-        assert!(!judge(&kind, &running, true, false).decision.deletes());
-        assert!(judge(&kind, &running, true, true).decision.deletes());
-        let mut leaving = done.clone();
-        leaving["metadata"]["deletionTimestamp"] = json!("2025-01-01T00:00:00Z");
-        assert_eq!(
-            judge(&kind, &leaving, true, true).decision,
-            Decision::Keep("already being deleted".into())
-        );
-    }
-
-    #[test]
-    fn input_hooks_match_by_name_or_generate_name() {
-        let kind = job_kind();
-        let query = |ns: Option<&str>| Query {
-            namespace: ns.map(str::to_owned),
-            only: None,
-            all: false,
-            force: false,
-        };
-        let wanted = |name: Option<&str>, prefix: Option<&str>| Wanted {
-            api_version: "batch/v1".into(),
-            kind: "Job".into(),
-            namespace: None,
-            name: name.map(str::to_owned),
-            generate_name: prefix.map(str::to_owned),
-        };
-        let mut live = job(None, json!({"kubectl-hooks.io/generate-name": "check-"}));
-        assert!(matches(
-            &wanted(Some("migrate"), None),
-            &kind,
-            &live,
-            &query(Some("ns"))
-        ));
-        assert!(!matches(
-            &wanted(Some("other"), None),
-            &kind,
-            &live,
-            &query(Some("ns"))
-        ));
-        assert!(!matches(
-            &wanted(Some("migrate"), None),
-            &kind,
-            &live,
-            &query(Some("elsewhere"))
-        ));
-        assert!(matches(
-            &wanted(Some("migrate"), None),
-            &kind,
-            &live,
-            &query(None)
-        ));
-        live["metadata"]["name"] = json!("check-abc-presync-1");
-        assert!(matches(
-            &wanted(None, Some("check-")),
-            &kind,
-            &live,
-            &query(Some("ns"))
-        ));
-        let mut pod = wanted(Some("check-abc-presync-1"), None);
-        pod.api_version = "v1".into();
-        assert!(!matches(&pod, &kind, &live, &query(Some("ns"))));
-    }
-}
+mod tests;

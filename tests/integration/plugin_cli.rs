@@ -7,8 +7,6 @@
 //! of exit codes 1 and 130 need the test control plane (see tests/support), like every other
 //! cluster test.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -403,7 +401,7 @@ spec:
 fn cluster_sync(p: &Plugin, ns: &str, extra: &[&str]) -> Command {
     let app = p.dir.path().join("stuck.yaml");
     std::fs::write(&app, NEVER_READY).unwrap();
-    let kubeconfig = support::test_kubeconfig();
+    let kubeconfig = crate::support::test_kubeconfig();
     let mut args = vec![
         "hooks".to_string(),
         "sync".into(),
@@ -424,7 +422,7 @@ fn cluster_sync(p: &Plugin, ns: &str, extra: &[&str]) -> Command {
 #[test]
 fn exit_code_1_when_the_sync_fails() {
     let Some(p) = Plugin::install() else { return };
-    let ns = support::create_namespace("plugin-fail");
+    let ns = crate::support::create_namespace("plugin-fail");
     let out = cluster_sync(&p, &ns, &["--timeout", "3s"])
         .output()
         .unwrap();
@@ -438,7 +436,7 @@ fn exit_code_1_when_the_sync_fails() {
 #[test]
 fn exit_code_130_when_interrupted() {
     let Some(p) = Plugin::install() else { return };
-    let ns = support::create_namespace("plugin-int");
+    let ns = crate::support::create_namespace("plugin-int");
     let mut child = cluster_sync(&p, &ns, &["--timeout", "2m"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

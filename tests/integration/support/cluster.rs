@@ -1,7 +1,8 @@
-//! Helpers for the `cluster` module's tests against the real test control plane.
+//! Helpers for tests that use the `cluster` module's client directly against the test
+//! control plane.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,20 +12,7 @@ use kubectl_hooks::cluster::{
 };
 use serde_json::{Value, json};
 
-pub const ENV: &str = "KUBECTL_HOOKS_TEST_KUBECONFIG";
-
-/// The test control plane's kubeconfig; panics when the variable is unset, so that a
-/// run without a cluster fails instead of passing silently.
-pub fn test_kubeconfig() -> PathBuf {
-    match std::env::var_os(ENV) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => panic!(
-            "{ENV} is not set. These tests need the real test control plane: run \
-             `scripts/control-plane up` and set {ENV} to the kubeconfig it writes \
-             (`scripts/control-plane kubeconfig`)."
-        ),
-    }
-}
+pub use super::test_kubeconfig;
 
 /// Flags selecting the test kubeconfig (and nothing else).
 pub fn flags() -> ClusterFlags {

@@ -1,10 +1,9 @@
 //! `kubectl hooks delete` against the real test control plane (scripts/test starts it), each
 //! test in its own namespace. The app is first synced with `kubectl-hooks sync`, then deleted.
 
-mod support;
-
+use crate::support;
+use crate::support::{Run, exists, job, kubectl, task, time};
 use serde_json::Value;
-use support::{Run, exists, job, kubectl, task, time};
 
 fn delete(ns: &str, file: &str, extra: &[&str]) -> Run {
     support::on_input("delete", ns, file, extra)

@@ -1,37 +1,15 @@
 //! `kubectl hooks plan`, run as a user runs it.
 
-use std::io::Write;
+use crate::support::hooks_command;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"));
-    // Never read the developer's kubeconfig.
-    c.env("KUBECONFIG", "/nonexistent").env("NO_COLOR", "1");
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use std::process::Output;
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = bin();
-    c.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("run kubectl-hooks");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+    let command = hooks_command().args(args);
+    match stdin {
+        Some(text) => command.stdin(text).output(),
+        None => command.output(),
     }
-    child.wait_with_output().unwrap()
 }
 
 fn text(b: &[u8]) -> String {

@@ -1,9 +1,9 @@
 //! A forced server-side apply takes fields other field managers own; the user is told which
 //! fields and from whom, in `--dry-run` and in the report.
 
-mod support;
+use crate::support;
 
-use support::{create_namespace, kubectl, on_input, task, write_input};
+use crate::support::{create_namespace, kubectl, on_input, task, write_input};
 
 const APP: &str = "apiVersion: v1
 kind: ConfigMap

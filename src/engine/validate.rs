@@ -1,60 +1,56 @@
-//! Everything a sync checks before it writes: every kind resolved by discovery, the namespaces
-//! it needs, hook names made final, and a server-side dry run of every object. Any problem
-//! here stops the sync with nothing applied.
+//! Everything an operation checks before it writes, shared by `sync` and `delete`: every kind
+//! resolved by discovery, the namespaces it needs, hook names made final, and a server-side
+//! dry run of every object. Any problem here stops the operation with nothing changed.
 
-use super::access;
 use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
 };
 use super::takeover;
 use super::{Settings, TaskState, Work, policy};
-use crate::cluster::{ApplyOptions, Cluster, ClusterError, ResolvedKind};
-use crate::manifest::Manifest;
-use crate::model::{Phase, SyncSpec};
-use crate::plan::{self, Plan, PlanOptions, Task, UnknownHooks};
-use futures::StreamExt;
+use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
+use crate::manifest::{Manifest, split_api_version};
+use crate::plan::{Task, UnknownHooks};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// A step's tasks, as indices into `Prepared::works`.
-#[derive(Debug, Clone)]
-pub struct StepWork {
-    pub phase: Phase,
-    pub wave: i64,
-    pub tasks: Vec<usize>,
-}
-
-/// A validated sync, ready to run.
-#[derive(Debug)]
-pub struct Prepared {
-    pub plan: Plan,
-    pub works: Vec<Work>,
-    /// Steps in run order, without the SyncFail step.
-    pub steps: Vec<StepWork>,
-    /// All SyncFail hooks: run at once, only when the sync fails.
-    pub sync_fail: Option<StepWork>,
-    /// Missing namespaces to create first (`--create-namespace`).
-    pub namespaces_to_create: Vec<String>,
-    pub app_id: String,
-    pub sync_id: String,
-    /// Things the user should know that do not stop the sync.
-    pub notes: Vec<String>,
-}
-
-#[derive(Debug)]
+/// Why an operation stopped before it changed anything. Each problem of a list is one line
+/// for the user (`problems`); the Display text is the summary that follows them.
+#[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
-    /// Kinds the cluster does not know (exit 2).
+    /// Kinds the cluster does not know (bad input).
+    #[error("{} object(s) of kinds the cluster does not know; nothing was changed", .0.len())]
     UnknownKinds(Vec<String>),
-    /// Hooks with no known type (exit 2, unless dropped).
+    /// Hooks with no known type (bad input, unless dropped).
+    #[error("{} object(s) whose hook annotation names no known hook type; nothing was changed", .0.0.len())]
     UnknownHooks(UnknownHooks),
-    /// Missing namespaces, or objects the server rejected in the dry run (exit 1; exit 3 when
-    /// `access` is set: RBAC or authentication refused a request).
-    Rejected {
-        problems: Vec<String>,
-        access: bool,
-    },
+    /// Missing namespaces, or objects the server rejected in the dry run; `access` when RBAC
+    /// or authentication refused a request.
+    #[error("{} problem(s) found before anything was applied; nothing was changed", problems.len())]
+    Rejected { problems: Vec<String>, access: bool },
+    #[error("{0}; nothing was changed")]
     Cluster(ClusterError),
+}
+
+impl PrepareError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            PrepareError::UnknownKinds(_) | PrepareError::UnknownHooks(_) => ErrorClass::BadInput,
+            PrepareError::Rejected { access: true, .. } => ErrorClass::Access,
+            PrepareError::Rejected { access: false, .. } => ErrorClass::Rejected,
+            PrepareError::Cluster(e) => e.class(),
+        }
+    }
+
+    /// The problems to list, one a line, before the summary.
+    pub fn problems(&self) -> &[String] {
+        match self {
+            PrepareError::UnknownKinds(problems) | PrepareError::Rejected { problems, .. } => {
+                problems
+            }
+            PrepareError::UnknownHooks(_) | PrepareError::Cluster(_) => &[],
+        }
+    }
 }
 
 impl From<ClusterError> for PrepareError {
@@ -68,93 +64,24 @@ struct PendingKind {
     namespaced: bool,
 }
 
-pub async fn prepare(
-    cluster: &Cluster,
-    manifests: &[Manifest],
-    specs: &[SyncSpec],
-    drop_unknown_hooks: bool,
-    settings: &Settings,
-    started_unix: u64,
-) -> Result<Prepared, PrepareError> {
-    let kinds = resolve_kinds(cluster, manifests).await?;
-    let plan = plan::build(
-        manifests,
-        specs,
-        &PlanOptions {
-            default_namespace: cluster.namespace(),
-            is_namespaced: &|i, _| kinds.namespaced(i),
-            drop_unknown_hooks,
-        },
-    )
-    .map_err(PrepareError::UnknownHooks)?;
-
-    let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
-    let sync_id = naming::sync_id(&app_id, started_unix);
-    let mut works = Vec::new();
-    let mut steps = Vec::new();
-    let mut sync_fail = None;
-    for step in &plan.steps {
-        let mut indices = Vec::new();
-        for task in &step.tasks {
-            indices.push(works.len());
-            works.push(ready(
-                task,
-                &manifests[task.object],
-                kinds.resolved(task.object),
-                &app_id,
-                &sync_id,
-                started_unix,
-            ));
-        }
-        let step_work = StepWork {
-            phase: step.phase,
-            wave: step.wave,
-            tasks: indices,
-        };
-        if step.phase == Phase::SyncFail {
-            sync_fail = Some(step_work);
-        } else {
-            steps.push(step_work);
-        }
-    }
-
-    let mut notes = Vec::new();
-    let (namespaces_to_create, not_yet) =
-        check_namespaces(cluster, manifests, &works, settings).await?;
-    dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
-    let namespace_kind = cluster.resolve("v1", "Namespace").await?;
-    let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
-    access::check(cluster, needs).await?;
-    Ok(Prepared {
-        plan,
-        works,
-        steps,
-        sync_fail,
-        namespaces_to_create,
-        app_id,
-        sync_id,
-        notes,
-    })
-}
-
-pub(super) struct Kinds {
+pub(crate) struct Kinds {
     resolved: Vec<Option<ResolvedKind>>,
     pending: HashMap<usize, PendingKind>,
 }
 
 impl Kinds {
-    pub(super) fn namespaced(&self, index: usize) -> bool {
+    pub(crate) fn namespaced(&self, index: usize) -> bool {
         match &self.resolved[index] {
             Some(kind) => kind.namespaced,
             None => self.pending.get(&index).is_none_or(|p| p.namespaced),
         }
     }
-    pub(super) fn resolved(&self, index: usize) -> Option<ResolvedKind> {
+    pub(crate) fn resolved(&self, index: usize) -> Option<ResolvedKind> {
         self.resolved[index].clone()
     }
 }
 
-pub(super) async fn resolve_kinds(
+pub(crate) async fn resolve_kinds(
     cluster: &Cluster,
     manifests: &[Manifest],
 ) -> Result<Kinds, PrepareError> {
@@ -231,11 +158,7 @@ fn crds_in_input(manifests: &[Manifest]) -> HashMap<(String, String), CrdFacts> 
     out
 }
 
-fn split_api_version(api_version: &str) -> (&str, &str) {
-    api_version.rsplit_once('/').unwrap_or(("", api_version))
-}
-
-pub(super) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
+pub(crate) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
     manifests
         .iter()
         .map(|m| {
@@ -255,7 +178,7 @@ pub(super) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec
 
 /// The object as it will be sent: final name and namespace, and for hooks the labels and
 /// annotations that mark them as this tool's.
-pub(super) fn ready(
+pub(crate) fn ready(
     task: &Task,
     m: &Manifest,
     kind: Option<ResolvedKind>,
@@ -329,7 +252,7 @@ fn map_entry<'a>(meta: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<Str
 /// Which namespaces exist, which this sync creates (from the input, or `--create-namespace`),
 /// and which are missing. Returns the namespaces to create first and the set of namespaces
 /// that do not exist yet (objects in them cannot be dry-run).
-pub(super) async fn check_namespaces(
+pub(crate) async fn check_namespaces(
     cluster: &Cluster,
     manifests: &[Manifest],
     works: &[Work],
@@ -353,10 +276,8 @@ pub(super) async fn check_namespaces(
         let kind = &namespace_kind;
         async move { (*ns, cluster.get(kind, "", ns).await) }
     });
-    let found: Vec<(&str, Result<Option<Value>, ClusterError>)> = futures::stream::iter(lookups)
-        .buffer_unordered(settings.concurrency.max(1))
-        .collect()
-        .await;
+    let found: Vec<(&str, Result<Option<Value>, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, lookups).await;
     let mut to_create = Vec::new();
     let mut not_yet = BTreeSet::new();
     let mut problems = Vec::new();
@@ -397,7 +318,7 @@ pub(super) async fn check_namespaces(
 /// objects will be sent. Hooks that are re-created (BeforeHookCreation) are dry-run as a
 /// create under a generated name, so an existing object with an immutable spec does not
 /// fail a check the real run would pass.
-pub(super) async fn dry_run(
+pub(crate) async fn dry_run(
     cluster: &Cluster,
     works: &[Work],
     not_yet: &BTreeSet<String>,
@@ -444,10 +365,7 @@ pub(super) async fn dry_run(
         })
     });
     let results: Vec<(&Work, Result<Option<String>, ClusterError>)> =
-        futures::stream::iter(checks.collect::<Vec<_>>())
-            .buffer_unordered(settings.concurrency.max(1))
-            .collect()
-            .await;
+        crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
     for (w, result) in results {
@@ -457,7 +375,7 @@ pub(super) async fn dry_run(
                 problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
             }
             Ok(Some(took)) => notes.push(format!(
-                "{}/{}: applying it {} (forced; --force-conflicts=false refuses instead)",
+                "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
                 w.task.kind,
                 w.name,
                 took.replacen("took", "takes", 1)

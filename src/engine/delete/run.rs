@@ -2,15 +2,18 @@
 //! deletions: request in reverse kind order, then wait until gone), then the hooks' delete
 //! policies. The first failure stops everything after it.
 
+use super::Report;
 use super::{Fate, Part, Stage, Teardown};
 use crate::cluster::{Cluster, ClusterError, Deleted};
+use crate::engine::apply::{kind_groups, run_step};
 use crate::engine::policy::OperationResult;
 use crate::engine::remove::Gone;
-use crate::engine::run::{self, Cancel};
+use crate::engine::remove::apply_delete_policies;
 use crate::engine::wait::{self, StepEnd};
-use crate::engine::{Event, Report, Settings, SyncResult, TaskState, Work};
+use crate::engine::{
+    Cancel, Ending, Event, Settings, Summary, TaskState, Work, interrupted_message,
+};
 use crate::model::Phase;
-use futures::StreamExt;
 use std::collections::HashMap;
 use std::time::SystemTime;
 use tokio::time::Instant;
@@ -37,7 +40,6 @@ pub async fn execute(
     mut cancel: Cancel,
 ) -> Report {
     let started = Instant::now();
-    let requests_before = cluster.requests_made();
     let ctx = Ctx {
         cluster,
         settings,
@@ -67,28 +69,28 @@ pub async fn execute(
             }
         }
     }
-    let report = |result, message| Report {
-        result,
-        message,
-        duration: started.elapsed(),
-        step_durations: Vec::new(),
-        requests: cluster.requests_made() - requests_before,
+    let report = |ending, message| Report {
+        summary: Summary::new(cluster, ending, message, started.elapsed()),
     };
     if cancel.is_cancelled() {
         emit(&Event::Interrupted);
-        return report(
-            SyncResult::Interrupted,
-            run::interrupted_message(&teardown.works),
-        );
+        return report(Ending::Interrupted, interrupted_message(&teardown.works));
     }
     let result = match failure {
         None => OperationResult::Succeeded,
         Some(_) => OperationResult::Failed,
     };
-    run::apply_delete_policies(cluster, &mut teardown.works, result, emit).await;
+    apply_delete_policies(
+        cluster,
+        &mut teardown.works,
+        result,
+        settings.concurrency,
+        emit,
+    )
+    .await;
     match failure {
-        None => report(SyncResult::Succeeded, success_message(teardown)),
-        Some(message) => report(SyncResult::Failed, message),
+        None => report(Ending::Succeeded, success_message(teardown)),
+        Some(message) => report(Ending::Failed, message),
     }
 }
 
@@ -139,7 +141,7 @@ async fn run_stage(
                 tasks: active.len(),
             });
             say_kept(teardown);
-            run::run_step(
+            run_step(
                 ctx.cluster,
                 &mut teardown.works,
                 &active,
@@ -183,7 +185,7 @@ async fn request_deletions(
     cancel: &Cancel,
 ) {
     let works = &mut teardown.works;
-    for group in run::kind_groups(works, tasks) {
+    for group in kind_groups(works, tasks) {
         if cancel.is_cancelled() {
             break;
         }
@@ -202,10 +204,8 @@ async fn request_deletions(
                 (i, result)
             }
         });
-        let results: Vec<(usize, Result<Deleted, ClusterError>)> = futures::stream::iter(sends)
-            .buffer_unordered(ctx.settings.concurrency.max(1))
-            .collect()
-            .await;
+        let results: Vec<(usize, Result<Deleted, ClusterError>)> =
+            crate::engine::concurrently(ctx.settings.concurrency, sends).await;
         for (i, result) in results {
             let w = &mut works[i];
             w.started = Some(now);
@@ -253,9 +253,7 @@ async fn wait_gone(
             )
         }
     });
-    let all = futures::stream::iter(waits)
-        .buffer_unordered(ctx.settings.concurrency.max(1))
-        .collect::<Vec<_>>();
+    let all = crate::engine::concurrently(ctx.settings.concurrency, waits);
     let results = tokio::select! {
         biased;
         _ = cancel.cancelled() => return StepEnd::Interrupted,

@@ -1,39 +1,22 @@
 //! `kubectl hooks lint`, run as a user runs it: stdout, stderr and the exit code, each checked.
 
+use crate::support::hooks_command;
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const DIR: &str = "tests/fixtures/lint";
 const EXAMPLES: &str = "../shared/examples";
 
 fn run_with(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"));
-    c.env("KUBECONFIG", "/nonexistent")
-        .env_remove("NO_COLOR")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = hooks_command().env_remove("NO_COLOR").args(args);
     for (k, v) in env {
-        c.env(k, v);
+        command = command.env(k, v);
     }
-    let mut child = c.spawn().expect("run kubectl-hooks");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+    match stdin {
+        Some(text) => command.stdin(text).output(),
+        None => command.output(),
     }
-    child.wait_with_output().unwrap()
 }
 
 fn run(args: &[&str]) -> Output {

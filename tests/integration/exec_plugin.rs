@@ -2,12 +2,10 @@
 //! working plugin's token is used; a hanging one is stopped at the request timeout; a
 //! malformed or failing one is named as such, and what it printed is never shown.
 
-mod support;
-
+use crate::support::{Run, create_namespace, exists, kubectl, write_input};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::{Run, create_namespace, exists, kubectl, write_input};
 
 /// A kubeconfig for the test cluster whose only user gets its credential from `plugin`, a shell
 /// script body. The admin token is in `dir/token` for the script to read.

@@ -2,11 +2,10 @@
 //! Debian's sources). Needs `KUBECTL_HOOKS_TEST_KUBECONFIG`; panics without it.
 //! Each test works in its own namespace.
 
-mod cluster_support;
-
 use std::time::{Duration, Instant};
 
-use cluster_support::*;
+use crate::support::cluster::*;
+use kubectl_hooks::cli::exit_code_of;
 use kubectl_hooks::cluster::{
     ApplyOptions, Cluster, ClusterError, ClusterFlags, Deleted, Propagation, WatchEvent,
     default_namespace_offline,
@@ -84,7 +83,7 @@ async fn context_and_namespace_selection() {
         ..flags.clone()
     };
     let err = Cluster::connect(&unknown).await.unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 2, "{err}");
     let text = err.to_string();
     assert!(text.contains("\"nope\"") && text.contains("team"), "{text}");
     let missing = ClusterFlags {
@@ -92,17 +91,14 @@ async fn context_and_namespace_selection() {
         ..ClusterFlags::default()
     };
     let err = Cluster::connect(&missing).await.unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 2, "{err}");
     assert!(err.to_string().contains("missing"), "{err}");
     let bad_cluster = ClusterFlags {
         cluster: Some("nope".into()),
         ..flags.clone()
     };
     assert_eq!(
-        Cluster::connect(&bad_cluster)
-            .await
-            .unwrap_err()
-            .exit_code(),
+        exit_code_of(Cluster::connect(&bad_cluster).await.unwrap_err().class()),
         2
     );
 }
@@ -255,7 +251,7 @@ async fn apply_dry_run_and_conflicts() {
     let bad = config_map(&ns, "Not_A_Name", json!({}));
     let err = cluster.apply(&cm, &bad, dry).await.unwrap_err();
     assert_eq!(
-        (err.exit_code(), err.status_code()),
+        (exit_code_of(err.class()), err.status_code()),
         (1, Some(422)),
         "{err}"
     );
@@ -297,7 +293,7 @@ async fn apply_dry_run_and_conflicts() {
         ClusterError::Conflict { managers, .. } => assert_eq!(managers, &["someone-else"]),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(exit_code_of(err.class()), 1);
     let forced = ApplyOptions {
         force: true,
         ..ApplyOptions::default()
@@ -321,7 +317,7 @@ async fn apply_dry_run_and_conflicts() {
         .apply(&cm, &generated, ApplyOptions::default())
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 2, "{err}");
 
     // A label selector that matches nothing.
     let labelled = cluster
@@ -396,7 +392,7 @@ async fn a_user_without_rights_gets_forbidden() {
 
     let err = norights.create(&cm, &obj, false).await.unwrap_err();
     assert!(matches!(err, ClusterError::Forbidden { .. }), "{err:?}");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(exit_code_of(err.class()), 3);
     assert!(err.is_access_error());
     let text = err.to_string();
     for part in [
@@ -412,7 +408,7 @@ async fn a_user_without_rights_gets_forbidden() {
         .apply(&cm, &obj, ApplyOptions::default())
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 3, "{err}");
+    assert_eq!(exit_code_of(err.class()), 3, "{err}");
     assert!(err.to_string().contains("cannot patch"), "{err}");
     drop_namespace(&cluster, &ns).await;
 }
@@ -457,7 +453,7 @@ async fn unreachable_and_unauthenticated_servers_are_access_errors() {
         started.elapsed()
     );
     assert!(matches!(err, ClusterError::Connect { .. }), "{err:?}");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(exit_code_of(err.class()), 3);
     assert!(
         err.to_string().contains("https://127.0.0.1:1") && err.to_string().contains("\"admin\""),
         "{err}"
@@ -472,7 +468,7 @@ async fn unreachable_and_unauthenticated_servers_are_access_errors() {
         .await
         .unwrap_err();
     assert!(matches!(err, ClusterError::Tls { .. }), "{err:?}");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(exit_code_of(err.class()), 3);
 
     // A token the server does not know: 401, naming user and context.
     let stranger = Cluster::connect(&with(None, Some("stranger")))
@@ -587,7 +583,7 @@ async fn wait_deleted_waits_for_finalizers_and_gives_up_in_time() {
         .await
         .unwrap_err();
     assert!(matches!(err, ClusterError::WaitTimeout { .. }), "{err:?}");
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(exit_code_of(err.class()), 1);
     assert!(err.to_string().contains("configmaps \"held\""), "{err}");
 
     // Our manager owns the finalizer; applying without it releases the object.

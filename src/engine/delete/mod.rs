@@ -1,4 +1,5 @@
-//! `delete`: takes an app down the way Argo CD deletes an Application (spec §1.5): its
+//! `delete`: takes an app down the way Argo CD deletes an Application (its "Resource Hooks"
+//! documentation, PreDelete and PostDelete): its
 //! PreDelete hooks, then its objects in the reverse of the sync order, each wave gone before
 //! the next, then its PostDelete hooks. Like a sync it validates everything before it
 //! changes anything: discovery of every kind, a server-side dry run of every hook, and a
@@ -14,20 +15,26 @@
 //! Hooks run exactly as sync hooks do (same labels, BeforeHookCreation, waits, timeouts) and
 //! their delete policies apply at the end of the operation, through the same policy engine.
 
-mod execute;
+mod run;
 
-pub use execute::execute;
+pub use run::execute;
 
 use super::access;
-use super::prepare::{self};
 use super::remove::{self, Gone, Target};
-use super::{PrepareError, Settings, Work, naming};
+use super::validate;
+use super::{Input, PrepareError, Settings, Summary, Work, naming};
 use crate::cluster::Cluster;
 use crate::manifest::Manifest;
 use crate::model::{self, Phase, SyncOption, SyncSpec, keys};
 use crate::plan::{self, Plan, PlanOptions, Task};
 use serde::Serialize;
 use std::collections::BTreeSet;
+
+/// What a delete did, for the final table and `-o json`.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub summary: Summary,
+}
 
 /// A validated delete, ready to run.
 #[derive(Debug)]
@@ -73,15 +80,10 @@ pub enum Fate {
     Leave(String),
 }
 
-pub async fn prepare(
-    cluster: &Cluster,
-    manifests: &[Manifest],
-    specs: &[SyncSpec],
-    drop_unknown_hooks: bool,
-    settings: &Settings,
-    started_unix: u64,
-) -> Result<Teardown, PrepareError> {
-    let kinds = prepare::resolve_kinds(cluster, manifests).await?;
+pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, PrepareError> {
+    let (manifests, specs, settings) = (&input.manifests[..], &input.specs[..], &input.settings);
+    let (drop_unknown_hooks, started_unix) = (input.drop_unknown_hooks, input.started_unix);
+    let kinds = validate::resolve_kinds(cluster, manifests).await?;
     let options = PlanOptions {
         default_namespace: cluster.namespace(),
         is_namespaced: &|i, _| kinds.namespaced(i),
@@ -89,18 +91,18 @@ pub async fn prepare(
     };
     let plan = plan::build(manifests, specs, &options).map_err(PrepareError::UnknownHooks)?;
     // The same identity as a sync of this input: same lock, same `app` label on hooks.
-    let app_id = naming::app_id(&mut prepare::identities(manifests, cluster.namespace()));
+    let app_id = naming::app_id(&mut validate::identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);
     let ready = |task: &Task| {
         let m = &manifests[task.object];
         let kind = kinds.resolved(task.object);
-        prepare::ready(task, m, kind, &app_id, &sync_id, started_unix)
+        validate::ready(task, m, kind, &app_id, &sync_id, started_unix)
     };
 
     let hooks = delete_hooks(manifests, specs, &options);
     let hook_works: Vec<Work> = hooks.iter().map(ready).collect();
     let (_, gone_namespaces) =
-        prepare::check_namespaces(cluster, manifests, &hook_works, settings).await?;
+        validate::check_namespaces(cluster, manifests, &hook_works, settings).await?;
     let hook_fates: Vec<Fate> = hook_works
         .iter()
         .map(|w| hook_fate(w, &gone_namespaces))
@@ -149,7 +151,7 @@ pub async fn prepare(
         .hooks()
         .map(|i| teardown.works[i].clone())
         .collect();
-    prepare::dry_run(
+    validate::dry_run(
         cluster,
         &runnable,
         &BTreeSet::new(),
@@ -219,7 +221,7 @@ fn hook_fate(w: &Work, gone_namespaces: &BTreeSet<String>) -> Fate {
     }
 }
 
-/// PreDelete and PostDelete hooks (§1.5: any item of either annotation names one, whatever
+/// PreDelete and PostDelete hooks (any item of either annotation names one, whatever
 /// else the object is), one task per phase, in Argo CD's task order.
 fn delete_hooks(manifests: &[Manifest], specs: &[SyncSpec], options: &PlanOptions) -> Vec<Task> {
     let mut tasks = Vec::new();

@@ -2,12 +2,12 @@
 //! create and patch only. The dry run alone would pass (it needs only create and patch); the
 //! sync must still refuse before writing anything, naming what is missing, with exit 3.
 
-mod support;
+use crate::support;
 
+use crate::support::{Run, create_namespace, exists, kubectl, write_input};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::{Run, create_namespace, exists, kubectl, write_input};
 
 /// A ServiceAccount in `namespace` allowed `rules` there, and a kubeconfig using its token.
 fn service_account(namespace: &str, rules: Value, dir: &Path) -> PathBuf {

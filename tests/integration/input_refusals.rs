@@ -2,9 +2,9 @@
 //! every command that acts on it: exit 2, the file and line named, nothing sent. Run against
 //! the test control plane, so "nothing written" is checked in a real cluster.
 
-mod support;
+use crate::support;
 
-use support::{create_namespace, exists, hooks, write_input};
+use crate::support::{create_namespace, exists, hooks, write_input};
 
 const FIRST: &str = "apiVersion: v1
 kind: ConfigMap

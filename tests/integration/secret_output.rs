@@ -1,7 +1,7 @@
 //! No Secret value in any output: lint's source snippets, and the cluster's messages about a
 //! Secret it rejects, in every output mode.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

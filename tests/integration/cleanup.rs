@@ -2,9 +2,8 @@
 //! test in its own namespace. Hooks are made the realistic way, by running `kubectl-hooks
 //! sync`; the test kubelet decides how their pods end (`test.kubectl-hooks.io/outcome`).
 
-mod support;
-
-use support::{Run, exists, hooks, job, kubectl};
+use crate::support;
+use crate::support::{Run, exists, hooks, job, kubectl};
 
 fn cleanup(ns: &str, extra: &[&str]) -> Run {
     let mut args = vec!["cleanup", "-n", ns, "-o", "json"];
@@ -232,10 +231,10 @@ fn a_killed_sync_leaves_a_failed_hook_that_hook_failed_removes() {
     );
     let file = support::write_input(dir.path(), "app.yaml", &yaml, &ns);
     // The sync is killed (a CI job cancelled) while it waits: it never applies the policy.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args(["sync", "-f", &file, "-n", &ns, "--kubeconfig"])
-        .arg(support::test_kubeconfig())
-        .stdin(std::process::Stdio::null())
+    let mut child = support::hooks_command()
+        .args(["sync", "-f", &file, "-n", &ns])
+        .test_cluster()
+        .command()
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

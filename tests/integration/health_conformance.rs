@@ -16,7 +16,7 @@ const NO_CHECK: &[&str] = &[
     "application-degraded.yaml",
 ];
 
-/// Messages from health-rules.md §5 (read from the code; upstream asserts only statuses).
+/// Messages as gitops-engine's health checks word them (upstream tests assert only statuses).
 #[rustfmt::skip]
 const MESSAGES: &[(&str, &str)] = &[
     ("apiservice-v1-false.yaml", "MissingEndpoints: endpoints for service/cert-manager-webhook in \"external-dns\" have no addresses"),

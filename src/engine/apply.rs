@@ -1,0 +1,234 @@
+//! Applying a step, shared by `sync` and `delete` (whose hooks run as sync hooks do):
+//! re-create hooks that want it, resolve kinds a CRD of this run defines, open the watches,
+//! apply, and wait until the step is done.
+
+use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::engine::remove::{DELETE_WAIT, Gone};
+use crate::engine::takeover;
+use crate::engine::wait::{self, StepEnd, Watches};
+use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+pub(crate) async fn create_namespaces(
+    cluster: &Cluster,
+    names: &[String],
+    emit: &(dyn Fn(&Event) + Sync),
+) -> Result<(), ClusterError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let kind = cluster
+        .resolve("v1", "Namespace")
+        .await?
+        .expect("prepare resolved v1 Namespace");
+    for name in names {
+        let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        cluster
+            .apply(&kind, &object, ApplyOptions::default())
+            .await?;
+        emit(&Event::NamespaceCreated(name.clone()));
+    }
+    Ok(())
+}
+
+/// One step: re-create hooks that want it, open the watches, apply, wait.
+pub(crate) async fn run_step(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    settings: &Settings,
+    deadline: Instant,
+    emit: &(dyn Fn(&Event) + Sync),
+    cancel: &mut Cancel,
+) -> StepEnd {
+    // Every request of the step ends by the deadline, and a server that went away is retried
+    // until then, not past it.
+    let cluster = &cluster.until(Some(deadline));
+    if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
+        return StepEnd::Failed(message);
+    }
+    if let Err(message) = resolve_new_kinds(cluster, works, tasks, emit).await {
+        return StepEnd::Failed(message);
+    }
+    let watched: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|&i| wait::may_need_waiting(&works[i], settings))
+        .collect();
+    let mut watches = match Watches::open(cluster, works, &watched, deadline).await {
+        Ok(w) => w,
+        Err(e) => return StepEnd::Failed(e.to_string()),
+    };
+
+    let applied = apply_all(cluster, works, tasks, settings, emit, cancel).await;
+    if let Some(&i) = tasks.iter().find(|&&i| works[i].state == TaskState::Failed) {
+        return StepEnd::Failed(wait::failure_message(&works[i]));
+    }
+    if cancel.is_cancelled() {
+        return StepEnd::Interrupted;
+    }
+    let running: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|i| applied.contains_key(i))
+        .collect();
+    watches
+        .until_done(
+            works,
+            running,
+            applied,
+            &wait::StepContext {
+                settings,
+                deadline,
+                emit,
+            },
+            cancel,
+        )
+        .await
+}
+
+/// BeforeHookCreation: an existing object of a hook's name is deleted, and waited for, before
+/// the hook is created again (Argo CD's "Hook Deletion Policies").
+async fn replace_existing_hooks(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+) -> Result<(), String> {
+    let targets: Vec<usize> = tasks
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let w = &works[i];
+            w.task.hook
+                && w.kind.is_some()
+                && policy::delete_before_creation(&w.task.delete_policies)
+        })
+        .collect();
+    let deletions = targets.iter().map(|&i| {
+        let target = works[i].target().expect("filtered");
+        async move {
+            let gone = target.delete(cluster, Some(DELETE_WAIT)).await;
+            (i, gone.map(|g| g == Gone::Deleted))
+        }
+    });
+    let results: Vec<(usize, Result<bool, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, deletions).await;
+    let mut first_error = None;
+    for (i, result) in results {
+        match result {
+            Ok(true) => emit(&Event::Replacing(works[i].reference())),
+            Ok(false) => {}
+            Err(e) => {
+                let w = &mut works[i];
+                wait::finish(
+                    w,
+                    TaskState::Failed,
+                    format!("failed to delete the existing object: {e}"),
+                    emit,
+                );
+                first_error.get_or_insert_with(|| wait::failure_message(w));
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Kinds defined by a CRD of this same sync exist only once that CRD is established.
+async fn resolve_new_kinds(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    emit: &(dyn Fn(&Event) + Sync),
+) -> Result<(), String> {
+    for &i in tasks {
+        if works[i].kind.is_some() {
+            continue;
+        }
+        let (api_version, kind) = (works[i].api_version.clone(), works[i].task.kind.clone());
+        cluster.invalidate(&api_version);
+        match cluster
+            .wait_for_kind(&api_version, &kind, Duration::from_secs(60))
+            .await
+        {
+            Ok(Some(resolved)) => works[i].kind = Some(resolved),
+            Ok(None) => {
+                let w = &mut works[i];
+                wait::finish(
+                    w,
+                    TaskState::Failed,
+                    format!(
+                        "the cluster does not serve {kind} in {api_version}, even after its CustomResourceDefinition was applied"
+                    ),
+                    emit,
+                );
+                return Err(wait::failure_message(w));
+            }
+            Err(e) => {
+                let w = &mut works[i];
+                wait::finish(w, TaskState::Failed, e.to_string(), emit);
+                return Err(wait::failure_message(w));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies the step's objects: consecutive objects of one kind at once, kinds one after
+/// another (as Argo CD does, so a ServiceAccount exists before the Job that runs as it is
+/// created), with no health wait between kinds. Returns what the server stored, per task.
+async fn apply_all(
+    cluster: &Cluster,
+    works: &mut [Work],
+    tasks: &[usize],
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+    cancel: &Cancel,
+) -> HashMap<usize, Value> {
+    let mut applied = HashMap::new();
+    let options = ApplyOptions {
+        force: settings.force_conflicts,
+        dry_run: false,
+    };
+    for group in kind_groups(works, tasks) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let now = SystemTime::now();
+        let requests = group.iter().map(|&i| {
+            let w = &works[i];
+            async move {
+                let kind = w.kind.as_ref().expect("kinds resolved before apply");
+                (i, takeover::apply(cluster, kind, &w.object, options).await)
+            }
+        });
+        let results: Vec<(usize, takeover::Applied)> =
+            crate::engine::concurrently(settings.concurrency, requests).await;
+        for (i, (result, took_over)) in results {
+            let w = &mut works[i];
+            w.started = Some(now);
+            w.took_over = took_over;
+            match result {
+                Ok(live) => {
+                    w.state = TaskState::Running;
+                    emit(&Event::Applied(w.reference()));
+                    applied.insert(i, live);
+                }
+                Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
+            }
+        }
+    }
+    applied
+}
+
+/// Consecutive tasks of one kind: sent at once, one group after another.
+pub(crate) fn kind_groups(works: &[Work], tasks: &[usize]) -> Vec<Vec<usize>> {
+    tasks
+        .chunk_by(|&a, &b| works[a].task.kind == works[b].task.kind)
+        .map(<[usize]>::to_vec)
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! Everything a sync checks before it writes (see `validate`), and the steps it will run:
+//! the plan's tasks made ready to send, SyncFail hooks set apart.
+
+use crate::cluster::Cluster;
+use crate::engine::validate::{
+    PrepareError, check_namespaces, dry_run, identities, ready, resolve_kinds,
+};
+use crate::engine::{Input, Work};
+use crate::engine::{access, naming};
+use crate::model::Phase;
+use crate::plan::{self, Plan, PlanOptions};
+
+/// A step's tasks, as indices into `Prepared::works`.
+#[derive(Debug, Clone)]
+pub struct StepWork {
+    pub phase: Phase,
+    pub wave: i64,
+    pub tasks: Vec<usize>,
+}
+
+/// A validated sync, ready to run.
+#[derive(Debug)]
+pub struct Prepared {
+    pub plan: Plan,
+    pub works: Vec<Work>,
+    /// Steps in run order, without the SyncFail step.
+    pub steps: Vec<StepWork>,
+    /// All SyncFail hooks: run at once, only when the sync fails.
+    pub sync_fail: Option<StepWork>,
+    /// Missing namespaces to create first (`--create-namespace`).
+    pub namespaces_to_create: Vec<String>,
+    pub app_id: String,
+    pub sync_id: String,
+    /// Things the user should know that do not stop the sync.
+    pub notes: Vec<String>,
+}
+
+pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, PrepareError> {
+    let (manifests, specs, settings) = (&input.manifests[..], &input.specs[..], &input.settings);
+    let (drop_unknown_hooks, started_unix) = (input.drop_unknown_hooks, input.started_unix);
+    let kinds = resolve_kinds(cluster, manifests).await?;
+    let plan = plan::build(
+        manifests,
+        specs,
+        &PlanOptions {
+            default_namespace: cluster.namespace(),
+            is_namespaced: &|i, _| kinds.namespaced(i),
+            drop_unknown_hooks,
+        },
+    )
+    .map_err(PrepareError::UnknownHooks)?;
+
+    let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
+    let sync_id = naming::sync_id(&app_id, started_unix);
+    let mut works = Vec::new();
+    let mut steps = Vec::new();
+    let mut sync_fail = None;
+    for step in &plan.steps {
+        let mut indices = Vec::new();
+        for task in &step.tasks {
+            indices.push(works.len());
+            works.push(ready(
+                task,
+                &manifests[task.object],
+                kinds.resolved(task.object),
+                &app_id,
+                &sync_id,
+                started_unix,
+            ));
+        }
+        let step_work = StepWork {
+            phase: step.phase,
+            wave: step.wave,
+            tasks: indices,
+        };
+        if step.phase == Phase::SyncFail {
+            sync_fail = Some(step_work);
+        } else {
+            steps.push(step_work);
+        }
+    }
+
+    let mut notes = Vec::new();
+    let (namespaces_to_create, not_yet) =
+        check_namespaces(cluster, manifests, &works, settings).await?;
+    dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    let namespace_kind = cluster.resolve("v1", "Namespace").await?;
+    let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
+    access::check(cluster, needs).await?;
+    Ok(Prepared {
+        plan,
+        works,
+        steps,
+        sync_fail,
+        namespaces_to_create,
+        app_id,
+        sync_id,
+        notes,
+    })
+}

@@ -1,0 +1,159 @@
+//! Running a prepared sync: each step in order (replace hooks, apply, wait), then on failure
+//! the SyncFail hooks, then the delete policies. Reads top to bottom like the story it tells.
+
+use super::{Prepared, Report};
+use crate::cluster::Cluster;
+use crate::engine::apply::{create_namespaces, run_step};
+use crate::engine::policy::OperationResult;
+use crate::engine::remove::apply_delete_policies;
+use crate::engine::wait::StepEnd;
+use crate::engine::{Cancel, Ending, Event, Settings, Summary, interrupted_message};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long SyncFail hooks may run when the sync's own time is already spent.
+const SYNC_FAIL_GRACE: Duration = Duration::from_secs(120);
+
+pub async fn execute(
+    cluster: &Cluster,
+    prepared: &mut Prepared,
+    settings: &Settings,
+    emit: &(dyn Fn(&Event) + Sync),
+    mut cancel: Cancel,
+) -> Report {
+    let started = Instant::now();
+    let deadline = started + settings.timeout;
+    let mut step_durations = Vec::new();
+    let report = |ending, message: String, step_durations| Report {
+        summary: Summary::new(cluster, ending, message, started.elapsed()),
+        step_durations,
+    };
+
+    let bounded = cluster.until(Some(deadline));
+    if let Err(e) = create_namespaces(&bounded, &prepared.namespaces_to_create, emit).await {
+        return report(
+            Ending::Failed,
+            format!("creating namespaces: {e}"),
+            step_durations,
+        );
+    }
+
+    let mut failure = None;
+    let steps = prepared.steps.clone();
+    for (n, step) in steps.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        emit(&Event::StepStarted {
+            phase: step.phase,
+            wave: step.wave,
+            tasks: step.tasks.len(),
+        });
+        let step_started = Instant::now();
+        let end = run_step(
+            cluster,
+            &mut prepared.works,
+            &step.tasks,
+            settings,
+            deadline,
+            emit,
+            &mut cancel,
+        )
+        .await;
+        let took = step_started.elapsed();
+        step_durations.push((step.phase, step.wave, took));
+        emit(&Event::StepFinished {
+            phase: step.phase,
+            wave: step.wave,
+            took,
+        });
+        match end {
+            StepEnd::Done => {}
+            StepEnd::Interrupted => break,
+            StepEnd::Failed(message) => {
+                failure = Some(message);
+                break;
+            }
+        }
+        if let Some(delay) = settings.wave_delay.filter(|_| n + 1 < steps.len()) {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = cancel.cancelled() => {}
+            }
+        }
+    }
+
+    if cancel.is_cancelled() {
+        emit(&Event::Interrupted);
+        let message = interrupted_message(&prepared.works);
+        return report(Ending::Interrupted, message, step_durations);
+    }
+
+    match failure {
+        None => {
+            apply_delete_policies(
+                cluster,
+                &mut prepared.works,
+                OperationResult::Succeeded,
+                settings.concurrency,
+                emit,
+            )
+            .await;
+            report(
+                Ending::Succeeded,
+                "successfully synced (all tasks run)".into(),
+                step_durations,
+            )
+        }
+        Some(mut message) => {
+            // Argo CD deletes HookFailed hooks before it starts the SyncFail hooks.
+            apply_delete_policies(
+                cluster,
+                &mut prepared.works,
+                OperationResult::Failed,
+                settings.concurrency,
+                emit,
+            )
+            .await;
+            if let Some(sync_fail) = prepared.sync_fail.clone() {
+                emit(&Event::SyncFailStarted {
+                    hooks: sync_fail.tasks.len(),
+                });
+                let grace = settings.hook_timeout.unwrap_or(SYNC_FAIL_GRACE);
+                let sync_fail_deadline = deadline.max(Instant::now() + grace);
+                let step_started = Instant::now();
+                let end = run_step(
+                    cluster,
+                    &mut prepared.works,
+                    &sync_fail.tasks,
+                    settings,
+                    sync_fail_deadline,
+                    emit,
+                    &mut cancel,
+                )
+                .await;
+                step_durations.push((sync_fail.phase, sync_fail.wave, step_started.elapsed()));
+                if let StepEnd::Failed(why) = end {
+                    message.push_str(&format!("\none or more SyncFail hooks failed: {why}"));
+                }
+                apply_delete_policies(
+                    cluster,
+                    &mut prepared.works,
+                    OperationResult::Failed,
+                    settings.concurrency,
+                    emit,
+                )
+                .await;
+            }
+            if cancel.is_cancelled() {
+                emit(&Event::Interrupted);
+                return report(
+                    Ending::Interrupted,
+                    interrupted_message(&prepared.works),
+                    step_durations,
+                );
+            }
+            report(Ending::Failed, message, step_durations)
+        }
+    }
+}
