@@ -255,12 +255,18 @@ pub(super) async fn lock_input(
 }
 
 pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
+    // Bounded: a cluster that stopped answering must not hold the exit; an unreleased lease
+    // expires by itself.
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + RELEASE_LIMIT));
     for lock in locks {
         if let Err(e) = lock.release(cluster).await {
             eprintln!("warning: could not release the sync lock: {e}");
         }
     }
 }
+
+/// How long releasing the lock may take at the end.
+const RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Ctrl-C once: the engine starts nothing new and reports (exit 130); twice: exit at once.
 /// Abort the returned task when the operation is over.

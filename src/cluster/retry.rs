@@ -10,7 +10,7 @@ use super::ClusterError;
 use std::time::Duration;
 
 /// How long a request is retried when no operation deadline bounds it.
-pub(crate) const RETRY_BUDGET: Duration = Duration::from_secs(30);
+pub(crate) const RETRY_BUDGET: Duration = Duration::from_secs(10);
 
 /// The first pause between two attempts; it doubles up to [`MAX_DELAY`].
 const FIRST_DELAY: Duration = Duration::from_millis(200);

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod api_outage;
 mod cleanup;
 mod cli_plan;
 mod cluster;
