@@ -123,3 +123,35 @@ pub fn refuse_errors(loaded: &Loaded) -> Result<(), Failure> {
     ))
     .with_details(loaded.errors.iter().map(ToString::to_string).collect()))
 }
+
+/// For commands that act on the input: an object defined twice is refused (exit 2), naming both
+/// places. Applied together, the two copies would race and either could win. Objects without a
+/// namespace count as in `default_namespace`, as they would be applied there.
+pub fn refuse_duplicates(loaded: &Loaded, default_namespace: &str) -> Result<(), Failure> {
+    let pairs = crate::plan::duplicates(&loaded.manifests, default_namespace);
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    for (first, again) in &pairs {
+        let (first, again) = (&loaded.manifests[*first], &loaded.manifests[*again]);
+        let namespace = crate::plan::effective_namespace(again, default_namespace);
+        let at = if namespace.is_empty() {
+            String::new()
+        } else {
+            format!(" in namespace {namespace:?}")
+        };
+        eprintln!(
+            "error: {}: {} {:?}{at} is defined twice: at {} and at {}",
+            again.source,
+            again.kind,
+            again.display_name(),
+            first.source,
+            again.source
+        );
+    }
+    let n = pairs.len();
+    Err(Failure::bad_input(format!(
+        "{n} {} defined twice in the input; nothing was done",
+        if n == 1 { "object is" } else { "objects are" }
+    )))
+}

@@ -4,7 +4,7 @@
 //! differs; a later command (prune, ...) does the same.
 
 use super::args::{ReportFormat, RunArgs};
-use super::input::{read_input, refuse_errors};
+use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, InputArgs, Outcome, exit, exit_code_of};
 use crate::cluster::{Cluster, ClusterError, ClusterFlags};
@@ -79,15 +79,18 @@ impl Flags {
     }
 }
 
-/// What `sync` and `delete` work from: the input, read and refused when broken, each
-/// object's sync spec, the engine's settings from the flags they share, the start time.
+/// What `sync` and `delete` work from: the input, read and refused when broken (or when it
+/// defines an object twice, objects without a namespace counting as in the namespace `-n` or the context gives),
+/// each object's sync spec, the engine's settings from the flags they share, the start time.
 pub(super) fn read(
     input: &InputArgs,
     run: &RunArgs,
     cluster: &ClusterArgs,
 ) -> Result<Input, Failure> {
     let loaded = read_input(input, cluster)?;
+    let default_namespace = super::offline_namespace(cluster);
     refuse_errors(&loaded)?;
+    refuse_duplicates(&loaded, &default_namespace)?;
     let specs = loaded.manifests.iter().map(SyncSpec::of).collect();
     Ok(Input {
         manifests: loaded.manifests,
@@ -280,12 +283,18 @@ pub(super) async fn lock_input(
 }
 
 pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
+    // Bounded: a cluster that stopped answering must not hold the exit; an unreleased lease
+    // expires by itself.
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + RELEASE_LIMIT));
     for lock in locks {
         if let Err(e) = lock.release(cluster).await {
             eprintln!("warning: could not release the sync lock: {e}");
         }
     }
 }
+
+/// How long releasing the lock may take at the end.
+const RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Ctrl-C or SIGTERM (a CI runner cancelling the job) once: the engine starts nothing new,
 /// terminates running hooks (unless `--keep-running-hooks`), reports, and the lock is

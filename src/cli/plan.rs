@@ -1,7 +1,7 @@
 //! `kubectl hooks plan`
 
 use super::args::{PlanArgs, PlanFormat};
-use super::input::{read_input, refuse_errors};
+use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::{ClusterArgs, Failure, Outcome, print};
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
@@ -11,6 +11,7 @@ use crate::plan::{self, Plan, PlanOptions, UnknownHooks};
 pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
     let loaded = read_input(&args.input, cluster)?;
     refuse_errors(&loaded)?;
+    refuse_duplicates(&loaded, &super::offline_namespace(cluster))?;
     let namespace = super::offline_namespace(cluster);
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     let plan = build_plan(

@@ -111,6 +111,13 @@ pub(crate) struct Selected {
 /// How long to wait for a TCP connection before calling the server unreachable.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long one request may take when `--request-timeout` does not say (kube sets no read
+/// timeout at all, so a server that stopped answering would hold a request forever).
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an exec credential plugin may run when `--request-timeout` does not say.
+pub(crate) const PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// Pick the kubeconfig, context, cluster, user and namespace as kubectl would.

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams, TypeMeta};
 use serde_json::Value;
 
+use super::retry::Resend;
 use super::{Cluster, ClusterError};
 
 /// Objects per page of a list.
@@ -74,7 +75,9 @@ impl Cluster {
         let mut params = params.limit(PAGE);
         let mut items = Vec::new();
         loop {
-            let page = self.call(&what, api.list(&params)).await?;
+            let page = self
+                .call(&what, Resend::Idempotent, || api.list(&params))
+                .await?;
             for mut obj in page.items {
                 // Items of a list carry no apiVersion and kind; `diagnose` reads them.
                 obj.types.get_or_insert_with(|| TypeMeta {
@@ -153,7 +156,8 @@ impl Cluster {
             ..LogParams::default()
         };
         let what = || log_what(&source);
-        self.call(&what, pods.logs(source.pod, &params)).await
+        self.call(&what, Resend::Idempotent, || pods.logs(source.pod, &params))
+            .await
     }
 
     /// A container's log lines as they come (`kubectl logs -f`), until the container ends or
@@ -172,7 +176,11 @@ impl Cluster {
         };
         let what = log_what(&source);
         let reader = self
-            .call(|| what.clone(), pods.log_stream(source.pod, &params))
+            .call(
+                || what.clone(),
+                Resend::Idempotent,
+                || pods.log_stream(source.pod, &params),
+            )
             .await?;
         Ok(reader
             .lines()

@@ -4,6 +4,7 @@
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::engine::remove::{DELETE_WAIT, Gone};
+use crate::engine::takeover;
 use crate::engine::wait::{self, StepEnd, Watches};
 use crate::engine::why;
 use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
@@ -48,6 +49,9 @@ pub(crate) async fn run_step(
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &mut Cancel,
 ) -> StepEnd {
+    // Every request of the step ends by the deadline, and a server that went away is retried
+    // until then, not past it.
+    let cluster = &cluster.until(Some(deadline));
     let watched: Vec<usize> = tasks
         .iter()
         .copied()
@@ -254,14 +258,15 @@ async fn apply_group(
         let w = &works[i];
         async move {
             let kind = w.kind.as_ref().expect("kinds resolved before apply");
-            (i, cluster.apply(kind, &w.object, options).await)
+            (i, takeover::apply(cluster, kind, &w.object, options).await)
         }
     });
-    let results: Vec<(usize, Result<Value, ClusterError>)> =
+    let results: Vec<(usize, takeover::Applied)> =
         crate::engine::concurrently(settings.concurrency, requests).await;
-    for (i, result) in results {
+    for (i, (result, took_over)) in results {
         let w = &mut works[i];
         w.started = Some(now);
+        w.took_over = took_over;
         match result {
             Ok(live) => {
                 w.state = TaskState::Running;

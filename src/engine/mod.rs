@@ -4,6 +4,7 @@
 //! `lock`, `naming` and `events`. It knows nothing about terminals: `output` turns its events
 //! and reports into what people read.
 
+mod access;
 mod apply;
 pub mod cleanup;
 pub mod delete;
@@ -13,6 +14,7 @@ pub mod naming;
 pub mod policy;
 pub mod remove;
 pub mod sync;
+mod takeover;
 mod validate;
 mod wait;
 mod why;
@@ -131,6 +133,8 @@ pub struct Work {
     pub timed_out: bool,
     /// Why it failed: pods, events, logs (read when its step failed).
     pub why: Option<crate::diagnose::Why>,
+    /// The fields its forced apply took from other field managers, said in words.
+    pub took_over: Option<String>,
 }
 
 impl Work {

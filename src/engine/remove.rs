@@ -10,6 +10,9 @@ use std::time::SystemTime;
 
 /// How long to wait for a hook object to be gone after deleting it.
 pub(crate) const DELETE_WAIT: Duration = Duration::from_secs(120);
+/// How long the housekeeping at the end of an operation (delete policies) may take, whatever
+/// the deadline: a cluster that stopped answering must not hold the exit for long.
+const HOUSEKEEPING: Duration = Duration::from_secs(15);
 
 /// Every deletion is Foreground, as Argo CD's prunes and hook deletions are: the object stays
 /// until its dependents (a Job's pods, a Deployment's ReplicaSets) are gone, so "the object
@@ -152,6 +155,7 @@ pub(crate) async fn apply_delete_policies(
     concurrency: usize,
     emit: &(dyn Fn(&Event) + Sync),
 ) {
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + HOUSEKEEPING));
     let mut chosen = Vec::new();
     for (i, w) in works.iter().enumerate() {
         if !w.task.hook || w.kind.is_none() || w.deleted_by_policy.is_some() {

@@ -6,6 +6,7 @@ use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
 };
+use super::takeover;
 use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
 use crate::manifest::{Manifest, split_api_version};
@@ -260,6 +261,7 @@ pub(crate) fn ready(
         deleted_by_policy: None,
         timed_out: false,
         why: None,
+        took_over: None,
     }
 }
 
@@ -386,46 +388,52 @@ pub(crate) async fn dry_run(
             object.to_mut()["metadata"]["namespace"] = json!(stand_in);
         }
         Some(async move {
-            let result = if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
-                match cluster.create(kind, &object, true).await {
-                    Err(e) if e.is_already_exists() => Ok(Value::Null),
-                    other => other,
-                }
-            } else {
-                cluster
-                    .apply(
-                        kind,
-                        &object,
-                        ApplyOptions {
-                            force: settings.force_conflicts,
-                            dry_run: true,
-                        },
-                    )
-                    .await
-            };
+            let (result, took) =
+                if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
+                    let result = match cluster.create(kind, &object, true).await {
+                        Err(e) if e.is_already_exists() => Ok(Value::Null),
+                        other => other,
+                    };
+                    (result, None)
+                } else {
+                    let options = ApplyOptions {
+                        force: settings.force_conflicts,
+                        dry_run: true,
+                    };
+                    takeover::apply(cluster, kind, &object, options).await
+                };
             let result = match result {
                 Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Value::Null),
                 other => other,
             };
-            (w, in_stand_in, result)
+            (w, in_stand_in, result.map(|_| took))
         })
     });
-    let results: Vec<(&Work, bool, Result<Value, ClusterError>)> =
+    let results: Vec<(&Work, bool, Result<Option<String>, ClusterError>)> =
         crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
     for (w, in_stand_in, result) in results {
-        if let Err(e) = result {
-            access |= e.is_access_error();
-            let mut problem = format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source);
-            if in_stand_in {
-                problem.push_str(&format!(
-                    " [dry-run in namespace \"{}\", standing in for \"{}\", which this sync creates]",
-                    stand_in.as_deref().unwrap_or_default(),
-                    w.namespace.as_deref().unwrap_or_default()
-                ));
+        match result {
+            Err(e) => {
+                access |= e.is_access_error();
+                let mut problem = format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source);
+                if in_stand_in {
+                    problem.push_str(&format!(
+                        " [dry-run in namespace \"{}\", standing in for \"{}\", which this sync creates]",
+                        stand_in.as_deref().unwrap_or_default(),
+                        w.namespace.as_deref().unwrap_or_default()
+                    ));
+                }
+                problems.push(problem);
             }
-            problems.push(problem);
+            Ok(Some(took)) => notes.push(format!(
+                "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
+                w.task.kind,
+                w.name,
+                took.replacen("took", "takes", 1)
+            )),
+            Ok(None) => {}
         }
     }
     for (ns, count) in stood_in {

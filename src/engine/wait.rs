@@ -218,9 +218,11 @@ impl Watches {
                         }
                     }
                     Some((_, Ok(WatchEvent::Synced))) => {}
-                    Some((_, Err(e))) if refuses_the_watch(&e) => return StepEnd::Failed(e.to_string()),
-                    // The watcher reconnects by itself, with backoff, until the deadline: an
-                    // API server restarting (connection refused meanwhile) is not the end.
+                    Some((_, Err(e))) if e.is_access_error() && !e.is_transient() => {
+                        return StepEnd::Failed(e.to_string());
+                    }
+                    // The watcher reconnects by itself, with backoff: a dropped watch or a
+                    // restarting server is waited out, within the deadline.
                     Some((_, Err(_))) => {}
                 },
             }
@@ -319,15 +321,15 @@ async fn first_list(
     } else {
         cluster.watch_namespace(kind, namespace, None)
     };
-    let mut last_error = None;
+    let mut last_error: Option<ClusterError> = None;
     let listed = tokio::time::timeout_at(deadline, async {
         loop {
             match stream.next().await {
                 Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
                 Some(Ok(_)) => {}
-                Some(Err(e)) if e.is_access_error() => return Err(e),
-                // The watcher retries with backoff.
-                Some(Err(e)) => last_error = Some(e.to_string()),
+                Some(Err(e)) if e.is_access_error() && !e.is_transient() => return Err(e),
+                // The watcher retries with backoff: the server may be restarting.
+                Some(Err(e)) => last_error = Some(e),
             }
         }
     })
@@ -335,19 +337,12 @@ async fn first_list(
     match listed {
         Ok(Ok(())) => Ok(Ok(stream)),
         Ok(Err(e)) => Ok(Err(e)),
-        Err(_) => Err(last_error),
+        // Unreachable until the end: that is the failure (exit 3), not a timeout.
+        Err(_) => match last_error {
+            Some(e) if e.is_transient() && e.is_access_error() => Ok(Err(e)),
+            other => Err(other.map(|e| e.to_string())),
+        },
     }
-}
-
-/// A watch error no reconnect will cure: the credentials or the permissions were refused
-/// (or TLS failed). A dropped connection, a refused one, a request that timed out are not:
-/// the watcher opens the watch again.
-fn refuses_the_watch(e: &ClusterError) -> bool {
-    e.is_access_error()
-        && !matches!(
-            e,
-            ClusterError::Connect { .. } | ClusterError::Timeout { .. }
-        )
 }
 
 struct Applied {

@@ -26,6 +26,14 @@ pub fn check(loaded: &Loaded, sink: &mut Sink) {
                 "make the document a mapping with apiVersion, kind and metadata, with string names"
                     .to_owned(),
             ),
+            InputErrorKind::InvalidName => (
+                &rules::INVALID_NAME,
+                format!(
+                    "{}: the API server rejects it, so Argo CD's sync fails",
+                    e.message
+                ),
+                "use lower case letters, digits, '-' (and '.' where the kind allows it)".to_owned(),
+            ),
             InputErrorKind::MissingField => (
                 &rules::MISSING_FIELD,
                 format!(

@@ -65,6 +65,7 @@ pub static RULES: &[&Rule] = &[
     &YAML_SYNTAX,
     &INVALID_OBJECT,
     &MISSING_FIELD,
+    &INVALID_NAME,
     &NON_STRING_ANNOTATION,
     &UNKNOWN_HOOK_TYPE,
     &INVALID_SYNC_WAVE,
@@ -119,6 +120,20 @@ pub static MISSING_FIELD: Rule = Rule {
            (\"resource name may not be empty\", \"Object 'Kind' is missing\"): the sync fails.",
     example: "apiVersion: batch/v1\nkind: Job\nmetadata:\n  namespace: shop        # no name",
     fix: "Add the missing field. Hooks may use metadata.generateName instead of a name.",
+};
+
+pub static INVALID_NAME: Rule = Rule {
+    id: "invalid-name",
+    severity: Error,
+    summary: "A name, generateName or namespace is not one the API server accepts for its kind.",
+    argo: "The API server validates names per kind: most are RFC 1123 subdomains (lower case,\n\
+           digits, '-' and '.', at most 253 characters); Namespaces are RFC 1123 labels and Services\n\
+           RFC 1035 labels (63 characters, no '.'); a Job's name is also its pods' job-name label,\n\
+           so at most 63 characters. It rejects any other name (422 Invalid), so the sync fails at\n\
+           that object, after the objects of earlier waves were applied.",
+    example: "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: Migrate_Schema      # upper case and '_'",
+    fix: "Rename the object: lower case letters, digits and '-' (and '.' where the kind allows it),\n\
+          starting and ending with a letter or digit.",
 };
 
 pub static NON_STRING_ANNOTATION: Rule = Rule {

@@ -2,6 +2,7 @@
 //! came from (file, document, lines), so every later message can name the exact place.
 
 pub mod input;
+mod names;
 pub mod node;
 mod split;
 
@@ -149,6 +150,9 @@ pub enum InputErrorKind {
     MissingField,
     /// An annotation or label value that is not a string. The object is still loaded.
     NonStringValue,
+    /// A name, generateName or namespace the API server would refuse (not a DNS subdomain or
+    /// label, as the kind requires). The object is still loaded.
+    InvalidName,
 }
 
 impl fmt::Display for InputError {
@@ -460,6 +464,15 @@ fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
     if let Some(m) = metadata.filter(|m| m.as_map().is_some()) {
         check_string_map(m, "annotations", file, out);
         check_string_map(m, "labels", file, out);
+        if let (Some(api_version), Some(kind)) = (&api_version, &kind) {
+            for problem in names::check(m, api_version, kind) {
+                out.errors.push(at(
+                    problem.pos,
+                    problem.message,
+                    InputErrorKind::InvalidName,
+                ));
+            }
+        }
     }
     if unusable {
         return;

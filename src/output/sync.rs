@@ -198,6 +198,12 @@ fn message_of(w: &Work) -> String {
             "not started".into()
         };
     }
+    if let Some(took) = &w.took_over {
+        if !m.is_empty() {
+            m.push_str("; ");
+        }
+        m.push_str(took);
+    }
     add_policy_deletion(&mut m, w);
     m
 }
@@ -323,6 +329,9 @@ pub(super) struct WorkDoc<'a> {
     hook: bool,
     #[serde(rename = "deletedByPolicy")]
     deleted_by_policy: Option<&'a str>,
+    /// Fields the forced apply took from other field managers.
+    #[serde(rename = "tookOver", skip_serializing_if = "Option::is_none")]
+    took_over: Option<&'a str>,
     #[serde(rename = "startedAt")]
     started_at: Option<String>,
     #[serde(rename = "finishedAt")]
@@ -340,6 +349,7 @@ impl<'a> WorkDoc<'a> {
             name: &w.name,
             hook: w.task.hook,
             deleted_by_policy: w.deleted_by_policy.as_deref(),
+            took_over: w.took_over.as_deref(),
             started_at: at(w.started),
             finished_at: at(w.finished),
             source: &w.source,

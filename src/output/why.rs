@@ -139,6 +139,7 @@ mod tests {
             finished: None,
             deleted_by_policy: None,
             timed_out: false,
+            took_over: None,
             why: Some(why),
         }
     }

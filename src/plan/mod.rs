@@ -1,12 +1,15 @@
 //! The ordered steps of a sync: tasks sorted by phase, wave, kind and name, namespaces
 //! and CRDs bubbled before their users, grouped into (phase, wave) steps. Pure.
 
+mod duplicates;
 pub mod kinds;
 mod order;
 
 /// Argo CD's task order (phase, wave, kind, name), for tasks made outside a plan (`delete`'s PreDelete and
 /// PostDelete hooks).
 pub use order::sort as sort_tasks;
+
+pub use duplicates::{duplicates, effective_namespace};
 
 use crate::manifest::Manifest;
 use crate::model::{DeletePolicy, Phase, Role, SyncSpec};

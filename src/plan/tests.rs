@@ -100,37 +100,37 @@ fn cc19_namespace_bubbles_into_presync() {
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: mySyncHookJob1
-  namespace: myNamespace1
+  name: my-sync-hook-job1
+  namespace: my-namespace1
   annotations: {argocd.argoproj.io/hook: PreSync}
 ---
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: mySyncHookJob2
-  namespace: myNamespace2
+  name: my-sync-hook-job2
+  namespace: my-namespace2
   annotations: {argocd.argoproj.io/hook: PreSync}
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: myNamespace1
+  name: my-namespace1
   annotations: {argocd.argoproj.io/sync-wave: "1"}
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: myNamespace2
+  name: my-namespace2
   annotations: {argocd.argoproj.io/sync-wave: "2"}
 "#;
     let (_, plan) = plan_of(yaml);
     assert_eq!(
         order_of(&plan),
         [
-            "PreSync:0:Namespace/myNamespace1",
-            "PreSync:0:Job/mySyncHookJob1",
-            "PreSync:0:Namespace/myNamespace2",
-            "PreSync:0:Job/mySyncHookJob2",
+            "PreSync:0:Namespace/my-namespace1",
+            "PreSync:0:Job/my-sync-hook-job1",
+            "PreSync:0:Namespace/my-namespace2",
+            "PreSync:0:Job/my-sync-hook-job2",
         ]
     );
     assert_eq!(plan.steps.len(), 1);

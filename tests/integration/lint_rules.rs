@@ -169,6 +169,16 @@ const BAD: &[(&str, Expected)] = &[
         ],
     ),
     ("unknown-lint-rule", &[("unknown-lint-rule", 7, 5)]),
+    (
+        "invalid-name",
+        &[
+            ("invalid-name", 4, 9),
+            ("invalid-name", 10, 9),
+            ("invalid-name", 20, 9),
+            ("invalid-name", 25, 9),
+            ("invalid-name", 31, 14),
+        ],
+    ),
     ("sync-fail-dependency", &[("sync-fail-dependency", 31, 15)]),
     ("hook-job-no-deadline", &[("hook-job-no-deadline", 7, 1)]),
     ("hook-job-ttl", &[("hook-job-ttl", 9, 3)]),

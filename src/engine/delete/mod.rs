@@ -19,6 +19,7 @@ mod run;
 
 pub use run::execute;
 
+use super::access;
 use super::remove::{self, Gone, Target};
 use super::validate;
 use super::{Input, PrepareError, Settings, Summary, Work, naming};
@@ -160,6 +161,12 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
     )
     .await?;
     check_permissions(cluster, &mut teardown, settings).await?;
+    let needs = access::for_delete(
+        &teardown.works,
+        |i| teardown.fates[i] == Fate::Hook,
+        |i| teardown.fates[i] == Fate::Delete(None),
+    );
+    access::check(cluster, needs).await?;
     Ok(teardown)
 }
 

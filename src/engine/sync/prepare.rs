@@ -2,12 +2,12 @@
 //! the plan's tasks made ready to send, SyncFail hooks set apart.
 
 use crate::cluster::Cluster;
-use crate::engine::naming;
 use crate::engine::validate::{
     PrepareError, check_namespaces, dry_run, identities, ready, refuse_namespace_conflicts,
     resolve_kinds,
 };
 use crate::engine::{Input, Work};
+use crate::engine::{access, naming};
 use crate::model::Phase;
 use crate::plan::{self, Plan, PlanOptions};
 
@@ -86,6 +86,9 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
     dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    let namespace_kind = cluster.resolve("v1", "Namespace").await?;
+    let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
+    access::check(cluster, needs).await?;
     Ok(Prepared {
         plan,
         works,

@@ -29,7 +29,8 @@ pub async fn execute(
         step_durations,
     };
 
-    if let Err(e) = create_namespaces(cluster, &prepared.namespaces_to_create, emit).await {
+    let bounded = cluster.until(Some(deadline));
+    if let Err(e) = create_namespaces(&bounded, &prepared.namespaces_to_create, emit).await {
         return report(
             Ending::Failed,
             format!("creating namespaces: {e}"),
