@@ -39,7 +39,7 @@ impl Cluster {
     pub fn watch_object(&self, kind: &ResolvedKind, namespace: &str, name: &str) -> WatchStream {
         let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
         let what = super::ops::describe("watch", kind, namespace, name);
-        self.watch(self.api(kind, namespace), config, what)
+        self.watch(self.api(kind, namespace), kind, config, what)
     }
 
     /// Watch all objects of a kind in one namespace (`Some`) or in all namespaces
@@ -60,14 +60,24 @@ impl Cluster {
             }
             _ => format!("watch {}", kind.resource_name()),
         };
-        self.watch(self.api_scope(kind, namespace), config, what)
+        self.watch(self.api_scope(kind, namespace), kind, config, what)
     }
 
-    fn watch(&self, api: Api<DynamicObject>, config: watcher::Config, what: String) -> WatchStream {
+    fn watch(
+        &self,
+        api: Api<DynamicObject>,
+        kind: &ResolvedKind,
+        config: watcher::Config,
+        what: String,
+    ) -> WatchStream {
         let ctx = self.ctx().clone();
+        let tracker = Tracker {
+            type_meta: (kind.api_version.clone(), kind.kind.clone()),
+            ..Tracker::default()
+        };
         watcher(api, config)
             .default_backoff()
-            .scan(Tracker::default(), move |tracker, event| {
+            .scan(tracker, move |tracker, event| {
                 let out = match event {
                     Ok(event) => tracker.on_event(event),
                     Err(err) => map_error(&ctx, err, &what).map(Err).into_iter().collect(),
@@ -84,6 +94,9 @@ impl Cluster {
 struct Tracker {
     last: HashMap<String, Value>,
     listing: Option<HashSet<String>>,
+    /// The watched kind's apiVersion and kind: the items of a list (the first one, and every
+    /// re-list after a reconnect) come without them, and health is judged by them.
+    type_meta: (String, String),
 }
 
 impl Tracker {
@@ -97,7 +110,7 @@ impl Tracker {
                 Vec::new()
             }
             watcher::Event::InitApply(obj) => {
-                let (key, value) = keyed(obj);
+                let (key, value) = self.keyed(obj);
                 if let Some(listing) = &mut self.listing {
                     listing.insert(key.clone());
                 }
@@ -121,12 +134,12 @@ impl Tracker {
                 out
             }
             watcher::Event::Apply(obj) => {
-                let (key, value) = keyed(obj);
+                let (key, value) = self.keyed(obj);
                 self.last.insert(key, value.clone());
                 vec![Ok(WatchEvent::Applied(value))]
             }
             watcher::Event::Delete(obj) => {
-                let (key, value) = keyed(obj);
+                let (key, value) = self.keyed(obj);
                 self.last.remove(&key);
                 vec![Ok(WatchEvent::Deleted(value))]
             }
@@ -134,15 +147,25 @@ impl Tracker {
     }
 }
 
-fn keyed(obj: DynamicObject) -> (String, Value) {
-    let key = format!(
-        "{}/{}",
-        obj.metadata.namespace.as_deref().unwrap_or(""),
-        obj.metadata.name.as_deref().unwrap_or("")
-    );
-    // A DynamicObject is a JSON object with typed metadata; encoding it cannot fail.
-    let value = serde_json::to_value(obj).unwrap_or(Value::Null);
-    (key, value)
+impl Tracker {
+    fn keyed(&self, obj: DynamicObject) -> (String, Value) {
+        let key = format!(
+            "{}/{}",
+            obj.metadata.namespace.as_deref().unwrap_or(""),
+            obj.metadata.name.as_deref().unwrap_or("")
+        );
+        // A DynamicObject is a JSON object with typed metadata; encoding it cannot fail.
+        let mut value = serde_json::to_value(obj).unwrap_or(Value::Null);
+        if let Some(fields) = value.as_object_mut() {
+            let (api_version, kind) = &self.type_meta;
+            for (key, known) in [("apiVersion", api_version), ("kind", kind)] {
+                if !fields.get(key).is_some_and(Value::is_string) && !known.is_empty() {
+                    fields.insert(key.into(), Value::String(known.clone()));
+                }
+            }
+        }
+        (key, value)
+    }
 }
 
 /// `None` for errors the watcher recovers from by itself (410 Gone: it re-lists).
@@ -241,5 +264,29 @@ mod tests {
             seen.extend(t.on_event(event));
         }
         assert_eq!(names(&seen), ["synced", "+a", "-a", "synced"]);
+    }
+}
+
+#[cfg(test)]
+mod type_meta_tests {
+    use super::*;
+
+    #[test]
+    fn listed_items_get_the_watched_kind_s_api_version_and_kind() {
+        // A list's items come without apiVersion and kind, as the API server sends them.
+        let item: DynamicObject = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "api", "namespace": "shop", "resourceVersion": "7"},
+            "status": {"availableReplicas": 2}
+        }))
+        .unwrap();
+        let tracker = Tracker {
+            type_meta: ("apps/v1".into(), "Deployment".into()),
+            ..Tracker::default()
+        };
+        let (key, value) = tracker.keyed(item);
+        assert_eq!(key, "shop/api");
+        assert_eq!(value["apiVersion"], "apps/v1");
+        assert_eq!(value["kind"], "Deployment");
+        assert_eq!(value["status"]["availableReplicas"], 2);
     }
 }
