@@ -271,3 +271,27 @@ mod tests {
         assert_eq!(names(&seen), ["synced", "+a", "-a", "synced"]);
     }
 }
+
+#[cfg(test)]
+mod type_meta_tests {
+    use super::*;
+
+    #[test]
+    fn listed_items_get_the_watched_kind_s_api_version_and_kind() {
+        // A list's items come without apiVersion and kind, as the API server sends them.
+        let item: DynamicObject = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "api", "namespace": "shop", "resourceVersion": "7"},
+            "status": {"availableReplicas": 2}
+        }))
+        .unwrap();
+        let tracker = Tracker {
+            types: Some(("apps/v1".into(), "Deployment".into())),
+            ..Tracker::default()
+        };
+        let (key, value) = tracker.keyed(item);
+        assert_eq!(key, "shop/api");
+        assert_eq!(value["apiVersion"], "apps/v1");
+        assert_eq!(value["kind"], "Deployment");
+        assert_eq!(value["status"]["availableReplicas"], 2);
+    }
+}

@@ -409,7 +409,7 @@ pub(crate) async fn dry_run(
             (w, in_stand_in, result.map(|_| took))
         })
     });
-    let results: Vec<(&Work, bool, Result<Option<String>, ClusterError>)> =
+    let results: Vec<(&Work, bool, DryRunVerdict)> =
         crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
@@ -459,6 +459,10 @@ pub(crate) async fn dry_run(
         Err(PrepareError::Rejected { problems, access })
     }
 }
+
+/// What a dry run said of one object: rejected, or accepted with the fields a forced apply
+/// takes from other field managers (said in words).
+type DryRunVerdict = Result<Option<String>, ClusterError>;
 
 /// A server answer about the object itself, the same in any namespace: its schema or its
 /// validation (400, 422, and the 500 "failed to create typed patch object" server-side apply
