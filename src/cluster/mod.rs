@@ -10,6 +10,7 @@ mod discovery;
 mod error;
 mod normalize;
 mod ops;
+mod replace;
 mod requests;
 mod watch;
 
@@ -21,7 +22,7 @@ pub use config::{ClusterFlags, default_namespace_offline, parse_duration, parse_
 pub use discovery::ResolvedKind;
 pub use error::{ClusterError, ErrorClass};
 pub use normalize::default_port_protocols;
-pub use ops::{ApplyOptions, Deleted, Propagation};
+pub use ops::{ApplyOptions, Deleted, FIELD_MANAGER, Propagation};
 pub use watch::{WatchEvent, WatchStream};
 
 use error::Ctx;

@@ -3,9 +3,11 @@
 //! apply, and wait until the step is done.
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::engine::options::{self, Written};
 use crate::engine::remove::{DELETE_WAIT, Gone};
 use crate::engine::wait::{self, StepEnd, Watches};
 use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
+use crate::model::SyncOption;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -46,7 +48,7 @@ pub(crate) async fn run_step(
     if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
         return StepEnd::Failed(message);
     }
-    if let Err(message) = resolve_new_kinds(cluster, works, tasks, emit).await {
+    if let Err(message) = resolve_new_kinds(cluster, works, tasks, deadline, emit).await {
         return StepEnd::Failed(message);
     }
     let watched: Vec<usize> = tasks
@@ -134,11 +136,14 @@ async fn replace_existing_hooks(
     first_error.map_or(Ok(()), Err)
 }
 
-/// Kinds defined by a CRD of this same sync exist only once that CRD is established.
+/// Kinds defined by a CRD of this same sync exist only once that CRD is established. Kinds of
+/// `SkipDryRunOnMissingResource=true` objects may come from elsewhere (an operator): discovery
+/// is read again, and the sync waits for them within its --timeout.
 async fn resolve_new_kinds(
     cluster: &Cluster,
     works: &mut [Work],
     tasks: &[usize],
+    deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
 ) -> Result<(), String> {
     for &i in tasks {
@@ -146,20 +151,42 @@ async fn resolve_new_kinds(
             continue;
         }
         let (api_version, kind) = (works[i].api_version.clone(), works[i].task.kind.clone());
+        let by_option = works[i]
+            .options
+            .has(SyncOption::SkipDryRunOnMissingResource);
+        let left = deadline.saturating_duration_since(Instant::now());
+        let limit = if by_option {
+            emit(&Event::Wrote(
+                works[i].reference(),
+                format!(
+                    "waiting for the cluster to serve {kind} in {api_version} (SkipDryRunOnMissingResource=true)"
+                ),
+            ));
+            left
+        } else {
+            left.min(Duration::from_secs(60))
+        };
         cluster.invalidate(&api_version);
-        match cluster
-            .wait_for_kind(&api_version, &kind, Duration::from_secs(60))
-            .await
-        {
-            Ok(Some(resolved)) => works[i].kind = Some(resolved),
+        match cluster.wait_for_kind(&api_version, &kind, limit).await {
+            Ok(Some(resolved)) => {
+                let w = &mut works[i];
+                if !resolved.namespaced {
+                    // Taken as namespaced while the kind was unknown.
+                    w.namespace = None;
+                }
+                w.kind = Some(resolved);
+            }
             Ok(None) => {
                 let w = &mut works[i];
+                let why = if by_option {
+                    "within --timeout (SkipDryRunOnMissingResource=true: is the operator that installs its CustomResourceDefinition running?)"
+                } else {
+                    "even after its CustomResourceDefinition was applied"
+                };
                 wait::finish(
                     w,
                     TaskState::Failed,
-                    format!(
-                        "the cluster does not serve {kind} in {api_version}, even after its CustomResourceDefinition was applied"
-                    ),
+                    format!("the cluster does not serve {kind} in {api_version}, {why}"),
                     emit,
                 );
                 return Err(wait::failure_message(w));
@@ -186,10 +213,6 @@ async fn apply_all(
     cancel: &Cancel,
 ) -> HashMap<usize, Value> {
     let mut applied = HashMap::new();
-    let options = ApplyOptions {
-        force: settings.force_conflicts,
-        dry_run: false,
-    };
     for group in kind_groups(works, tasks) {
         if cancel.is_cancelled() {
             break;
@@ -197,21 +220,21 @@ async fn apply_all(
         let now = SystemTime::now();
         let requests = group.iter().map(|&i| {
             let w = &works[i];
-            async move {
-                let kind = w.kind.as_ref().expect("kinds resolved before apply");
-                (i, cluster.apply(kind, &w.object, options).await)
-            }
+            async move { (i, options::write(cluster, w, settings).await) }
         });
-        let results: Vec<(usize, Result<Value, ClusterError>)> =
+        let results: Vec<(usize, Result<Written, ClusterError>)> =
             crate::engine::concurrently(settings.concurrency, requests).await;
         for (i, result) in results {
             let w = &mut works[i];
             w.started = Some(now);
             match result {
-                Ok(live) => {
+                Ok(written) => {
                     w.state = TaskState::Running;
                     emit(&Event::Applied(w.reference()));
-                    applied.insert(i, live);
+                    for note in written.notes {
+                        emit(&Event::Wrote(w.reference(), note));
+                    }
+                    applied.insert(i, written.live);
                 }
                 Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
             }

@@ -10,6 +10,7 @@ pub mod delete;
 mod events;
 pub mod lock;
 pub mod naming;
+mod options;
 pub mod policy;
 pub mod remove;
 pub mod sync;
@@ -22,7 +23,7 @@ pub use validate::PrepareError;
 use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
 use crate::manifest::Manifest;
-use crate::model::SyncSpec;
+use crate::model::{SyncOptions, SyncSpec};
 use crate::plan::Task;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
@@ -101,6 +102,10 @@ pub struct Work {
     pub finished: Option<SystemTime>,
     /// Set when a delete policy removed the hook at the end.
     pub deleted_by_policy: Option<String>,
+    /// Its `argocd.argoproj.io/sync-options`: how it is checked and written.
+    pub options: SyncOptions,
+    /// The dry run found fields a client-side apply manages: take them over before applying.
+    pub client_side: bool,
 }
 
 impl Work {

@@ -6,9 +6,11 @@ use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
 };
+use super::options::{self, Checked};
 use super::{Settings, TaskState, Work, policy};
-use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
+use crate::cluster::{Cluster, ClusterError, ErrorClass, ResolvedKind};
 use crate::manifest::{Manifest, split_api_version};
+use crate::model::{SyncOption, SyncOptions, keys};
 use crate::plan::{Task, UnknownHooks};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -99,6 +101,11 @@ pub(crate) async fn resolve_kinds(
                 Some(crd) if crd.versions.iter().any(|v| v == version) => {
                     pending.insert(i, PendingKind { namespaced: crd.namespaced });
                 }
+                // Argo CD: the kind may come later (an operator installs its CRD in an
+                // earlier wave); taken as namespaced until the cluster says otherwise.
+                _ if skips_dry_run_on_missing(m) => {
+                    pending.insert(i, PendingKind { namespaced: true });
+                }
                 _ => unknown.push(format!(
                     "{}: {}/{}: the cluster has no kind {} in {} (is its CustomResourceDefinition installed?)",
                     m.source,
@@ -115,6 +122,11 @@ pub(crate) async fn resolve_kinds(
         return Err(PrepareError::UnknownKinds(unknown));
     }
     Ok(Kinds { resolved, pending })
+}
+
+fn skips_dry_run_on_missing(m: &Manifest) -> bool {
+    SyncOptions::parse(m.annotation(keys::SYNC_OPTIONS).map(|(v, _)| v))
+        .has(SyncOption::SkipDryRunOnMissingResource)
 }
 
 struct CrdFacts {
@@ -236,6 +248,8 @@ pub(crate) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        options: SyncOptions::parse(m.annotation(keys::SYNC_OPTIONS).map(|(v, _)| v)),
+        client_side: false,
     }
 }
 
@@ -315,23 +329,31 @@ pub(crate) async fn check_namespaces(
 /// A server-side dry run of every object of every phase (SyncFail hooks included), as the
 /// objects will be sent. Hooks that are re-created (BeforeHookCreation) are dry-run as a
 /// create under a generated name, so an existing object with an immutable spec does not
-/// fail a check the real run would pass.
+/// fail a check the real run would pass; sync options change the check as they change the
+/// write (see `options::dry_run`). Unknown fields `Validate=false` drops are taken out of the
+/// works, with a warning each; fields of a client-side apply are marked for take-over.
 pub(crate) async fn dry_run(
     cluster: &Cluster,
-    works: &[Work],
+    works: &mut [Work],
     not_yet: &BTreeSet<String>,
     settings: &Settings,
     notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<(), PrepareError> {
-    let mut skipped_for_namespace: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut skipped_for_namespace: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
-    let checks = works.iter().filter_map(|w| {
-        let Some(kind) = &w.kind else {
-            skipped_for_crd += 1;
+    let mut skipped_for_option = Vec::new();
+    let checks = works.iter_mut().filter_map(|w| {
+        let Some(kind) = w.kind.clone() else {
+            if w.options.has(SyncOption::SkipDryRunOnMissingResource) {
+                skipped_for_option.push(format!("{}/{} ({})", w.task.kind, w.name, w.source));
+            } else {
+                skipped_for_crd += 1;
+            }
             return None;
         };
         if let Some(ns) = w.namespace.as_deref().filter(|ns| not_yet.contains(*ns)) {
-            *skipped_for_namespace.entry(ns).or_default() += 1;
+            *skipped_for_namespace.entry(ns.to_owned()).or_default() += 1;
             return None;
         }
         Some(async move {
@@ -342,35 +364,46 @@ pub(crate) async fn dry_run(
                     meta.remove("name");
                     meta.insert("generateName".into(), json!(generate));
                 }
-                cluster.create(kind, &probe, true).await
-            } else {
                 cluster
-                    .apply(
-                        kind,
-                        &w.object,
-                        ApplyOptions {
-                            force: settings.force_conflicts,
-                            dry_run: true,
-                        },
-                    )
+                    .create(&kind, &probe, true)
                     .await
+                    .map(|_| Checked::default())
+            } else {
+                options::dry_run(cluster, &kind, &mut w.object, &w.options, settings).await
             };
-            (w, result)
+            if let Ok(checked) = &result {
+                w.client_side = checked.client_side;
+            }
+            (&*w, result)
         })
     });
-    let results: Vec<(&Work, Result<Value, ClusterError>)> =
-        crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
+    let checks: Vec<_> = checks.collect();
+    let results: Vec<(&Work, Result<Checked, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, checks).await;
     let mut problems = Vec::new();
     let mut access = false;
     for (w, result) in results {
-        if let Err(e) = result {
-            access |= e.is_access_error();
-            problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+        match result {
+            Ok(checked) if !checked.dropped.is_empty() => {
+                warnings.push(options::dropped_warning(w, &checked.dropped));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                access |= e.is_access_error();
+                problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+            }
         }
     }
     for (ns, count) in skipped_for_namespace {
         notes.push(format!(
             "{count} object(s) in namespace \"{ns}\" were not dry-run: the namespace does not exist yet and this sync creates it"
+        ));
+    }
+    if !skipped_for_option.is_empty() {
+        notes.push(format!(
+            "{} object(s) were not dry-run: the cluster does not serve their kind yet, and they carry SkipDryRunOnMissingResource=true (applied in their wave once it does, within --timeout): {}",
+            skipped_for_option.len(),
+            skipped_for_option.join(", ")
         ));
     }
     if skipped_for_crd > 0 {
