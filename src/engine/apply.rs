@@ -156,7 +156,7 @@ async fn resolve_new_kinds(
             .has(SyncOption::SkipDryRunOnMissingResource);
         let left = deadline.saturating_duration_since(Instant::now());
         let limit = if by_option {
-            emit(&Event::Wrote(
+            emit(&Event::Told(
                 works[i].reference(),
                 format!(
                     "waiting for the cluster to serve {kind} in {api_version} (SkipDryRunOnMissingResource=true)"
@@ -232,7 +232,7 @@ async fn apply_all(
                     w.state = TaskState::Running;
                     emit(&Event::Applied(w.reference()));
                     for note in written.notes {
-                        emit(&Event::Wrote(w.reference(), note));
+                        emit(&Event::Told(w.reference(), note));
                     }
                     applied.insert(i, written.live);
                 }

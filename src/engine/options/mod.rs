@@ -173,12 +173,14 @@ pub(crate) async fn write(
     loop {
         let result = match Write::of(options) {
             Write::Apply => {
-                if work.client_side && !took_over && take_over(cluster, kind, &object).await? {
+                if work.client_side && !took_over {
                     took_over = true;
-                    out.notes.push(format!(
-                        "took over the fields of client-side apply ({}) before applying",
-                        takeover::CLIENT_SIDE_MANAGERS.join(", ")
-                    ));
+                    if let Some(managers) = take_over(cluster, kind, &object).await? {
+                        out.notes.push(format!(
+                            "took over the fields of client-side apply ({}) before applying",
+                            managers.join(", ")
+                        ));
+                    }
                 }
                 apply(cluster, kind, &object, options, settings).await
             }
@@ -207,7 +209,8 @@ pub(crate) async fn write(
                         cluster.apply(kind, &fresh_name(&object), check).await?;
                         recreate(cluster, kind, &object).await?;
                         out.notes.push(format!(
-                            "deleted the live object and applied it again (Force=true): {e}"
+                            "deleted the live object and applied it again (Force=true): the server would not change it in place ({})",
+                            refusal(&e)
                         ));
                         apply(cluster, kind, &object, options, settings).await
                     }
@@ -228,6 +231,16 @@ pub(crate) async fn write(
             }
             Err(e) => dropped.extend(drop_unknown(&mut object, options, e, dropped.len())?),
         }
+    }
+}
+
+/// The gist of a 422 refusal: the reason after the (long) dump of the object, when the server
+/// gave one ("field is immutable").
+fn refusal(e: &ClusterError) -> String {
+    let text = e.to_string();
+    match text.rsplit_once("}: ") {
+        Some((_, reason)) => reason.to_owned(),
+        None => text,
     }
 }
 
@@ -297,20 +310,21 @@ async fn recreate(
 
 /// Rewrites the live object's managedFields so that this tool's manager owns what the
 /// client-side managers owned (guarded by its resourceVersion, read again and retried once
-/// when it changed in between). False when there was nothing to take over.
+/// when it changed in between). Returns the managers taken over from, `None` when there was
+/// nothing to take over.
 async fn take_over(
     cluster: &Cluster,
     kind: &ResolvedKind,
     object: &Value,
-) -> Result<bool, ClusterError> {
+) -> Result<Option<Vec<String>>, ClusterError> {
     let (namespace, name) = identity(cluster, kind, object);
     let mut retried = false;
     loop {
         let Some(live) = cluster.get(kind, &namespace, &name).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(managed) = takeover::taken_over(&live, FIELD_MANAGER) else {
-            return Ok(false);
+            return Ok(None);
         };
         let version = live["metadata"]["resourceVersion"]
             .as_str()
@@ -319,7 +333,7 @@ async fn take_over(
             .set_managed_fields(kind, &namespace, &name, version, &managed)
             .await
         {
-            Ok(_) => return Ok(true),
+            Ok(_) => return Ok(Some(takeover::client_side_managers(&live))),
             Err(e) if e.is_stale() && !retried => retried = true,
             Err(e) => return Err(e),
         }

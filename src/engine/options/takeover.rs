@@ -9,8 +9,7 @@ use serde_json::{Map, Value};
 /// Managers whose `Update` entries are client-side applies: `kubectl apply` (since kubectl
 /// 1.22; `kubectl.kubernetes.io/last-applied-configuration`) and Argo CD's controller, whose
 /// default is a client-side apply.
-pub(crate) const CLIENT_SIDE_MANAGERS: [&str; 2] =
-    ["kubectl-client-side-apply", "argocd-controller"];
+const CLIENT_SIDE_MANAGERS: [&str; 2] = ["kubectl-client-side-apply", "argocd-controller"];
 
 fn is_client_side(entry: &Value) -> bool {
     let manager = entry["manager"].as_str().unwrap_or_default();
@@ -19,6 +18,19 @@ fn is_client_side(entry: &Value) -> bool {
         && entry
             .get("subresource")
             .is_none_or(|s| s.as_str() == Some(""))
+}
+
+/// The client-side managers that own fields of the object, each once.
+pub(crate) fn client_side_managers(object: &Value) -> Vec<String> {
+    let mut out: Vec<String> = object["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| is_client_side(e))
+        .filter_map(|e| e["manager"].as_str().map(str::to_owned))
+        .collect();
+    out.dedup();
+    out
 }
 
 /// Whether the object carries fields a client-side apply manages.
