@@ -153,6 +153,16 @@ const BAD: &[(&str, Expected)] = &[
         ],
     ),
     (
+        "sync-option-effect",
+        &[
+            ("sync-option-effect", 6, 5),
+            ("sync-option-effect", 6, 5),
+            ("sync-option-effect", 18, 5),
+            ("sync-option-effect", 18, 5),
+            ("sync-option-effect", 18, 5),
+        ],
+    ),
+    (
         "generate-name-on-resource",
         &[("generate-name-on-resource", 4, 3)],
     ),
