@@ -17,4 +17,5 @@ mod lint_cli;
 mod lint_rules;
 mod plugin_cli;
 mod sync;
+mod sync_options;
 mod verbose;
