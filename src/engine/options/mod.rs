@@ -42,9 +42,10 @@ impl Write {
         }
     }
 
-    /// Whether the dry run checks the object as a create under a fresh name: what is written
-    /// may replace the live object, so an immutable change is not a problem.
-    fn checked_as_create(self) -> bool {
+    /// Whether what is written may replace the live object, so that an immutable change is
+    /// not a problem: the dry run checks such an object as a create when the server refuses
+    /// it in place.
+    fn may_recreate(self) -> bool {
         matches!(self, Write::DeleteAndCreate | Write::ApplyOrRecreate)
     }
 }
@@ -63,9 +64,10 @@ pub(crate) struct Checked {
 const MAX_DROPPED: usize = 64;
 
 /// The server-side dry run of one object as it will be written. `Validate=false` fields the
-/// server refuses are taken out of `object`. Objects that may be re-created are checked as a
-/// create under a fresh name, the rest as the apply they will be (a `Replace=true` object too:
-/// its schema is checked the same way, and a replace that a fresh apply would pass passes).
+/// server refuses are taken out of `object`. Objects are checked as the apply they get (a
+/// `Replace=true` object too: its schema is checked the same way); objects that may be
+/// re-created (`Force=true`) and that the server refuses to change in place, as a create
+/// under a fresh name.
 pub(crate) async fn dry_run(
     cluster: &Cluster,
     kind: &ResolvedKind,
@@ -80,8 +82,9 @@ pub(crate) async fn dry_run(
         ignore_unknown_fields: false,
     };
     let mut checked = Checked::default();
+    let mut as_create = false;
     loop {
-        let result = if write.checked_as_create() {
+        let result = if as_create {
             cluster.apply(kind, &fresh_name(object), apply).await
         } else {
             cluster.apply(kind, object, apply).await
@@ -92,12 +95,24 @@ pub(crate) async fn dry_run(
                     write == Write::Apply && takeover::has_client_side_fields(&stored);
                 return Ok(checked);
             }
+            // Refused in place (an immutable field): what is written may replace the live
+            // object, so check it as a create. Only then, so that a create of the same name
+            // (the same node port, the same cluster IP) is not judged against the live object.
+            Err(e) if write.may_recreate() && !as_create && refused_in_place(&e) => {
+                as_create = true;
+            }
             Err(e) => {
                 let dropped = drop_unknown(object, options, e, checked.dropped.len())?;
                 checked.dropped.extend(dropped);
             }
         }
     }
+}
+
+/// 422 Invalid for a reason other than unknown fields: the server will not make this change
+/// to the live object (`field is immutable`).
+fn refused_in_place(e: &ClusterError) -> bool {
+    e.is_invalid() && fields::unknown_fields(&e.to_string()).is_empty()
 }
 
 /// With `Validate=false`, takes the unknown fields `e` names out of `object` and returns
@@ -196,9 +211,7 @@ pub(crate) async fn write(
             }
             Write::ApplyOrRecreate => {
                 match apply(cluster, kind, &object, options, settings).await {
-                    Err(e)
-                        if e.is_invalid() && fields::unknown_fields(&e.to_string()).is_empty() =>
-                    {
+                    Err(e) if refused_in_place(&e) => {
                         // `kubectl apply --force`: the server will not change it in place. The
                         // dry run checked it as a create; check again now, so that nothing is
                         // deleted that cannot be put back.
