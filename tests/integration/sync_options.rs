@@ -114,7 +114,25 @@ fn force_and_replace_recreate_a_job_whose_template_changed() {
     let (first_uid, image) = uid_and_image(&ns);
     assert_eq!(image, "example/one");
 
-    let run = synced(&ns, &job("Force=true,Replace=true", "example/two"));
+    // The dry run passes the immutable change (checked as a create), says what will happen,
+    // and writes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let changed = job("Force=true,Replace=true", "example/two");
+    let file = support::write_input(dir.path(), "app.yaml", &changed, &ns);
+    let dry = support::on_input("sync", &ns, &file, &["--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.output());
+    assert!(
+        dry.stderr
+            .contains("Force=true,Replace=true: deleted (and waited for) and created again"),
+        "{}",
+        dry.output()
+    );
+    assert_eq!(
+        uid_and_image(&ns),
+        (first_uid.clone(), "example/one".into())
+    );
+
+    let run = synced(&ns, &changed);
     let (second_uid, image) = uid_and_image(&ns);
     assert_ne!(first_uid, second_uid, "the Job was not re-created");
     assert_eq!(image, "example/two");

@@ -50,6 +50,25 @@ impl Write {
     }
 }
 
+/// How `work` will be written, when its sync options make that other than an apply: said
+/// before a sync (and by its dry run), so that a delete is never a surprise.
+pub(crate) fn write_note(work: &Work) -> Option<String> {
+    let how = match Write::of(&work.options) {
+        Write::Apply => return None,
+        Write::Replace => "Replace=true: created, or replaced whole (PUT) when it exists",
+        Write::DeleteAndCreate => {
+            "Force=true,Replace=true: deleted (and waited for) and created again when it exists"
+        }
+        Write::ApplyOrRecreate => {
+            "Force=true: applied; deleted and applied again if the server refuses the change in place"
+        }
+    };
+    Some(format!(
+        "{}/{} ({}): {how}",
+        work.task.kind, work.name, work.source
+    ))
+}
+
 /// What the dry run learnt about an object.
 #[derive(Debug, Default)]
 pub(crate) struct Checked {

@@ -3,11 +3,11 @@
 
 use crate::cluster::Cluster;
 use crate::cluster::FIELD_MANAGER;
-use crate::engine::naming;
 use crate::engine::validate::{
     PrepareError, check_namespaces, dry_run, identities, ready, resolve_kinds,
 };
 use crate::engine::{Input, Work};
+use crate::engine::{naming, options};
 use crate::model::{Phase, SyncOption};
 use crate::plan::{self, Plan, PlanOptions};
 
@@ -84,7 +84,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         }
     }
 
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = works.iter().filter_map(options::write_note).collect();
     let mut warnings = client_side_apply_warnings(&works);
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
