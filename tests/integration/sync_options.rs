@@ -270,32 +270,84 @@ fn validate_false_drops_unknown_fields_with_a_warning() {
 }
 
 #[test]
-fn fields_of_a_kubectl_apply_are_taken_over_and_removed_with_the_manifest() {
-    let ns = support::create_namespace("opt-takeover");
-    let before = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {team: a, legacy: \"yes\"}\ndata: {a: \"1\", b: \"2\"}\n";
-    support::try_kubectl_with_input(&["apply", "-n", &ns, "-f", "-"], Some(before)).unwrap();
-    let applied = get(&ns, "configmap", "settings");
-    assert_eq!(
-        writes(&applied),
-        [("kubectl-client-side-apply".to_owned(), "Update".to_owned())]
+fn validate_false_drops_unknown_fields_of_objects_that_could_not_be_dry_run() {
+    // In a namespace the input creates: no dry run is possible, the apply finds the fields.
+    let ns = support::unique_namespace("opt-validate-new");
+    let input = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\n  annotations: {{argocd.argoproj.io/sync-options: Validate=false}}\ndata: {{a: \"1\"}}\nextra: {{x: 1}}\n"
     );
-
-    // The first sync of the same manifest takes the client-side apply's fields over.
-    let run = synced(&ns, before);
+    let run = sync(&ns, &input);
+    let live = support::try_kubectl(&["get", "configmap", "settings", "-n", &ns, "-o", "json"]);
+    let _ = support::try_kubectl(&["delete", "namespace", &ns, "--wait=false"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(
         run.stderr
-            .contains("took over the fields of client-side apply (kubectl-client-side-apply)"),
+            .contains("ConfigMap/settings: Validate=false: unknown field(s) dropped: .extra"),
         "{}",
         run.output()
     );
-    assert_eq!(writes(&get(&ns, "configmap", "settings")), by_us("Apply"));
+    let live: Value = serde_json::from_str(&live.unwrap()).unwrap();
+    assert_eq!(live["data"], serde_json::json!({"a": "1"}));
+}
+
+#[test]
+fn fields_of_a_kubectl_apply_are_taken_over_and_removed_with_the_manifest() {
+    let ns = support::create_namespace("opt-takeover");
+    // One object as `kubectl apply` leaves it, one as Argo CD's controller (a client-side
+    // apply under its field manager) does.
+    let before = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{team: a, legacy: \"yes\"}}\ndata: {{a: \"1\", b: \"2\"}}\n"
+        )
+    };
+    let after = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{team: a}}\ndata: {{a: \"1\"}}\n"
+        )
+    };
+    for (name, manager) in [
+        ("by-kubectl", "kubectl-client-side-apply"),
+        ("by-argocd", "argocd-controller"),
+    ] {
+        let mut args = vec!["apply", "-n", &ns, "-f", "-"];
+        if manager == "argocd-controller" {
+            args.extend(["--field-manager", manager]);
+        }
+        support::try_kubectl_with_input(&args, Some(&before(name))).unwrap();
+        assert_eq!(
+            writes(&get(&ns, "configmap", name)),
+            [(manager.to_owned(), "Update".to_owned())]
+        );
+    }
+
+    // The first sync of the same manifests takes the client-side fields over.
+    let both =
+        |yaml: &dyn Fn(&str) -> String| format!("{}---\n{}", yaml("by-kubectl"), yaml("by-argocd"));
+    let run = synced(&ns, &both(&before));
+    for manager in ["kubectl-client-side-apply", "argocd-controller"] {
+        assert!(
+            run.stderr.contains(&format!(
+                "took over the fields of client-side apply ({manager})"
+            )),
+            "{}",
+            run.output()
+        );
+    }
+    for name in ["by-kubectl", "by-argocd"] {
+        assert_eq!(writes(&get(&ns, "configmap", name)), by_us("Apply"));
+    }
 
     // Now a field removed from the manifest is removed from the cluster.
-    let after = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {team: a}\ndata: {a: \"1\"}\n";
-    synced(&ns, after);
-    let live = get(&ns, "configmap", "settings");
-    assert_eq!(live["data"], serde_json::json!({"a": "1"}));
-    assert_eq!(live["metadata"]["labels"], serde_json::json!({"team": "a"}));
+    synced(&ns, &both(&after));
+    for name in ["by-kubectl", "by-argocd"] {
+        let live = get(&ns, "configmap", name);
+        assert_eq!(live["data"], serde_json::json!({"a": "1"}), "{name}");
+        assert_eq!(
+            live["metadata"]["labels"],
+            serde_json::json!({"team": "a"}),
+            "{name}"
+        );
+    }
 }
 
 #[test]
