@@ -362,3 +362,23 @@ fn server_side_apply_false_is_warned_about_and_applied_server_side() {
     );
     assert_eq!(writes(&get(&ns, "configmap", "settings")), by_us("Apply"));
 }
+
+#[test]
+fn force_checks_an_unchanged_object_as_the_apply_it_gets() {
+    // A fixed node port is taken by the live Service: a create of a second Service would be
+    // refused, so the dry run must not check this one as a create while it can be applied.
+    let ns = support::create_namespace("opt-force-port");
+    let port = 30000 + ns.bytes().map(u32::from).sum::<u32>() * 7 % 2700;
+    let service = format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations: {{argocd.argoproj.io/sync-options: Force=true}}\nspec:\n  type: NodePort\n  selector: {{app: web}}\n  ports: [{{port: 80, nodePort: {port}}}]\n"
+    );
+    synced(&ns, &service);
+    let uid = get(&ns, "service", "web")["metadata"]["uid"].clone();
+    synced(&ns, &service);
+    let live = get(&ns, "service", "web");
+    assert_eq!(
+        live["metadata"]["uid"], uid,
+        "applied in place, not re-created"
+    );
+    assert_eq!(live["spec"]["ports"][0]["nodePort"], port);
+}
