@@ -62,15 +62,56 @@ pub struct ClusterArgs {
     pub request_timeout: Option<std::time::Duration>,
 }
 
-/// Where manifests come from, as `kubectl apply -f`.
+/// Where manifests come from, as `kubectl apply -f` and `-k`, and Argo CD's source types.
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
-    /// A file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable)
+    /// A file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable). A directory
+    /// with a kustomization.yaml is rendered with kustomize, one with a Chart.yaml with
+    /// `helm template`, as Argo CD does
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
-    /// Read directories given with -f recursively
+    /// A kustomization directory, rendered as `kubectl apply -k` does (with `kustomize build`
+    /// when kustomize is on PATH, else `kubectl kustomize`)
+    #[arg(
+        short = 'k',
+        long = "kustomize",
+        value_name = "DIR",
+        conflicts_with = "filenames"
+    )]
+    pub kustomize: Option<String>,
+    /// Read directories given with -f recursively (symlinked directories are not followed)
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+}
+
+const HELM_HEADING: &str = "Helm charts (a directory with Chart.yaml given with -f)";
+
+/// `helm template`'s inputs, for a chart directory given with -f.
+#[derive(Debug, Clone, Args, Default)]
+pub struct HelmArgs {
+    /// The release name (default: the chart's name)
+    #[arg(long, value_name = "NAME", help_heading = HELM_HEADING)]
+    pub release: Option<String>,
+    /// A values file (repeatable; later files win)
+    #[arg(long = "values", value_name = "FILE", help_heading = HELM_HEADING)]
+    pub values: Vec<String>,
+    /// A value, as helm's --set key=value (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = HELM_HEADING)]
+    pub set: Vec<String>,
+    /// A string value, as helm's --set-string key=value (repeatable)
+    #[arg(long = "set-string", value_name = "KEY=VALUE", help_heading = HELM_HEADING)]
+    pub set_string: Vec<String>,
+}
+
+impl HelmArgs {
+    pub fn is_given(&self) -> bool {
+        self.release.is_some()
+            || !self.values.is_empty()
+            || !self.set.is_empty()
+            || !self.set_string.is_empty()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +288,12 @@ pub struct RunArgs {
     /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// Log lines shown per failed container in the report (0: no logs)
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub logs_tail: usize,
+    /// Stream hook pods' output while they run, each line prefixed with the hook's name
+    #[arg(long)]
+    pub logs: bool,
 }
 
 #[derive(Debug, Args)]

@@ -80,8 +80,12 @@ impl Flags {
 
 /// What `sync` and `delete` work from: the input, read and refused when broken, each
 /// object's sync spec, the engine's settings from the flags they share, the start time.
-pub(super) fn read(input: &InputArgs, run: &RunArgs) -> Result<Input, Failure> {
-    let loaded = read_input(input)?;
+pub(super) fn read(
+    input: &InputArgs,
+    run: &RunArgs,
+    cluster: &ClusterArgs,
+) -> Result<Input, Failure> {
+    let loaded = read_input(input, cluster)?;
     refuse_errors(&loaded)?;
     let specs = loaded.manifests.iter().map(SyncSpec::of).collect();
     Ok(Input {
@@ -123,6 +127,10 @@ fn settings(run: &RunArgs) -> Settings {
             HealthMode::Argo
         },
         concurrency: run.concurrency.max(1),
+        why: crate::engine::WhySettings {
+            logs_tail: run.logs_tail,
+            stream_logs: run.logs,
+        },
         ..Settings::default()
     }
 }

@@ -9,7 +9,7 @@ use crate::output;
 use crate::plan::{self, Plan, PlanOptions, UnknownHooks};
 
 pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
+    let loaded = read_input(&args.input, cluster)?;
     refuse_errors(&loaded)?;
     let namespace = super::offline_namespace(cluster);
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
@@ -96,5 +96,6 @@ fn hook_position(m: &Manifest) -> String {
             line: m.source.line,
             col: 1,
         });
-    format!("{}:{}:{}", m.source.file, pos.line, pos.col)
+    let (file, pos) = m.source.locate(pos);
+    format!("{file}:{}:{}", pos.line, pos.col)
 }

@@ -11,7 +11,7 @@ use crate::engine::{Cancel, Event, Input, Summary};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
-    let mut input = operation::read(&args.input, &args.run)?;
+    let mut input = operation::read(&args.input, &args.run, cluster_args)?;
     input.settings.wave_delay = args.wave_delay;
     input.settings.create_namespace = args.create_namespace;
     operation::run(

@@ -10,6 +10,7 @@ mod discovery;
 mod error;
 mod normalize;
 mod ops;
+mod related;
 mod replace;
 mod requests;
 mod watch;
@@ -23,6 +24,7 @@ pub use discovery::ResolvedKind;
 pub use error::{ClusterError, ErrorClass};
 pub use normalize::default_port_protocols;
 pub use ops::{ApplyOptions, Deleted, FIELD_MANAGER, Propagation};
+pub use related::{LogSource, Related};
 pub use watch::{WatchEvent, WatchStream};
 
 use error::Ctx;

@@ -6,6 +6,7 @@ use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::engine::options::{self, Written};
 use crate::engine::remove::{DELETE_WAIT, Gone};
 use crate::engine::wait::{self, StepEnd, Watches};
+use crate::engine::why;
 use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
 use crate::model::SyncOption;
 use serde_json::{Value, json};
@@ -73,19 +74,22 @@ pub(crate) async fn run_step(
         .copied()
         .filter(|i| applied.contains_key(i))
         .collect();
-    watches
-        .until_done(
-            works,
-            running,
-            applied,
-            &wait::StepContext {
-                settings,
-                deadline,
-                emit,
-            },
-            cancel,
-        )
-        .await
+    let waited = running.clone();
+    let mut lookout = why::Lookout::new(settings);
+    let ctx = wait::StepContext {
+        cluster,
+        settings,
+        deadline,
+        emit,
+    };
+    let end = watches
+        .until_done(works, running, applied, &ctx, cancel, &mut lookout)
+        .await;
+    lookout.finish(cluster, works, tasks, emit).await;
+    if matches!(end, StepEnd::Failed(_)) {
+        why::explain_failures(cluster, works, &waited, settings).await;
+    }
+    end
 }
 
 /// BeforeHookCreation: an existing object of a hook's name is deleted, and waited for, before

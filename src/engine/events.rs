@@ -37,6 +37,10 @@ pub enum Event {
     Told(TaskRef, String),
     /// What a running task waits for, when it changes ("1/2 replicas available").
     Waiting(TaskRef, String),
+    /// Why a task still waits: lines not shown before (pod states, Warning events).
+    Why(TaskRef, Vec<String>),
+    /// `--logs`: a line of a hook pod's output; the middle is `pod/container`.
+    HookLog(TaskRef, String, String),
     Succeeded(TaskRef, String),
     Failed(TaskRef, String),
     StepFinished {

@@ -16,9 +16,11 @@ pub mod remove;
 pub mod sync;
 mod validate;
 mod wait;
+mod why;
 
 pub use events::{Event, TaskRef};
 pub use validate::PrepareError;
+pub use why::WhySettings;
 
 use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
@@ -56,6 +58,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// Create missing namespaces the objects need.
     pub create_namespace: bool,
+    /// What to say about waiting and failed tasks (log lines, `--logs`).
+    pub why: WhySettings,
 }
 
 impl Default for Settings {
@@ -68,6 +72,7 @@ impl Default for Settings {
             health: HealthMode::Argo,
             concurrency: 16,
             create_namespace: false,
+            why: WhySettings::default(),
         }
     }
 }
@@ -102,6 +107,8 @@ pub struct Work {
     pub finished: Option<SystemTime>,
     /// Set when a delete policy removed the hook at the end.
     pub deleted_by_policy: Option<String>,
+    /// Why it failed: pods, events, logs (read when its step failed).
+    pub why: Option<crate::diagnose::Why>,
     /// Its `argocd.argoproj.io/sync-options`: how it is checked and written.
     pub options: SyncOptions,
     /// The dry run found fields a client-side apply manages: take them over before applying.

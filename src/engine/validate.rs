@@ -248,6 +248,7 @@ pub(crate) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        why: None,
         options: SyncOptions::parse(m.annotation(keys::SYNC_OPTIONS).map(|(v, _)| v)),
         client_side: false,
     }

@@ -62,6 +62,7 @@ type WatchGroup = (ResolvedKind, Option<String>, HashMap<String, Vec<usize>>);
 
 /// What a step's waiting needs besides the tasks: settings, the step's deadline, the event sink.
 pub struct StepContext<'a> {
+    pub cluster: &'a Cluster,
     pub settings: &'a Settings,
     pub deadline: Instant,
     pub emit: &'a (dyn Fn(&Event) + Sync),
@@ -147,6 +148,7 @@ impl Watches {
         applied: HashMap<usize, Value>,
         ctx: &StepContext<'_>,
         cancel: &mut super::Cancel,
+        lookout: &mut super::why::Lookout,
     ) -> StepEnd {
         let mut pending: HashMap<usize, Applied> = HashMap::new();
         for i in running {
@@ -174,11 +176,17 @@ impl Watches {
                 return StepEnd::Done;
             }
             let next_deadline = pending.values().map(|a| a.deadline).min().expect("pending");
+            let next_look = lookout.next_look();
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return StepEnd::Interrupted,
                 _ = tokio::time::sleep_until(next_deadline) => {
                     return time_out(works, &pending, next_deadline, ctx);
+                }
+                Some(line) = lookout.log_line() => super::why::Lookout::show_log_line(line, ctx.emit),
+                _ = tokio::time::sleep_until(next_look) => {
+                    let waiting: Vec<usize> = pending.keys().copied().collect();
+                    lookout.look(ctx.cluster, works, &waiting, ctx.emit).await;
                 }
                 item = self.streams.next() => match item {
                     None => return StepEnd::Failed("the watch on the cluster ended".into()),

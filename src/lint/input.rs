@@ -3,7 +3,7 @@
 
 use super::{Object, Sink, rules};
 use crate::manifest::node::Value;
-use crate::manifest::{InputErrorKind, Loaded, Pos};
+use crate::manifest::{InputErrorKind, InputNoteKind, Loaded, Pos};
 
 pub fn check(loaded: &Loaded, sink: &mut Sink) {
     for e in &loaded.errors {
@@ -36,6 +36,29 @@ pub fn check(loaded: &Loaded, sink: &mut Sink) {
             ),
         };
         sink.input(rule, &e.file, pos, None, message, Some(suggestion));
+    }
+    for note in &loaded.notes {
+        sink.input(
+            &rules::SKIPPED_FILE,
+            &note.file,
+            Pos { line: 1, col: 1 },
+            None,
+            note.message.clone(),
+            Some(
+                match note.kind {
+                    InputNoteKind::NotKubernetes => {
+                        "nothing to change if the file is not meant to be applied; otherwise give \
+                         its documents apiVersion and kind"
+                    }
+                    InputNoteKind::SymlinkedDirectory => {
+                        "nothing to change if the objects are read elsewhere; otherwise name the \
+                         directory the link points to with -f"
+                    }
+                    InputNoteKind::AlreadyRead => "name each directory once",
+                }
+                .to_owned(),
+            ),
+        );
     }
 }
 

@@ -86,6 +86,8 @@ pub static RULES: &[&Rule] = &[
     &HOOK_JOB_TTL,
     &HELM_INSTALL_AND_UPGRADE,
     &DELETE_HOOK_NOT_SYNCED,
+    &HELM_HOOK_IGNORED,
+    &SKIPPED_FILE,
     &SYNC_OPTION_EFFECT,
 ];
 
@@ -387,4 +389,28 @@ pub static DELETE_HOOK_NOT_SYNCED: Rule = Rule {
            sync type). `kubectl hooks sync` does not run them; `kubectl hooks delete` does.",
     example: "metadata:\n  annotations:\n    argocd.argoproj.io/hook: PostDelete",
     fix: "Nothing to change if the hook is meant for deletion; run it with `kubectl hooks delete`.",
+};
+
+pub static HELM_HOOK_IGNORED: Rule = Rule {
+    id: "helm-hook-ignored",
+    severity: Info,
+    summary: "A Helm hook Argo CD ignores: test, test-success, test-failure, pre-rollback, post-rollback.",
+    argo: "Argo CD neither applies nor runs these objects (there is no `helm test` and no rollback in a\n\
+           sync). Every chart made by `helm create` has such a test Pod. `plan` lists them as\n\
+           skipped, and `sync` leaves them out.",
+    example: "metadata:\n  annotations:\n    helm.sh/hook: test",
+    fix: "Nothing, if the object is meant for `helm test` only. To run it in a sync, give it an Argo CD\n\
+          hook type, e.g. argocd.argoproj.io/hook: PostSync.",
+};
+
+pub static SKIPPED_FILE: Rule = Rule {
+    id: "skipped-file",
+    severity: Info,
+    summary: "A file of a directory was left out: it holds no Kubernetes objects, or it is a symlinked directory.",
+    argo: "Argo CD's directory source skips YAML and JSON files that are not Kubernetes objects (values\n\
+           files, Chart.yaml, CI configs, renovate.json), and, like kubectl -R, does not follow\n\
+           symlinked directories.",
+    example: "# values.yaml next to the manifests\nreplicas: 3",
+    fix: "Nothing, if the file is not meant to be applied. Otherwise give its documents apiVersion and\n\
+          kind, or point -f at the directory the link leads to.",
 };

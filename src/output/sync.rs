@@ -83,6 +83,12 @@ impl Progress {
                 }
                 None => self.note(&format!("  {t} waiting: {message}")),
             },
+            Event::Why(t, lines) => {
+                for line in lines {
+                    self.note(&format!("    {t} ↳ {line}"));
+                }
+            }
+            Event::HookLog(t, source, line) => self.note(&format!("  {t} | {source} | {line}")),
             Event::Succeeded(t, message) => self.done(t, &paint("32", "✓"), message),
             Event::Failed(t, message) => self.done(t, &paint("31", "✗"), message),
             Event::StepFinished { took, .. } => {
@@ -177,7 +183,7 @@ fn state_word(w: &Work) -> &'static str {
 }
 
 fn message_of(w: &Work) -> String {
-    let mut m = w.message.clone();
+    let mut m = super::why::reason(w).unwrap_or_else(|| w.message.clone());
     if w.state == TaskState::Pending {
         m = if w.task.phase == crate::model::Phase::SyncFail {
             "not run: runs only when the sync fails".into()
@@ -251,6 +257,7 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
     if report.summary.ending != Ending::Succeeded {
         out.push_str(&format!("{}\n", report.summary.message));
     }
+    out.push_str(&super::why::blocks(works));
     if stats {
         out.push_str(&format!("API requests: {}\n", report.summary.requests));
     }
@@ -294,6 +301,8 @@ struct TaskDoc<'a> {
     message: String,
     #[serde(flatten)]
     work: WorkDoc<'a>,
+    #[serde(flatten)]
+    why: Option<super::why::WhyDoc<'a>>,
 }
 
 /// What every report (sync, delete) says about a task's object and timing.
@@ -390,6 +399,7 @@ pub fn json(report: &Report, works: &[Work]) -> String {
                 result: w.state,
                 message: w.message.clone(),
                 work: WorkDoc::of(w),
+                why: super::why::WhyDoc::of(w),
             })
             .collect(),
         api_requests: report.summary.requests,

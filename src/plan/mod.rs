@@ -41,7 +41,7 @@ pub struct Step {
 pub struct Plan {
     /// Steps in run order. A SyncFail step, if any, is last and runs only when the sync fails.
     pub steps: Vec<Step>,
-    /// `hook: Skip` objects: neither applied nor pruned.
+    /// `hook: Skip` objects and Helm hooks Argo CD ignores: neither applied nor pruned.
     pub skipped: Vec<Task>,
     /// Hooks that only run when the app is deleted (PreDelete/PostDelete).
     pub delete_hooks: Vec<Task>,
@@ -95,7 +95,7 @@ pub fn build(
         let task = |phase| new_task(i, m, spec, phase, options);
         match spec.role {
             Role::Resource | Role::Hook => tasks.extend(spec.phases.iter().map(|p| task(*p))),
-            Role::Skip => plan.skipped.push(task(Phase::Sync)),
+            Role::Skip | Role::IgnoredHelmHook => plan.skipped.push(task(Phase::Sync)),
             Role::DeleteHookOnly => plan.delete_hooks.push(task(Phase::Sync)),
             Role::Ignored => plan.dropped.push(task(Phase::Sync)),
         }
