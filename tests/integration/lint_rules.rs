@@ -355,6 +355,22 @@ fn messages_say_what_argo_does_and_how_to_fix_it() {
         "{shared}"
     );
 
+    let r = lint_file(&format!("{DIR}/sync-option-effect.bad.yaml"));
+    let m: Vec<String> = messages(&r, "sync-option-effect")
+        .into_iter()
+        .map(|(message, _)| message)
+        .collect();
+    let about = |option: &str| {
+        m.iter()
+            .find(|text| text.starts_with(&format!("sync option {option}:")))
+            .unwrap_or_else(|| panic!("{option} in {m:?}"))
+    };
+    assert!(about("Force=true").contains("deleted and created again"));
+    assert!(about("Replace=true").contains("kubectl replace --force"));
+    assert!(about("Validate=false").contains("dropped, with a warning naming each"));
+    assert!(about("ServerSideApply=false").contains("not honoured"));
+    assert!(about("Prune=false").contains("does not prune"));
+
     let r = lint_file(&format!("{DIR}/unknown-sync-option.bad.yaml"));
     let m = messages(&r, "unknown-sync-option");
     assert!(m[0].0.contains("CreateNamespace=true") && m[0].0.contains("Application"));
