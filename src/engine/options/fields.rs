@@ -150,6 +150,9 @@ mod tests {
     fn names_from_a_1_20_server_side_apply_refusal() {
         let one = "apply configmaps \"p\": failed to create typed patch object: .extra: field not declared in schema (500 InternalError)";
         assert_eq!(unknown_fields(one), [".extra"]);
+        // Servers since 1.25, with fieldValidation=Strict, name the object first.
+        let named = "failed to create typed patch object (ns/api; apps/v1, Kind=Deployment): .spec.foo: field not declared in schema";
+        assert_eq!(unknown_fields(named), [".spec.foo"]);
         let many = "failed to create typed patch object: errors:\n  .spec.template.spec.containers[name=\"c\"].bogusField: field not declared in schema\n  .spec.template.spec.notAField: field not declared in schema";
         assert_eq!(
             unknown_fields(many),
