@@ -11,7 +11,7 @@ Exit codes:
   1    the work failed (lint findings at the threshold, a sync or hook that failed or timed out)
   2    bad usage or bad input (nothing was done)
   3    cannot reach or use the cluster (connection, TLS, authentication, RBAC)
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C); 143 with SIGTERM";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -261,6 +261,7 @@ pub struct SyncArgs {
 /// Flags `sync` and `delete` share: how the operation runs and reports.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Output format of the report (with --dry-run: of the tasks it would run)
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// Do not ask before changing the cluster
@@ -269,7 +270,8 @@ pub struct RunArgs {
     /// Validate everything (discovery, server-side dry runs) and show what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Time limit for the whole operation
+    /// Time limit for the whole operation: every wait (hooks, health, a new CRD's kind,
+    /// deletions) ends by it ("0": no limit)
     #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Time limit for each hook (default: none beyond --timeout)
@@ -288,6 +290,10 @@ pub struct RunArgs {
     /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// On Ctrl-C, SIGTERM or a timeout, leave running hooks running instead of terminating
+    /// them (deleting the hook Job or Pod with its pods, as Argo CD's Terminate does)
+    #[arg(long)]
+    pub keep_running_hooks: bool,
     /// Log lines shown per failed container in the report (0: no logs)
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub logs_tail: usize,
@@ -316,6 +322,7 @@ pub struct CleanupArgs {
     /// Do not ask before deleting
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Output format of the report (with --dry-run: of what would be deleted and kept)
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// How long to wait for deleted objects (and what they own) to be gone
@@ -374,6 +381,7 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    /// Output format (default: one line of text)
     #[arg(short = 'o', long = "output", value_parser = ["json", "yaml"])]
     pub output: Option<String>,
 }
@@ -387,6 +395,7 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+        super::super::command().debug_assert();
     }
 
     #[test]

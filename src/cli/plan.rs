@@ -23,6 +23,18 @@ pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
         },
     )?;
     let manifests = &loaded.manifests;
+    if let Some(flag) = &cluster.namespace {
+        let problems = plan::namespace_conflicts(&plan, manifests, flag);
+        if !problems.is_empty() {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            return Err(Failure::bad_input(format!(
+                "{} problem(s) in the input",
+                problems.len()
+            )));
+        }
+    }
     match args.output {
         PlanFormat::Table => print(&output::plan::render(&plan, manifests, false)),
         PlanFormat::Wide => print(&output::plan::render(&plan, manifests, true)),

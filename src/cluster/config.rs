@@ -184,16 +184,25 @@ async fn from_kubeconfig(
         .find(|c| c.name == context_name)
         .and_then(|c| c.context.clone())
     else {
-        return Err(kubeconfig_error(format!(
+        let message = format!(
             "context \"{context_name}\" not found in {source} ({})",
             names()
-        )));
+        );
+        return Err(if nonempty(flags.context.as_deref()).is_some() {
+            flag_error(message)
+        } else {
+            kubeconfig_error(message)
+        });
     };
     let cluster = nonempty(flags.cluster.as_deref()).unwrap_or(&context.cluster);
     if !kubeconfig.clusters.iter().any(|c| c.name == cluster) {
-        return Err(kubeconfig_error(format!(
-            "cluster \"{cluster}\" (context \"{context_name}\") not found in {source}"
-        )));
+        let message =
+            format!("cluster \"{cluster}\" (context \"{context_name}\") not found in {source}");
+        return Err(if nonempty(flags.cluster.as_deref()).is_some() {
+            flag_error(message)
+        } else {
+            kubeconfig_error(message)
+        });
     }
     let user = nonempty(flags.user.as_deref())
         .or(context.user.as_deref())
@@ -202,9 +211,7 @@ async fn from_kubeconfig(
     if let Some(name) = nonempty(flags.user.as_deref())
         && !kubeconfig.auth_infos.iter().any(|u| u.name == name)
     {
-        return Err(kubeconfig_error(format!(
-            "user \"{name}\" not found in {source}"
-        )));
+        return Err(flag_error(format!("user \"{name}\" not found in {source}")));
     }
     let options = KubeConfigOptions {
         context: Some(context_name.clone()),
@@ -223,6 +230,12 @@ async fn from_kubeconfig(
 /// not exist are skipped; `~/.kube/config` is used only when `KUBECONFIG` is unset.
 fn load_kubeconfig(flags: &ClusterFlags) -> Result<Option<(Kubeconfig, String)>, ClusterError> {
     if let Some(path) = &flags.kubeconfig {
+        if !path.exists() {
+            return Err(flag_error(format!(
+                "cannot read {}: no such file (--kubeconfig)",
+                path.display()
+            )));
+        }
         let kc = read(path)?;
         return Ok(Some((kc, format!("kubeconfig {}", path.display()))));
     }
@@ -281,6 +294,10 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 
 fn kubeconfig_error(message: String) -> ClusterError {
     ClusterError::Kubeconfig { message }
+}
+
+fn flag_error(message: String) -> ClusterError {
+    ClusterError::KubeconfigFlag { message }
 }
 
 #[cfg(test)]

@@ -10,10 +10,15 @@ use kube::core::Status;
 /// Everything that can go wrong in [`crate::cluster`].
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// The kubeconfig (or the flags selecting from it) is wrong: missing file, unknown
-    /// context, unparsable YAML.
+    /// The kubeconfig gives no usable cluster: none found, empty (`/dev/null`), no current
+    /// context, unparsable. The cluster cannot be used, as when it cannot be reached.
     #[error("kubeconfig: {message}")]
     Kubeconfig { message: String },
+
+    /// A flag names what is not there: a `--kubeconfig` file that does not exist, a
+    /// `--context`, `--cluster` or `--user` the kubeconfig lacks. Bad usage.
+    #[error("kubeconfig: {message}")]
+    KubeconfigFlag { message: String },
 
     /// An object handed to the cluster module cannot be sent as it is (no name, not an
     /// object, ...).
@@ -94,11 +99,13 @@ pub enum ClusterError {
 /// codes, and for callers that treat access problems apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// The request could not even be made as given: kubeconfig, an object that cannot be sent.
+    /// The request could not even be made as given: a flag naming what the kubeconfig lacks,
+    /// an object that cannot be sent.
     BadInput,
     /// The server is there but will not let this user in: 401, 403.
     Access,
-    /// The server cannot be reached or used: connection, TLS, request timeouts.
+    /// The server cannot be reached or used: a kubeconfig giving no usable cluster,
+    /// connection, TLS, request timeouts.
     Unavailable,
     /// The server answered and said no (409, 422, ...), or the work did not finish in time.
     Rejected,
@@ -107,11 +114,13 @@ pub enum ErrorClass {
 impl ClusterError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Kubeconfig { .. } | Self::InvalidObject { .. } => ErrorClass::BadInput,
+            Self::KubeconfigFlag { .. } | Self::InvalidObject { .. } => ErrorClass::BadInput,
             Self::Unauthorized { .. } | Self::Forbidden { .. } => ErrorClass::Access,
-            Self::Connect { .. } | Self::Tls { .. } | Self::Timeout { .. } => {
-                ErrorClass::Unavailable
-            }
+            // A kubeconfig that gives no usable cluster: the cluster cannot be used.
+            Self::Kubeconfig { .. }
+            | Self::Connect { .. }
+            | Self::Tls { .. }
+            | Self::Timeout { .. } => ErrorClass::Unavailable,
             Self::WaitTimeout { .. }
             | Self::Conflict { .. }
             | Self::Api { .. }

@@ -1,6 +1,6 @@
-//! Applying a step, shared by `sync` and `delete` (whose hooks run as sync hooks do):
-//! re-create hooks that want it, resolve kinds a CRD of this run defines, open the watches,
-//! apply, and wait until the step is done.
+//! Applying a step, shared by `sync` and `delete` (whose hooks run as sync hooks do): open the
+//! watches, re-create hooks that want it, apply kind by kind (waiting for kinds a CRD of this
+//! step defines), and wait until the step is done.
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::engine::options::{self, Written};
@@ -11,7 +11,7 @@ use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
 use crate::model::SyncOption;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tokio::time::Instant;
 
 pub(crate) async fn create_namespaces(
@@ -36,7 +36,11 @@ pub(crate) async fn create_namespaces(
     Ok(())
 }
 
-/// One step: re-create hooks that want it, open the watches, apply, wait.
+/// One step. Everything that can fail before a write comes first (opening the watches, the
+/// deadline), so that nothing is deleted unless the step goes on to re-create it: then the
+/// BeforeHookCreation deletions, then the applies kind by kind. A kind defined by a CRD of this
+/// step exists only once that CRD is applied and established: its objects wait for it, within
+/// the step's deadline, after the kinds before them were applied.
 pub(crate) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
@@ -46,23 +50,67 @@ pub(crate) async fn run_step(
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &mut Cancel,
 ) -> StepEnd {
-    if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
-        return StepEnd::Failed(message);
-    }
-    if let Err(message) = resolve_new_kinds(cluster, works, tasks, deadline, emit).await {
-        return StepEnd::Failed(message);
-    }
     let watched: Vec<usize> = tasks
         .iter()
         .copied()
         .filter(|&i| wait::may_need_waiting(&works[i], settings))
         .collect();
+    let too_late = || {
+        StepEnd::Failed(format!(
+            "timed out (--timeout {}) before the step started; nothing of it was changed",
+            wait::flag_duration(settings.timeout)
+        ))
+    };
     let mut watches = match Watches::open(cluster, works, &watched, deadline).await {
         Ok(w) => w,
+        Err(_) if Instant::now() >= deadline => return too_late(),
         Err(e) => return StepEnd::Failed(e.to_string()),
     };
+    if Instant::now() >= deadline {
+        return too_late();
+    }
+    if cancel.is_cancelled() {
+        return StepEnd::Interrupted;
+    }
+    if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
+        return StepEnd::Failed(message);
+    }
 
-    let applied = apply_all(cluster, works, tasks, settings, emit, cancel).await;
+    let mut applied = HashMap::new();
+    // Once the step has started writing, neither Ctrl-C nor a failed apply stops the applies
+    // of known kinds (they are quick, and a hook deleted above is always re-created); both
+    // stop it before a wait for a new kind.
+    for group in kind_groups(works, tasks) {
+        let new_kinds: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&i| works[i].kind.is_none())
+            .collect();
+        if !new_kinds.is_empty() {
+            let failed = tasks.iter().any(|&i| works[i].state == TaskState::Failed);
+            if cancel.is_cancelled() || failed {
+                break;
+            }
+            if let Err(message) =
+                resolve_new_kinds(cluster, works, &new_kinds, settings, deadline, emit, cancel)
+                    .await
+            {
+                return StepEnd::Failed(message);
+            }
+            if cancel.is_cancelled() {
+                break;
+            }
+            let newly_watched: Vec<usize> = new_kinds
+                .iter()
+                .copied()
+                .filter(|&i| wait::may_need_waiting(&works[i], settings))
+                .collect();
+            if let Err(e) = watches.add(cluster, works, &newly_watched, deadline).await {
+                return StepEnd::Failed(e.to_string());
+            }
+        }
+        applied.extend(apply_group(cluster, works, &group, settings, emit).await);
+    }
     if let Some(&i) = tasks.iter().find(|&&i| works[i].state == TaskState::Failed) {
         return StepEnd::Failed(wait::failure_message(&works[i]));
     }
@@ -140,15 +188,19 @@ async fn replace_existing_hooks(
     first_error.map_or(Ok(()), Err)
 }
 
-/// Kinds defined by a CRD of this same sync exist only once that CRD is established. Kinds of
-/// `SkipDryRunOnMissingResource=true` objects may come from elsewhere (an operator): discovery
-/// is read again, and the sync waits for them within its --timeout.
+/// Kinds defined by a CRD of this same sync exist only once that CRD is established (the
+/// API server serves a CRD's kind from the moment its `Established` condition is true), so
+/// discovery is asked again until it serves them, until the step's deadline. Kinds of
+/// `SkipDryRunOnMissingResource=true` objects may come from elsewhere (an operator) and are
+/// waited for alike.
 async fn resolve_new_kinds(
     cluster: &Cluster,
     works: &mut [Work],
     tasks: &[usize],
+    settings: &Settings,
     deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
+    cancel: &mut Cancel,
 ) -> Result<(), String> {
     for &i in tasks {
         if works[i].kind.is_some() {
@@ -158,20 +210,21 @@ async fn resolve_new_kinds(
         let by_option = works[i]
             .options
             .has(SyncOption::SkipDryRunOnMissingResource);
-        let left = deadline.saturating_duration_since(Instant::now());
-        let limit = if by_option {
+        if by_option {
             emit(&Event::Told(
                 works[i].reference(),
                 format!(
                     "waiting for the cluster to serve {kind} in {api_version} (SkipDryRunOnMissingResource=true)"
                 ),
             ));
-            left
-        } else {
-            left.min(Duration::from_secs(60))
-        };
+        }
         cluster.invalidate(&api_version);
-        match cluster.wait_for_kind(&api_version, &kind, limit).await {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let found = tokio::select! {
+            found = cluster.wait_for_kind(&api_version, &kind, left) => found,
+            _ = cancel.cancelled() => return Ok(()),
+        };
+        match found {
             Ok(Some(resolved)) => {
                 let w = &mut works[i];
                 if !resolved.namespaced {
@@ -183,14 +236,17 @@ async fn resolve_new_kinds(
             Ok(None) => {
                 let w = &mut works[i];
                 let why = if by_option {
-                    "within --timeout (SkipDryRunOnMissingResource=true: is the operator that installs its CustomResourceDefinition running?)"
+                    "SkipDryRunOnMissingResource=true: is the operator that installs its CustomResourceDefinition running?"
                 } else {
-                    "even after its CustomResourceDefinition was applied"
+                    "its CustomResourceDefinition was applied, but is not established"
                 };
                 wait::finish(
                     w,
                     TaskState::Failed,
-                    format!("the cluster does not serve {kind} in {api_version}, {why}"),
+                    format!(
+                        "timed out (--timeout {}) waiting for the cluster to serve {kind} in {api_version} ({why})",
+                        wait::flag_duration(settings.timeout)
+                    ),
                     emit,
                 );
                 return Err(wait::failure_message(w));
@@ -205,43 +261,37 @@ async fn resolve_new_kinds(
     Ok(())
 }
 
-/// Applies the step's objects: consecutive objects of one kind at once, kinds one after
-/// another (as Argo CD does, so a ServiceAccount exists before the Job that runs as it is
-/// created), with no health wait between kinds. Returns what the server stored, per task.
-async fn apply_all(
+/// Applies one group of objects of one kind at once (as Argo CD does, kinds one after
+/// another, so a ServiceAccount exists before the Job that runs as it is created), with no
+/// health wait between kinds. Returns what the server stored, per task.
+async fn apply_group(
     cluster: &Cluster,
     works: &mut [Work],
-    tasks: &[usize],
+    group: &[usize],
     settings: &Settings,
     emit: &(dyn Fn(&Event) + Sync),
-    cancel: &Cancel,
 ) -> HashMap<usize, Value> {
     let mut applied = HashMap::new();
-    for group in kind_groups(works, tasks) {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let now = SystemTime::now();
-        let requests = group.iter().map(|&i| {
-            let w = &works[i];
-            async move { (i, options::write(cluster, w, settings).await) }
-        });
-        let results: Vec<(usize, Result<Written, ClusterError>)> =
-            crate::engine::concurrently(settings.concurrency, requests).await;
-        for (i, result) in results {
-            let w = &mut works[i];
-            w.started = Some(now);
-            match result {
-                Ok(written) => {
-                    w.state = TaskState::Running;
-                    emit(&Event::Applied(w.reference()));
-                    for note in written.notes {
-                        emit(&Event::Told(w.reference(), note));
-                    }
-                    applied.insert(i, written.live);
+    let now = SystemTime::now();
+    let requests = group.iter().map(|&i| {
+        let w = &works[i];
+        async move { (i, options::write(cluster, w, settings).await) }
+    });
+    let results: Vec<(usize, Result<Written, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, requests).await;
+    for (i, result) in results {
+        let w = &mut works[i];
+        w.started = Some(now);
+        match result {
+            Ok(written) => {
+                w.state = TaskState::Running;
+                emit(&Event::Applied(w.reference()));
+                for note in written.notes {
+                    emit(&Event::Told(w.reference(), note));
                 }
-                Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
+                applied.insert(i, written.live);
             }
+            Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
         }
     }
     applied

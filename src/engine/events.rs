@@ -47,6 +47,8 @@ pub enum Event {
         phase: Phase,
         wave: i64,
         took: Duration,
+        /// False when the step failed or was interrupted: it is not "done".
+        completed: bool,
     },
     /// The sync failed: SyncFail hooks start now.
     SyncFailStarted {

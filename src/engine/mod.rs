@@ -45,7 +45,7 @@ pub struct Input {
 /// How a sync or a delete runs (their hooks run alike).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The whole sync must finish within this.
+    /// The whole sync must finish within this; zero: no limit (as `--request-timeout 0`).
     pub timeout: Duration,
     /// Each hook must finish within this after it was applied.
     pub hook_timeout: Option<Duration>,
@@ -58,6 +58,11 @@ pub struct Settings {
     pub concurrency: usize,
     /// Create missing namespaces the objects need.
     pub create_namespace: bool,
+    /// The namespace given with `-n`, if any: objects naming another one are refused.
+    pub namespace_flag: Option<String>,
+    /// Leave hooks running when the operation is interrupted or a timeout ends them, instead
+    /// of terminating them (`--keep-running-hooks`).
+    pub keep_running_hooks: bool,
     /// What to say about waiting and failed tasks (log lines, `--logs`).
     pub why: WhySettings,
 }
@@ -72,7 +77,23 @@ impl Default for Settings {
             health: HealthMode::Argo,
             concurrency: 16,
             create_namespace: false,
+            namespace_flag: None,
+            keep_running_hooks: false,
             why: WhySettings::default(),
+        }
+    }
+}
+
+/// How far "no limit" lies: far enough never to be reached, near enough to add to an Instant.
+const NO_LIMIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+impl Settings {
+    /// When an operation started at `started` must end (`timeout` zero: never).
+    pub fn deadline_from(&self, started: tokio::time::Instant) -> tokio::time::Instant {
+        if self.timeout.is_zero() {
+            started + NO_LIMIT
+        } else {
+            started + self.timeout
         }
     }
 }
@@ -105,8 +126,10 @@ pub struct Work {
     pub message: String,
     pub started: Option<SystemTime>,
     pub finished: Option<SystemTime>,
-    /// Set when a delete policy removed the hook at the end.
+    /// Set when a delete policy removed the hook at the end (or it was terminated).
     pub deleted_by_policy: Option<String>,
+    /// A timeout (`--timeout`, `--hook-timeout`) ended its wait: it may still be running.
+    pub timed_out: bool,
     /// Why it failed: pods, events, logs (read when its step failed).
     pub why: Option<crate::diagnose::Why>,
     /// Its `argocd.argoproj.io/sync-options`: how it is checked and written.
@@ -203,12 +226,18 @@ impl Cancel {
     }
 }
 
+/// What an interrupted operation got to (its one "interrupted" line is the report's verdict).
 pub(crate) fn interrupted_message(works: &[Work]) -> String {
     let count = |state| works.iter().filter(|w| w.state == state).count();
-    format!(
-        "interrupted: {} task(s) finished, {} still running, {} not started",
-        count(TaskState::Succeeded) + count(TaskState::Failed),
+    let terminated = works.iter().filter(|w| w.is_terminated()).count();
+    let mut message = format!(
+        "{} task(s) finished, {} still running, {} not started",
+        count(TaskState::Succeeded) + count(TaskState::Failed) - terminated,
         count(TaskState::Running),
         count(TaskState::Pending)
-    )
+    );
+    if terminated > 0 {
+        message.push_str(&format!(", {terminated} hook(s) terminated"));
+    }
+    message
 }

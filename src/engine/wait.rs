@@ -83,14 +83,31 @@ pub enum StepEnd {
 }
 
 impl Watches {
-    /// Opens the watches and waits until each has listed what exists now; gives up at `deadline` (a list that keeps failing must not hold the
-    /// sync beyond its timeout).
+    /// Opens the watches of `tasks` and waits until each has listed what exists now; gives
+    /// up at `deadline` (a list that keeps failing must not hold the sync beyond its timeout).
     pub async fn open(
         cluster: &Cluster,
         works: &[Work],
         tasks: &[usize],
         deadline: Instant,
     ) -> Result<Watches, ClusterError> {
+        let mut watches = Watches {
+            streams: SelectAll::new(),
+            members: Vec::new(),
+        };
+        watches.add(cluster, works, tasks, deadline).await?;
+        Ok(watches)
+    }
+
+    /// Opens watches for more tasks (a custom resource whose kind was served only after its
+    /// CRD of this step was applied), before they are applied.
+    pub async fn add(
+        &mut self,
+        cluster: &Cluster,
+        works: &[Work],
+        tasks: &[usize],
+        deadline: Instant,
+    ) -> Result<(), ClusterError> {
         let started = Instant::now();
         let mut groups: Vec<WatchGroup> = Vec::new();
         for &i in tasks {
@@ -131,13 +148,13 @@ impl Watches {
             },
         ))
         .await?;
-        let mut streams = SelectAll::new();
-        let mut members = Vec::new();
-        for (index, (stream, names)) in opened.into_iter().enumerate() {
-            streams.push(stream.map(move |event| (index, event)).boxed());
-            members.push(names);
+        for (stream, names) in opened {
+            let index = self.members.len();
+            self.streams
+                .push(stream.map(move |event| (index, event)).boxed());
+            self.members.push(names);
         }
-        Ok(Watches { streams, members })
+        Ok(())
     }
 
     /// Waits until every task in `running` is done, one fails, time runs out, or Ctrl-C.
@@ -201,8 +218,9 @@ impl Watches {
                         }
                     }
                     Some((_, Ok(WatchEvent::Synced))) => {}
-                    Some((_, Err(e))) if e.is_access_error() => return StepEnd::Failed(e.to_string()),
-                    // The watcher reconnects by itself.
+                    Some((_, Err(e))) if refuses_the_watch(&e) => return StepEnd::Failed(e.to_string()),
+                    // The watcher reconnects by itself, with backoff, until the deadline: an
+                    // API server restarting (connection refused meanwhile) is not the end.
                     Some((_, Err(_))) => {}
                 },
             }
@@ -321,6 +339,17 @@ async fn first_list(
     }
 }
 
+/// A watch error no reconnect will cure: the credentials or the permissions were refused
+/// (or TLS failed). A dropped connection, a refused one, a request that timed out are not:
+/// the watcher opens the watch again.
+fn refuses_the_watch(e: &ClusterError) -> bool {
+    e.is_access_error()
+        && !matches!(
+            e,
+            ClusterError::Connect { .. } | ClusterError::Timeout { .. }
+        )
+}
+
 struct Applied {
     uid: Option<String>,
     version: u64,
@@ -342,7 +371,7 @@ fn time_out(
         }
         let w = &mut works[i];
         let limit = match settings.hook_timeout {
-            Some(t) if w.task.hook && t < settings.timeout => {
+            Some(t) if w.task.hook && (settings.timeout.is_zero() || t < settings.timeout) => {
                 format!("--hook-timeout {}", flag_duration(t))
             }
             _ => format!("--timeout {}", flag_duration(settings.timeout)),
@@ -352,6 +381,7 @@ fn time_out(
         } else {
             applied.message.clone()
         };
+        w.timed_out = true;
         finish(
             w,
             TaskState::Failed,

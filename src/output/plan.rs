@@ -237,11 +237,10 @@ pub fn summary(plan: &Plan) -> String {
     objects.dedup();
     let hooks = tasks.iter().filter(|t| t.hook).count();
     let mut s = format!(
-        "{} {} in {} {}: {} {}, {} {}",
+        "{} {} in {}: {} {}, {} {}",
         objects.len(),
         plural(objects.len(), "object", "objects"),
-        plan.steps.len(),
-        plural(plan.steps.len(), "step", "steps"),
+        step_count(plan),
         hooks,
         plural(hooks, "hook task", "hook tasks"),
         tasks.len() - hooks,
@@ -257,5 +256,15 @@ pub fn summary(plan: &Plan) -> String {
         }
     }
     s.push('\n');
+    s
+}
+
+/// "5 steps", or "5 steps (+ SyncFail on failure)": the one way every command counts steps.
+pub fn step_count(plan: &Plan) -> String {
+    let n = plan.run_steps();
+    let mut s = format!("{n} {}", plural(n, "step", "steps"));
+    if plan.has_sync_fail() {
+        s.push_str(" (+ SyncFail on failure)");
+    }
     s
 }

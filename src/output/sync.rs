@@ -91,8 +91,15 @@ impl Progress {
             Event::HookLog(t, source, line) => self.note(&format!("  {t} | {source} | {line}")),
             Event::Succeeded(t, message) => self.done(t, &paint("32", "✓"), message),
             Event::Failed(t, message) => self.done(t, &paint("31", "✗"), message),
-            Event::StepFinished { took, .. } => {
-                self.note(&format!("  step done in {}", seconds(*took)))
+            Event::StepFinished {
+                took, completed, ..
+            } => {
+                let end = if *completed {
+                    "done in"
+                } else {
+                    "stopped after"
+                };
+                self.note(&format!("  step {end} {}", seconds(*took)))
             }
             Event::SyncFailStarted { hooks } => self.note(&paint(
                 "1;31",
@@ -102,7 +109,8 @@ impl Progress {
                 self.note(&format!("  {t} {}", deleted_by_policy(reason)))
             }
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
-            Event::Interrupted => self.note("interrupted: no new work is started"),
+            // Said once, when the signal came (the report's verdict says it again at the end).
+            Event::Interrupted => {}
         }
     }
 
@@ -403,6 +411,129 @@ pub fn json(report: &Report, works: &[Work]) -> String {
             })
             .collect(),
         api_requests: report.summary.requests,
+    };
+    super::to_json(&doc)
+}
+
+/// Where the objects go, for the prompt and the summary: `namespace "shop"`, `namespaces
+/// "a", "b"`, or `cluster-scoped objects only`. (Not the context's namespace: `-n` or
+/// `metadata.namespace` decide.)
+pub fn destination<'a>(namespaces: impl Iterator<Item = Option<&'a str>>) -> String {
+    let mut named = std::collections::BTreeSet::new();
+    let mut cluster_scoped = false;
+    for ns in namespaces {
+        match ns {
+            Some(ns) => {
+                named.insert(ns);
+            }
+            None => cluster_scoped = true,
+        }
+    }
+    let quoted: Vec<String> = named.iter().map(|ns| format!("\"{ns}\"")).collect();
+    let mut s = match quoted.len() {
+        0 => return "cluster-scoped objects only".into(),
+        1 => format!("namespace {}", quoted[0]),
+        _ => format!("namespaces {}", quoted.join(", ")),
+    };
+    if cluster_scoped {
+        s.push_str(" and cluster-scoped objects");
+    }
+    s
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use super::destination;
+
+    #[test]
+    fn names_where_the_objects_go() {
+        assert_eq!(
+            destination([Some("shop")].into_iter()),
+            "namespace \"shop\""
+        );
+        assert_eq!(
+            destination([Some("b"), None, Some("a"), Some("b")].into_iter()),
+            "namespaces \"a\", \"b\" and cluster-scoped objects"
+        );
+        assert_eq!(
+            destination([None].into_iter()),
+            "cluster-scoped objects only"
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct DryRunDoc<'a> {
+    #[serde(flatten)]
+    head: Head<'a>,
+    steps: Vec<DryRunStep<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct DryRunStep<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    /// The SyncFail step: it runs only when the sync fails.
+    #[serde(rename = "onFailureOnly")]
+    on_failure_only: bool,
+    tasks: Vec<DryRunTask<'a>>,
+}
+
+#[derive(Serialize)]
+struct DryRunTask<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    /// The name it will have (a `generateName` hook's name is fixed for the sync).
+    name: &'a str,
+    hook: bool,
+    #[serde(rename = "deletePolicies")]
+    delete_policies: &'a [crate::model::DeletePolicy],
+    source: &'a str,
+}
+
+/// `sync --dry-run -o json`: every task the sync would run, step by step, as it would send it.
+pub fn dry_run_json(prepared: &crate::engine::sync::Prepared) -> String {
+    let step = |s: &crate::engine::sync::StepWork| DryRunStep {
+        phase: s.phase,
+        wave: s.wave,
+        on_failure_only: s.phase == crate::model::Phase::SyncFail,
+        tasks: s
+            .tasks
+            .iter()
+            .map(|&i| {
+                let w = &prepared.works[i];
+                DryRunTask {
+                    phase: w.task.phase,
+                    wave: w.task.wave,
+                    api_version: &w.api_version,
+                    kind: &w.task.kind,
+                    namespace: w.namespace.as_deref(),
+                    name: &w.name,
+                    hook: w.task.hook,
+                    delete_policies: if w.task.hook {
+                        &w.task.delete_policies
+                    } else {
+                        &[]
+                    },
+                    source: &w.source,
+                }
+            })
+            .collect(),
+    };
+    let doc = DryRunDoc {
+        head: Head::of(None),
+        steps: prepared
+            .steps
+            .iter()
+            .chain(&prepared.sync_fail)
+            .map(step)
+            .collect(),
+        notes: &prepared.notes,
     };
     super::to_json(&doc)
 }

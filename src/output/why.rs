@@ -138,6 +138,7 @@ mod tests {
             started: None,
             finished: None,
             deleted_by_policy: None,
+            timed_out: false,
             why: Some(why),
             options: Default::default(),
             client_side: false,

@@ -54,6 +54,20 @@ impl Plan {
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {
         self.steps.iter().flat_map(|s| s.tasks.iter())
     }
+
+    /// The steps every sync runs: all but the SyncFail step. `plan`, `sync` and their
+    /// summaries count steps with this one rule, and name the SyncFail step apart.
+    pub fn run_steps(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.phase != Phase::SyncFail)
+            .count()
+    }
+
+    /// Whether there is a SyncFail step (run only when the sync fails).
+    pub fn has_sync_fail(&self) -> bool {
+        self.steps.iter().any(|s| s.phase == Phase::SyncFail)
+    }
 }
 
 pub struct PlanOptions<'a> {
@@ -101,9 +115,31 @@ pub fn build(
         }
     }
     order::sort(&mut tasks);
-    order::bubble_dependencies(&mut tasks, manifests);
+    order::bubble_dependencies(&mut tasks, manifests, options.default_namespace);
     plan.steps = order::into_steps(tasks);
     Ok(plan)
+}
+
+/// Objects whose `metadata.namespace` is not the namespace given with `-n`: refused, as
+/// kubectl refuses them (`apply`, `create`, `delete` with `--namespace`), in kubectl's words,
+/// with the object's `file:line`. Only namespaced objects count: a cluster-scoped one has no
+/// namespace to disagree with.
+pub fn namespace_conflicts(plan: &Plan, manifests: &[Manifest], flag: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for task in plan.tasks().chain(&plan.delete_hooks) {
+        let m = &manifests[task.object];
+        let (Some(_), Some(own)) = (&task.namespace, &m.namespace) else {
+            continue;
+        };
+        if own != flag && seen.insert(task.object) {
+            problems.push(format!(
+                "{}: the namespace from the provided object \"{own}\" does not match the namespace \"{flag}\". You must pass '--namespace={own}' to perform this operation.",
+                m.source
+            ));
+        }
+    }
+    problems
 }
 
 /// The task of one object in one phase (also for `delete`'s PreDelete/PostDelete hooks).

@@ -89,6 +89,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
         drop_unknown_hooks,
     };
     let plan = plan::build(manifests, specs, &options).map_err(PrepareError::UnknownHooks)?;
+    validate::refuse_namespace_conflicts(&plan, manifests, settings)?;
     // The same identity as a sync of this input: same lock, same `app` label on hooks.
     let app_id = naming::app_id(&mut validate::identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);

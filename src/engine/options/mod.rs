@@ -83,17 +83,18 @@ pub(crate) struct Checked {
 const MAX_DROPPED: usize = 64;
 
 /// The server-side dry run of one object as it will be written. `Validate=false` fields the
-/// server refuses are taken out of `object`. Objects are checked as the apply they get (a
+/// server refuses are taken out of a copy of `object` and named in `Checked::dropped`. Objects are checked as the apply they get (a
 /// `Replace=true` object too: its schema is checked the same way); objects that may be
 /// re-created (`Force=true`) and that the server refuses to change in place, as a create
 /// under a fresh name.
 pub(crate) async fn dry_run(
     cluster: &Cluster,
     kind: &ResolvedKind,
-    object: &mut Value,
+    object: &Value,
     options: &SyncOptions,
     settings: &Settings,
 ) -> Result<Checked, ClusterError> {
+    let mut object = object.clone();
     let write = Write::of(options);
     let apply = ApplyOptions {
         force: settings.force_conflicts,
@@ -104,9 +105,9 @@ pub(crate) async fn dry_run(
     let mut as_create = false;
     loop {
         let result = if as_create {
-            cluster.apply(kind, &fresh_name(object), apply).await
+            cluster.apply(kind, &fresh_name(&object), apply).await
         } else {
-            cluster.apply(kind, object, apply).await
+            cluster.apply(kind, &object, apply).await
         };
         match result {
             Ok(stored) => {
@@ -121,7 +122,7 @@ pub(crate) async fn dry_run(
                 as_create = true;
             }
             Err(e) => {
-                let dropped = drop_unknown(object, options, e, checked.dropped.len())?;
+                let dropped = drop_unknown(&mut object, options, e, checked.dropped.len())?;
                 checked.dropped.extend(dropped);
             }
         }
@@ -153,6 +154,13 @@ fn drop_unknown(
         return Err(e);
     }
     Ok(dropped)
+}
+
+/// Takes the fields the dry run dropped (`Checked::dropped`) out of the object to send.
+pub(crate) fn drop_fields(object: &mut Value, dropped: &[String]) {
+    for path in dropped {
+        fields::remove(object, path);
+    }
 }
 
 /// The warning for fields `Validate=false` dropped.

@@ -4,7 +4,8 @@
 use crate::cluster::Cluster;
 use crate::cluster::FIELD_MANAGER;
 use crate::engine::validate::{
-    PrepareError, check_namespaces, dry_run, identities, ready, resolve_kinds,
+    PrepareError, check_namespaces, dry_run, identities, ready, refuse_namespace_conflicts,
+    resolve_kinds,
 };
 use crate::engine::{Input, Work};
 use crate::engine::{naming, options};
@@ -53,6 +54,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         },
     )
     .map_err(PrepareError::UnknownHooks)?;
+    refuse_namespace_conflicts(&plan, manifests, settings)?;
 
     let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);

@@ -251,10 +251,12 @@ impl Kubelet {
                 Err(kube::Error::Api(e)) if (400..500).contains(&e.code) && e.code != 429 => {
                     bail!("the API server refused the status: {e}")
                 }
-                Err(e) if attempt < 5 => {
+                // Unreachable, 429 or 5xx: as a real kubelet, keep trying (an API server
+                // restart takes tens of seconds), with backoff, for up to ~5 minutes.
+                Err(e) if attempt < 150 => {
                     attempt += 1;
                     eprintln!("test-kubelet: retrying status of {}: {e}", pod.name_any());
-                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    tokio::time::sleep(Duration::from_millis((200 * attempt).min(2000))).await;
                 }
                 Err(e) => return Err(e.into()),
             }
