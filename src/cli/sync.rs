@@ -41,6 +41,9 @@ impl Operation for SyncOperation<'_> {
 
     fn announce(&self, prepared: &Prepared) {
         announce(&self.input, &prepared.plan, &prepared.notes);
+        for warning in &prepared.warnings {
+            eprintln!("warning: {warning}");
+        }
     }
 
     fn summary(&self, cluster: &Cluster, prepared: &Prepared) -> String {

@@ -14,6 +14,7 @@ mod normalize;
 mod ops;
 mod redact;
 mod related;
+mod replace;
 mod requests;
 mod retry;
 mod watch;
@@ -26,7 +27,7 @@ pub use config::{ClusterFlags, default_namespace_offline, parse_duration, parse_
 pub use discovery::ResolvedKind;
 pub use error::{ClusterError, ErrorClass};
 pub use normalize::default_port_protocols;
-pub use ops::{ApplyOptions, Deleted, Propagation};
+pub use ops::{ApplyOptions, Deleted, FIELD_MANAGER, Propagation};
 pub use related::{LogSource, Related};
 pub use watch::{WatchEvent, WatchStream};
 

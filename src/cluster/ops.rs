@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
-    PropagationPolicy, TypeMeta,
+    PropagationPolicy, TypeMeta, ValidationDirective,
 };
 use serde_json::Value;
 
@@ -24,6 +24,10 @@ pub struct ApplyOptions {
     pub force: bool,
     /// Server-side dry run (`dryRun=All`): validated and admitted, not stored.
     pub dry_run: bool,
+    /// `fieldValidation=Ignore` (Argo CD's `Validate=false`): servers since 1.25 drop unknown
+    /// fields instead of refusing the object. Otherwise `Strict`, as kubectl sends. Older
+    /// servers ignore the parameter; their server-side apply always refuses unknown fields.
+    pub ignore_unknown_fields: bool,
 }
 
 /// What happens to an object's dependents when it is deleted.
@@ -63,7 +67,11 @@ impl Cluster {
             dry_run: options.dry_run,
             force: options.force,
             field_manager: Some(FIELD_MANAGER.to_string()),
-            field_validation: None,
+            field_validation: Some(if options.ignore_unknown_fields {
+                ValidationDirective::Ignore
+            } else {
+                ValidationDirective::Strict
+            }),
         };
         let api = self.api(kind, &namespace);
         let verb = if options.dry_run {
@@ -271,7 +279,11 @@ impl Cluster {
     }
 
     /// A copy ready to send, and the namespace it goes to.
-    fn prepare(&self, kind: &ResolvedKind, obj: &Value) -> Result<(Value, String), ClusterError> {
+    pub(super) fn prepare(
+        &self,
+        kind: &ResolvedKind,
+        obj: &Value,
+    ) -> Result<(Value, String), ClusterError> {
         if !obj.is_object() {
             return Err(invalid(kind, "is not a JSON/YAML object"));
         }
@@ -307,7 +319,7 @@ impl Cluster {
         }
     }
 
-    fn to_json(
+    pub(super) fn to_json(
         &self,
         obj: DynamicObject,
         what: impl FnOnce() -> String,
@@ -329,7 +341,7 @@ pub(crate) fn describe(verb: &str, kind: &ResolvedKind, namespace: &str, name: &
     }
 }
 
-fn required_name(obj: &Value, kind: &ResolvedKind) -> Result<String, ClusterError> {
+pub(super) fn required_name(obj: &Value, kind: &ResolvedKind) -> Result<String, ClusterError> {
     match str_at(obj, "/metadata/name").filter(|n| !n.is_empty()) {
         Some(name) => Ok(name),
         None if str_at(obj, "/metadata/generateName").is_some() => Err(invalid(

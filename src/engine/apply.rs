@@ -3,11 +3,12 @@
 //! step defines), and wait until the step is done.
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::engine::options::{self, Written};
 use crate::engine::remove::{DELETE_WAIT, Gone};
-use crate::engine::takeover;
 use crate::engine::wait::{self, StepEnd, Watches};
 use crate::engine::why;
 use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
+use crate::model::SyncOption;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -198,7 +199,9 @@ async fn replace_existing_hooks(
 
 /// Kinds defined by a CRD of this same sync exist only once that CRD is established (the
 /// API server serves a CRD's kind from the moment its `Established` condition is true), so
-/// discovery is asked again until it serves them, until the step's deadline.
+/// discovery is asked again until it serves them, until the step's deadline. Kinds of
+/// `SkipDryRunOnMissingResource=true` objects may come from elsewhere (an operator) and are
+/// waited for alike.
 async fn resolve_new_kinds(
     cluster: &Cluster,
     works: &mut [Work],
@@ -213,6 +216,17 @@ async fn resolve_new_kinds(
             continue;
         }
         let (api_version, kind) = (works[i].api_version.clone(), works[i].task.kind.clone());
+        let by_option = works[i]
+            .options
+            .has(SyncOption::SkipDryRunOnMissingResource);
+        if by_option {
+            emit(&Event::Told(
+                works[i].reference(),
+                format!(
+                    "waiting for the cluster to serve {kind} in {api_version} (SkipDryRunOnMissingResource=true)"
+                ),
+            ));
+        }
         cluster.invalidate(&api_version);
         let left = deadline.saturating_duration_since(Instant::now());
         let found = tokio::select! {
@@ -220,14 +234,26 @@ async fn resolve_new_kinds(
             _ = cancel.cancelled() => return Ok(()),
         };
         match found {
-            Ok(Some(resolved)) => works[i].kind = Some(resolved),
+            Ok(Some(resolved)) => {
+                let w = &mut works[i];
+                if !resolved.namespaced {
+                    // Taken as namespaced while the kind was unknown.
+                    w.namespace = None;
+                }
+                w.kind = Some(resolved);
+            }
             Ok(None) => {
                 let w = &mut works[i];
+                let why = if by_option {
+                    "SkipDryRunOnMissingResource=true: is the operator that installs its CustomResourceDefinition running?"
+                } else {
+                    "its CustomResourceDefinition was applied, but is not established"
+                };
                 wait::finish(
                     w,
                     TaskState::Failed,
                     format!(
-                        "timed out (--timeout {}) waiting for the cluster to serve {kind} in {api_version} (its CustomResourceDefinition was applied, but is not established)",
+                        "timed out (--timeout {}) waiting for the cluster to serve {kind} in {api_version} ({why})",
                         wait::flag_duration(settings.timeout)
                     ),
                     emit,
@@ -255,29 +281,25 @@ async fn apply_group(
     emit: &(dyn Fn(&Event) + Sync),
 ) -> HashMap<usize, Value> {
     let mut applied = HashMap::new();
-    let options = ApplyOptions {
-        force: settings.force_conflicts,
-        dry_run: false,
-    };
     let now = SystemTime::now();
     let requests = group.iter().map(|&i| {
         let w = &works[i];
-        async move {
-            let kind = w.kind.as_ref().expect("kinds resolved before apply");
-            (i, takeover::apply(cluster, kind, &w.object, options).await)
-        }
+        async move { (i, options::write(cluster, w, settings).await) }
     });
-    let results: Vec<(usize, takeover::Applied)> =
+    let results: Vec<(usize, Result<Written, ClusterError>)> =
         crate::engine::concurrently(settings.concurrency, requests).await;
-    for (i, (result, took_over)) in results {
+    for (i, result) in results {
         let w = &mut works[i];
         w.started = Some(now);
-        w.took_over = took_over;
         match result {
-            Ok(live) => {
+            Ok(written) => {
+                w.took_over = written.took_over;
                 w.state = TaskState::Running;
                 emit(&Event::Applied(w.reference()));
-                applied.insert(i, live);
+                for note in written.notes {
+                    emit(&Event::Told(w.reference(), note));
+                }
+                applied.insert(i, written.live);
             }
             Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
         }

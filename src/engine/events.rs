@@ -31,6 +31,10 @@ pub enum Event {
     /// An existing hook object is deleted before the hook is created again.
     Replacing(TaskRef),
     Applied(TaskRef),
+    /// What an object's sync options made the engine do or wait for: re-created it
+    /// (`Force=true`), dropped unknown fields (`Validate=false`), took over client-side-applied
+    /// fields, waits for its kind (`SkipDryRunOnMissingResource=true`).
+    Told(TaskRef, String),
     /// What a running task waits for, when it changes ("1/2 replicas available").
     Waiting(TaskRef, String),
     /// Why a task still waits: lines not shown before (pod states, Warning events).

@@ -11,6 +11,7 @@ pub mod delete;
 mod events;
 pub mod lock;
 pub mod naming;
+mod options;
 pub mod policy;
 pub mod remove;
 pub mod sync;
@@ -26,7 +27,7 @@ pub use why::WhySettings;
 use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
 use crate::manifest::Manifest;
-use crate::model::SyncSpec;
+use crate::model::{SyncOptions, SyncSpec};
 use crate::plan::Task;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
@@ -135,6 +136,10 @@ pub struct Work {
     pub why: Option<crate::diagnose::Why>,
     /// The fields its forced apply took from other field managers, said in words.
     pub took_over: Option<String>,
+    /// Its `argocd.argoproj.io/sync-options`: how it is checked and written.
+    pub options: SyncOptions,
+    /// The dry run found fields a client-side apply manages: take them over before applying.
+    pub client_side: bool,
 }
 
 impl Work {

@@ -6,10 +6,11 @@ use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
 };
-use super::takeover;
+use super::options::{self, Checked};
 use super::{Settings, TaskState, Work, policy};
-use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
+use crate::cluster::{Cluster, ClusterError, ErrorClass, ResolvedKind};
 use crate::manifest::{Manifest, split_api_version};
+use crate::model::{SyncOption, SyncOptions, keys};
 use crate::plan::{Task, UnknownHooks};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -122,6 +123,11 @@ pub(crate) async fn resolve_kinds(
                 Some(crd) if crd.versions.iter().any(|v| v == version) => {
                     pending.insert(i, PendingKind { namespaced: crd.namespaced });
                 }
+                // Argo CD: the kind may come later (an operator installs its CRD in an
+                // earlier wave); taken as namespaced until the cluster says otherwise.
+                _ if skips_dry_run_on_missing(m) => {
+                    pending.insert(i, PendingKind { namespaced: true });
+                }
                 _ => unknown.push(format!(
                     "{}: {}/{}: the cluster has no kind {} in {} (is its CustomResourceDefinition installed?)",
                     m.source,
@@ -138,6 +144,11 @@ pub(crate) async fn resolve_kinds(
         return Err(PrepareError::UnknownKinds(unknown));
     }
     Ok(Kinds { resolved, pending })
+}
+
+fn skips_dry_run_on_missing(m: &Manifest) -> bool {
+    SyncOptions::parse(m.annotation(keys::SYNC_OPTIONS).map(|(v, _)| v))
+        .has(SyncOption::SkipDryRunOnMissingResource)
 }
 
 struct CrdFacts {
@@ -262,6 +273,8 @@ pub(crate) fn ready(
         timed_out: false,
         why: None,
         took_over: None,
+        options: SyncOptions::parse(m.annotation(keys::SYNC_OPTIONS).map(|(v, _)| v)),
+        client_side: false,
     }
 }
 
@@ -344,7 +357,9 @@ pub(crate) async fn check_namespaces(
 /// name ("already exists") passed every check the create makes first (the API server
 /// validates an object before it looks for an existing one), and is deleted before the real
 /// create, so an existing object with an immutable spec does not fail a check the real run
-/// would pass.
+/// would pass. Sync options change the check as they change the write (see
+/// `options::dry_run`): unknown fields `Validate=false` drops are taken out of the works, with
+/// a warning each, and fields of a client-side apply are marked for take-over.
 ///
 /// Objects in a namespace this sync creates cannot be dry-run where they will live, and
 /// nothing is written before the whole input is validated (not even that Namespace, so
@@ -354,10 +369,11 @@ pub(crate) async fn check_namespaces(
 /// (permissions, quotas, existing objects) is left to the real run.
 pub(crate) async fn dry_run(
     cluster: &Cluster,
-    works: &[Work],
+    works: &mut [Work],
     not_yet: &BTreeSet<String>,
     settings: &Settings,
     notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<(), PrepareError> {
     let stand_in = if works.iter().any(|w| {
         w.namespace
@@ -368,72 +384,84 @@ pub(crate) async fn dry_run(
     } else {
         None
     };
-    let mut skipped_for_namespace: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut stood_in: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut skipped_for_namespace: BTreeMap<String, usize> = BTreeMap::new();
+    let mut stood_in: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
-    let checks = works.iter().filter_map(|w| {
-        let Some(kind) = &w.kind else {
-            skipped_for_crd += 1;
+    let mut skipped_for_option = Vec::new();
+    let checks = works.iter_mut().filter_map(|w| {
+        let Some(kind) = w.kind.clone() else {
+            if w.options.has(SyncOption::SkipDryRunOnMissingResource) {
+                skipped_for_option.push(format!("{}/{} ({})", w.task.kind, w.name, w.source));
+            } else {
+                skipped_for_crd += 1;
+            }
             return None;
         };
-        let mut object = std::borrow::Cow::Borrowed(&w.object);
+        let mut object = w.object.clone();
         let mut in_stand_in = false;
         if let Some(ns) = w.namespace.as_deref().filter(|ns| not_yet.contains(*ns)) {
             let Some(stand_in) = &stand_in else {
-                *skipped_for_namespace.entry(ns).or_default() += 1;
+                *skipped_for_namespace.entry(ns.to_owned()).or_default() += 1;
                 return None;
             };
-            *stood_in.entry(ns).or_default() += 1;
+            *stood_in.entry(ns.to_owned()).or_default() += 1;
             in_stand_in = true;
-            object.to_mut()["metadata"]["namespace"] = json!(stand_in);
+            object["metadata"]["namespace"] = json!(stand_in);
         }
         Some(async move {
-            let (result, took) =
-                if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
-                    let result = match cluster.create(kind, &object, true).await {
-                        Err(e) if e.is_already_exists() => Ok(Value::Null),
-                        other => other,
-                    };
-                    (result, None)
-                } else {
-                    let options = ApplyOptions {
-                        force: settings.force_conflicts,
-                        dry_run: true,
-                    };
-                    takeover::apply(cluster, kind, &object, options).await
-                };
+            let result = if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
+                match cluster.create(&kind, &object, true).await {
+                    Err(e) if e.is_already_exists() => Ok(Checked::default()),
+                    other => other.map(|_| Checked::default()),
+                }
+            } else {
+                options::dry_run(cluster, &kind, &object, &w.options, settings).await
+            };
             let result = match result {
-                Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Value::Null),
+                Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Checked::default()),
                 other => other,
             };
-            (w, in_stand_in, result.map(|_| took))
+            if let Ok(checked) = &result {
+                options::drop_fields(&mut w.object, &checked.dropped);
+                w.client_side = checked.client_side;
+            }
+            (&*w, in_stand_in, result)
         })
     });
-    let results: Vec<(&Work, bool, DryRunVerdict)> =
-        crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
+    let checks: Vec<_> = checks.collect();
+    let results: Vec<(&Work, bool, Result<Checked, ClusterError>)> =
+        crate::engine::concurrently(settings.concurrency, checks).await;
     let mut problems = Vec::new();
     let mut access = false;
     for (w, in_stand_in, result) in results {
+        if let Ok(checked) = &result
+            && !checked.dropped.is_empty()
+        {
+            warnings.push(options::dropped_warning(w, &checked.dropped));
+        }
         match result {
             Err(e) => {
                 access |= e.is_access_error();
                 let mut problem = format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source);
                 if in_stand_in {
                     problem.push_str(&format!(
-                        " [dry-run in namespace \"{}\", standing in for \"{}\", which this sync creates]",
-                        stand_in.as_deref().unwrap_or_default(),
-                        w.namespace.as_deref().unwrap_or_default()
-                    ));
+                    " [dry-run in namespace \"{}\", standing in for \"{}\", which this sync creates]",
+                    stand_in.as_deref().unwrap_or_default(),
+                    w.namespace.as_deref().unwrap_or_default()
+                ));
                 }
                 problems.push(problem);
             }
-            Ok(Some(took)) => notes.push(format!(
+            Ok(Checked {
+                took_over: Some(took),
+                ..
+            }) => notes.push(format!(
                 "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
                 w.task.kind,
                 w.name,
                 took.replacen("took", "takes", 1)
             )),
-            Ok(None) => {}
+            Ok(_) => {}
         }
     }
     for (ns, count) in stood_in {
@@ -445,6 +473,13 @@ pub(crate) async fn dry_run(
     for (ns, count) in skipped_for_namespace {
         notes.push(format!(
             "{count} object(s) in namespace \"{ns}\" were not dry-run: the namespace does not exist yet and no existing namespace could stand in for it"
+        ));
+    }
+    if !skipped_for_option.is_empty() {
+        notes.push(format!(
+            "{} object(s) were not dry-run: the cluster does not serve their kind yet, and they carry SkipDryRunOnMissingResource=true (applied in their wave once it does, within --timeout): {}",
+            skipped_for_option.len(),
+            skipped_for_option.join(", ")
         ));
     }
     if skipped_for_crd > 0 {
@@ -459,10 +494,6 @@ pub(crate) async fn dry_run(
         Err(PrepareError::Rejected { problems, access })
     }
 }
-
-/// What a dry run said of one object: rejected, or accepted with the fields a forced apply
-/// takes from other field managers (said in words).
-type DryRunVerdict = Result<Option<String>, ClusterError>;
 
 /// A server answer about the object itself, the same in any namespace: its schema or its
 /// validation (400, 422, and the 500 "failed to create typed patch object" server-side apply

@@ -18,6 +18,7 @@ pub fn check(o: &Object, sink: &mut Sink) {
     argo_and_helm(o, sink);
     helm_crd_install_in_list(o, sink);
     sync_options(o, sink);
+    sync_option_effects(o, sink);
     delete_policy_on_resource(o, sink);
     lint_disable(o, sink);
     helm_install_and_upgrade(o, sink);
@@ -717,6 +718,79 @@ fn sync_options(o: &Object, sink: &mut Sink) {
             message,
             Some(suggestion),
         );
+    }
+}
+
+/// `sync-option-effect`: what each option Argo CD knows does here.
+fn sync_option_effects(o: &Object, sink: &mut Sink) {
+    let Some((value, pos)) = o.m.annotation(keys::SYNC_OPTIONS) else {
+        return;
+    };
+    for item in csv::items(Some(value)) {
+        let Some(option) = SyncOption::parse(item) else {
+            continue;
+        };
+        let (effect, suggestion) = option_effect(option, &o.spec.options);
+        sink.object(
+            &rules::SYNC_OPTION_EFFECT,
+            o,
+            pos,
+            format!("sync option {item}: {effect}"),
+            Some(suggestion.to_owned()),
+        );
+    }
+}
+
+/// What `option` does with this tool, and what to do about it.
+fn option_effect(option: SyncOption, all: &options::SyncOptions) -> (&'static str, &'static str) {
+    const MEANT: &str = "nothing to change if that is the effect you want";
+    const NO_PRUNE: &str =
+        "nothing to change: it matters to Argo CD's prune, if Argo CD syncs the same objects";
+    match option {
+        SyncOption::PruneFalse | SyncOption::PruneConfirm | SyncOption::PruneLast => (
+            "Argo CD reads it when it prunes the object; kubectl hooks sync does not prune, so here it changes nothing",
+            NO_PRUNE,
+        ),
+        SyncOption::DeleteFalse => (
+            "kubectl hooks delete leaves the object in place, as Argo CD does when the Application is deleted",
+            MEANT,
+        ),
+        SyncOption::DeleteConfirm => (
+            "Argo CD deletes the object only after a confirmation; kubectl hooks delete asks once for the whole delete (or takes --yes) and deletes it with the rest",
+            "add Delete=false if the object must outlive `kubectl hooks delete`",
+        ),
+        SyncOption::ValidateFalse => (
+            "fields the server does not know are dropped, with a warning naming each, and the rest is applied; without it they stop the sync in the dry run",
+            MEANT,
+        ),
+        SyncOption::SkipDryRunOnMissingResource => (
+            "when the cluster does not serve the object's kind yet, its dry run is skipped and its wave waits, within --timeout, for the kind (installed by an operator or an earlier wave), then applies it",
+            MEANT,
+        ),
+        SyncOption::ReplaceTrue if all.has(SyncOption::ForceTrue) => (
+            "with Force=true, the object is deleted (and waited for) and created again on every sync, as `kubectl replace --force`: it gets a new uid each time",
+            MEANT,
+        ),
+        SyncOption::ReplaceTrue => (
+            "the object is created when absent, else replaced whole (PUT, as `kubectl replace`): fields left out of the manifest are removed, and no server-side apply is sent",
+            MEANT,
+        ),
+        SyncOption::ForceTrue if all.has(SyncOption::ReplaceTrue) => (
+            "with Replace=true, the object is deleted and created again on every sync (`kubectl replace --force`)",
+            MEANT,
+        ),
+        SyncOption::ForceTrue => (
+            "the object is applied; when the server refuses the change in place (an immutable field), it is deleted and applied again (`kubectl apply --force`), and the dry run checks it as a create",
+            MEANT,
+        ),
+        SyncOption::ServerSideApplyTrue => (
+            "kubectl hooks always applies server-side (field manager kubectl-hooks, taking over conflicting fields as Argo CD does), so it changes nothing here",
+            "nothing to change: it matters to Argo CD, if it syncs the same objects",
+        ),
+        SyncOption::ServerSideApplyFalse => (
+            "not honoured: Argo CD would apply the object client-side, kubectl hooks always applies server-side (sync warns); fields a client-side apply left are taken over on the first apply",
+            "remove it, or leave the object to Argo CD if it must be applied client-side",
+        ),
     }
 }
 

@@ -89,6 +89,7 @@ pub static RULES: &[&Rule] = &[
     &DELETE_HOOK_NOT_SYNCED,
     &HELM_HOOK_IGNORED,
     &SKIPPED_FILE,
+    &SYNC_OPTION_EFFECT,
 ];
 
 pub static YAML_SYNTAX: Rule = Rule {
@@ -297,6 +298,26 @@ pub static UNKNOWN_SYNC_OPTION: Rule = Rule {
     example: "metadata:\n  annotations:\n    argocd.argoproj.io/sync-options: CreateNamespace=true,Prune=False",
     fix: "Use the exact option (Prune=false); set Application-level options on the Application (with this\n\
           tool: kubectl hooks sync --create-namespace).",
+};
+
+pub static SYNC_OPTION_EFFECT: Rule = Rule {
+    id: "sync-option-effect",
+    severity: Info,
+    summary: "A sync option Argo CD knows, and what it does with kubectl-hooks.",
+    argo: "Argo CD reads argocd.argoproj.io/sync-options on each resource. With kubectl hooks sync:\n\
+           Replace=true creates the object when absent, else replaces it whole (kubectl replace), never\n\
+           applies it; with Force=true it is deleted and created again (kubectl replace --force).\n\
+           Force=true alone applies, and deletes and applies again when the server refuses the change in\n\
+           place (kubectl apply --force); the dry run checks such objects as a create.\n\
+           Validate=false drops the fields the server does not know, with a warning naming each.\n\
+           SkipDryRunOnMissingResource=true skips the dry run while the kind is missing and waits for\n\
+           the kind in the object's wave, within --timeout. Delete=false keeps the object on kubectl hooks\n\
+           delete. ServerSideApply=true is what this tool always does; ServerSideApply=false is not\n\
+           honoured (sync warns). Prune=false, Prune=confirm and PruneLast=true matter only to a prune,\n\
+           which kubectl hooks sync does not do; Delete=confirm is not asked per object.",
+    example: "metadata:\n  annotations:\n    argocd.argoproj.io/sync-options: Replace=true,Validate=false",
+    fix: "Nothing to change when the effect is the one meant; an option this tool does not honour still\n\
+          matters to Argo CD, if it syncs the same objects.",
 };
 
 pub static GENERATE_NAME_ON_RESOURCE: Rule = Rule {

@@ -65,6 +65,7 @@ impl Progress {
                 "  {t}: deleted the existing object (BeforeHookCreation)"
             )),
             Event::Applied(t) => self.started(t, "applied"),
+            Event::Told(t, what) => self.note(&format!("  {t}: {what}")),
             Event::DeleteStepStarted { wave, objects } => self.note(&paint(
                 "1",
                 &format!(

@@ -141,6 +141,8 @@ mod tests {
             timed_out: false,
             took_over: None,
             why: Some(why),
+            options: Default::default(),
+            client_side: false,
         }
     }
 

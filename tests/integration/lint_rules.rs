@@ -158,6 +158,16 @@ const BAD: &[(&str, Expected)] = &[
         ],
     ),
     (
+        "sync-option-effect",
+        &[
+            ("sync-option-effect", 6, 5),
+            ("sync-option-effect", 6, 5),
+            ("sync-option-effect", 18, 5),
+            ("sync-option-effect", 18, 5),
+            ("sync-option-effect", 18, 5),
+        ],
+    ),
+    (
         "generate-name-on-resource",
         &[("generate-name-on-resource", 4, 3)],
     ),
@@ -354,6 +364,22 @@ fn messages_say_what_argo_does_and_how_to_fix_it() {
             && !shared.contains("PreSync hook in wave"),
         "{shared}"
     );
+
+    let r = lint_file(&format!("{DIR}/sync-option-effect.bad.yaml"));
+    let m: Vec<String> = messages(&r, "sync-option-effect")
+        .into_iter()
+        .map(|(message, _)| message)
+        .collect();
+    let about = |option: &str| {
+        m.iter()
+            .find(|text| text.starts_with(&format!("sync option {option}:")))
+            .unwrap_or_else(|| panic!("{option} in {m:?}"))
+    };
+    assert!(about("Force=true").contains("deleted and created again"));
+    assert!(about("Replace=true").contains("kubectl replace --force"));
+    assert!(about("Validate=false").contains("dropped, with a warning naming each"));
+    assert!(about("ServerSideApply=false").contains("not honoured"));
+    assert!(about("Prune=false").contains("does not prune"));
 
     let r = lint_file(&format!("{DIR}/unknown-sync-option.bad.yaml"));
     let m = messages(&r, "unknown-sync-option");

@@ -28,5 +28,6 @@ mod secret_output;
 mod signals;
 mod sync;
 mod sync_correctness;
+mod sync_options;
 mod verbose;
 mod why;

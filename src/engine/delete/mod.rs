@@ -148,18 +148,21 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
     teardown.extend(Part::PostDelete, post);
     teardown.extend(Part::Delete, last.into_iter().map(removal));
 
-    let runnable: Vec<Work> = teardown
+    let mut runnable: Vec<Work> = teardown
         .hooks()
         .map(|i| teardown.works[i].clone())
         .collect();
+    let mut warnings = Vec::new();
     validate::dry_run(
         cluster,
-        &runnable,
+        &mut runnable,
         &BTreeSet::new(),
         settings,
         &mut teardown.notes,
+        &mut warnings,
     )
     .await?;
+    teardown.notes.append(&mut warnings);
     check_permissions(cluster, &mut teardown, settings).await?;
     let needs = access::for_delete(
         &teardown.works,

@@ -2,13 +2,14 @@
 //! the plan's tasks made ready to send, SyncFail hooks set apart.
 
 use crate::cluster::Cluster;
+use crate::cluster::FIELD_MANAGER;
 use crate::engine::validate::{
     PrepareError, check_namespaces, dry_run, identities, ready, refuse_namespace_conflicts,
     resolve_kinds,
 };
 use crate::engine::{Input, Work};
-use crate::engine::{access, naming};
-use crate::model::Phase;
+use crate::engine::{access, naming, options};
+use crate::model::{Phase, SyncOption};
 use crate::plan::{self, Plan, PlanOptions};
 
 /// A step's tasks, as indices into `Prepared::works`.
@@ -34,6 +35,9 @@ pub struct Prepared {
     pub sync_id: String,
     /// Things the user should know that do not stop the sync.
     pub notes: Vec<String>,
+    /// What the sync does other than the input says: unknown fields dropped (`Validate=false`),
+    /// options this tool does not honour (`ServerSideApply=false`).
+    pub warnings: Vec<String>,
 }
 
 pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, PrepareError> {
@@ -82,10 +86,19 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         }
     }
 
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = works.iter().filter_map(options::write_note).collect();
+    let mut warnings = client_side_apply_warnings(&works);
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
-    dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    dry_run(
+        cluster,
+        &mut works,
+        &not_yet,
+        settings,
+        &mut notes,
+        &mut warnings,
+    )
+    .await?;
     let namespace_kind = cluster.resolve("v1", "Namespace").await?;
     let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
     access::check(cluster, needs).await?;
@@ -98,5 +111,22 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         app_id,
         sync_id,
         notes,
+        warnings,
     })
+}
+
+/// `ServerSideApply=false` asks Argo CD for a client-side apply; this tool applies server-side
+/// always, so the object's fields end up owned by its field manager, not in
+/// `last-applied-configuration`.
+fn client_side_apply_warnings(works: &[Work]) -> Vec<String> {
+    works
+        .iter()
+        .filter(|w| w.options.has(SyncOption::ServerSideApplyFalse))
+        .map(|w| {
+            format!(
+                "{}/{} ({}): ServerSideApply=false is not honoured: kubectl-hooks always applies server-side (field manager \"{FIELD_MANAGER}\")",
+                w.task.kind, w.name, w.source
+            )
+        })
+        .collect()
 }
