@@ -355,10 +355,12 @@ pub(crate) async fn dry_run(
                     )
                     .await
             };
-            (w, result)
+            // Only whether it passed: the object the server would store is dropped here, not
+            // held with every other object's until the last dry run returns.
+            (w, result.map(drop))
         })
     });
-    let results: Vec<(&Work, Result<Value, ClusterError>)> =
+    let results: Vec<(&Work, Result<(), ClusterError>)> =
         crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
