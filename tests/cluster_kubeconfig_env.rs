@@ -70,14 +70,15 @@ async fn kubeconfig_list_from_the_environment_and_home_fallback() {
         kubeconfig: Some(extra.clone()),
         ..ClusterFlags::default()
     };
+    // The kubeconfig gives no usable cluster: the cluster cannot be used (exit 3).
     let err = Cluster::connect(&only_extra).await.unwrap_err();
-    assert_eq!(exit_code_of(err.class()), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 3, "{err}");
     assert_eq!(default_namespace_offline(&only_extra), "team-ns");
 
     // KUBECONFIG naming only missing files: no kubeconfig at all.
     set_env("KUBECONFIG", &missing);
     let err = Cluster::connect(&no_flags).await.unwrap_err();
-    assert_eq!(exit_code_of(err.class()), 2, "{err}");
+    assert_eq!(exit_code_of(err.class()), 3, "{err}");
     assert_eq!(default_namespace_offline(&no_flags), "default");
 
     // KUBECONFIG unset: ~/.kube/config.

@@ -11,7 +11,7 @@ Exit codes:
   1    the work failed (lint findings at the threshold, a sync or hook that failed or timed out)
   2    bad usage or bad input (nothing was done)
   3    cannot reach or use the cluster (connection, TLS, authentication, RBAC)
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C); 143 with SIGTERM";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,15 +62,56 @@ pub struct ClusterArgs {
     pub request_timeout: Option<std::time::Duration>,
 }
 
-/// Where manifests come from, as `kubectl apply -f`.
+/// Where manifests come from, as `kubectl apply -f` and `-k`, and Argo CD's source types.
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
-    /// A file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable)
+    /// A file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable). A directory
+    /// with a kustomization.yaml is rendered with kustomize, one with a Chart.yaml with
+    /// `helm template`, as Argo CD does
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
-    /// Read directories given with -f recursively
+    /// A kustomization directory, rendered as `kubectl apply -k` does (with `kustomize build`
+    /// when kustomize is on PATH, else `kubectl kustomize`)
+    #[arg(
+        short = 'k',
+        long = "kustomize",
+        value_name = "DIR",
+        conflicts_with = "filenames"
+    )]
+    pub kustomize: Option<String>,
+    /// Read directories given with -f recursively (symlinked directories are not followed)
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+}
+
+const HELM_HEADING: &str = "Helm charts (a directory with Chart.yaml given with -f)";
+
+/// `helm template`'s inputs, for a chart directory given with -f.
+#[derive(Debug, Clone, Args, Default)]
+pub struct HelmArgs {
+    /// The release name (default: the chart's name)
+    #[arg(long, value_name = "NAME", help_heading = HELM_HEADING)]
+    pub release: Option<String>,
+    /// A values file (repeatable; later files win)
+    #[arg(long = "values", value_name = "FILE", help_heading = HELM_HEADING)]
+    pub values: Vec<String>,
+    /// A value, as helm's --set key=value (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = HELM_HEADING)]
+    pub set: Vec<String>,
+    /// A string value, as helm's --set-string key=value (repeatable)
+    #[arg(long = "set-string", value_name = "KEY=VALUE", help_heading = HELM_HEADING)]
+    pub set_string: Vec<String>,
+}
+
+impl HelmArgs {
+    pub fn is_given(&self) -> bool {
+        self.release.is_some()
+            || !self.values.is_empty()
+            || !self.set.is_empty()
+            || !self.set_string.is_empty()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +261,7 @@ pub struct SyncArgs {
 /// Flags `sync` and `delete` share: how the operation runs and reports.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Output format of the report (with --dry-run: of the tasks it would run)
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// Do not ask before changing the cluster
@@ -228,7 +270,8 @@ pub struct RunArgs {
     /// Validate everything (discovery, server-side dry runs) and show what would be done; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Time limit for the whole operation
+    /// Time limit for the whole operation: every wait (hooks, health, a new CRD's kind,
+    /// deletions) ends by it ("0": no limit)
     #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Time limit for each hook (default: none beyond --timeout)
@@ -247,6 +290,16 @@ pub struct RunArgs {
     /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// On Ctrl-C, SIGTERM or a timeout, leave running hooks running instead of terminating
+    /// them (deleting the hook Job or Pod with its pods, as Argo CD's Terminate does)
+    #[arg(long)]
+    pub keep_running_hooks: bool,
+    /// Log lines shown per failed container in the report (0: no logs)
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub logs_tail: usize,
+    /// Stream hook pods' output while they run, each line prefixed with the hook's name
+    #[arg(long)]
+    pub logs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +322,7 @@ pub struct CleanupArgs {
     /// Do not ask before deleting
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Output format of the report (with --dry-run: of what would be deleted and kept)
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// How long to wait for deleted objects (and what they own) to be gone
@@ -327,6 +381,7 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {
+    /// Output format (default: one line of text)
     #[arg(short = 'o', long = "output", value_parser = ["json", "yaml"])]
     pub output: Option<String>,
 }
@@ -340,6 +395,7 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+        super::super::command().debug_assert();
     }
 
     #[test]

@@ -19,10 +19,10 @@ use tokio::time::Instant;
 
 pub fn run(cluster_args: &ClusterArgs, args: &CleanupArgs) -> Outcome {
     // Without -f every hook is a candidate: stdin is not read.
-    let only = if args.input.filenames.is_empty() {
+    let only = if args.input.filenames.is_empty() && args.input.kustomize.is_none() {
         None
     } else {
-        let loaded = read_input(&args.input)?;
+        let loaded = read_input(&args.input, cluster_args)?;
         refuse_errors(&loaded)?;
         let wanted = hooks_of(&loaded.manifests);
         if wanted.is_empty() {

@@ -11,7 +11,8 @@ use crate::engine::{Cancel, Event, Input, Summary};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
-    let input = operation::read(&args.input, &args.run)?;
+    let mut input = operation::read(&args.input, &args.run, cluster_args)?;
+    input.settings.namespace_flag = cluster_args.namespace.clone();
     operation::run(
         &DeleteOperation { args, input },
         cluster_args,

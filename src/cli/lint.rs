@@ -15,7 +15,7 @@ pub fn run(cluster: &ClusterArgs, args: &LintArgs) -> Outcome {
             return Err(unknown_rule(id));
         }
     }
-    let loaded = read_input(&args.input)?;
+    let loaded = read_input(&args.input, cluster)?;
     let unreadable: Vec<_> = loaded
         .errors
         .iter()

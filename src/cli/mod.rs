@@ -13,7 +13,7 @@ mod sync;
 pub use args::{Cli, ClusterArgs, Command, InputArgs};
 pub use input::read_input;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
@@ -84,10 +84,11 @@ pub fn main() -> ExitCode {
     {
         let words: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
         let descriptions = first == complete::COMPLETE;
-        print(&complete::complete(Cli::command(), &words, descriptions));
+        print(&complete::complete(command(), &words, descriptions));
         return ExitCode::from(exit::SUCCESS);
     }
-    let cli = Cli::parse_from(expand_verbosity(std::env::args_os()));
+    let matches = command().get_matches_from(expand_verbosity(std::env::args_os()));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     log_to_stderr(cli.verbose);
     let outcome = run(cli);
     let _ = std::io::stdout().flush();
@@ -149,6 +150,68 @@ fn log_to_stderr(verbose: u8) {
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
+/// The cluster flags each command that never talks to a cluster leaves out of its help:
+/// they are global (so `kubectl hooks --context c sync` works) and still accepted there.
+/// `lint` keeps `-n`, which names the namespace of objects that name none.
+const UNLISTED_CLUSTER_FLAGS: &[(&str, &[&str])] = &[
+    (
+        "lint",
+        &[
+            "kubeconfig",
+            "context",
+            "cluster",
+            "user",
+            "request_timeout",
+        ],
+    ),
+    (
+        "version",
+        &[
+            "kubeconfig",
+            "context",
+            "cluster",
+            "user",
+            "namespace",
+            "request_timeout",
+        ],
+    ),
+    (
+        "completion",
+        &[
+            "kubeconfig",
+            "context",
+            "cluster",
+            "user",
+            "namespace",
+            "request_timeout",
+        ],
+    ),
+];
+
+/// The command line as parsed and as shown in `--help`.
+pub fn command() -> clap::Command {
+    let mut command = Cli::command();
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    // A subcommand that already has an argument of a global's id keeps its own copy when
+    // the globals are handed down: here, the same flag, hidden.
+    for (name, flags) in UNLISTED_CLUSTER_FLAGS {
+        command = command.mut_subcommand(*name, |mut sub| {
+            for arg in globals
+                .iter()
+                .filter(|a| flags.contains(&a.get_id().as_str()))
+            {
+                sub = sub.arg(arg.clone().hide(true));
+            }
+            sub
+        });
+    }
+    command
+}
+
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Plan(args) => plan::run(&cli.cluster, &args),
@@ -156,7 +219,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Completion { shell } => {
             match shell.shell() {
                 Some(shell) => {
-                    let mut command = Cli::command();
+                    let mut command = command();
                     let mut script = Vec::new();
                     clap_complete::generate(shell, &mut command, "kubectl-hooks", &mut script);
                     print(&String::from_utf8_lossy(&script));

@@ -4,7 +4,7 @@
 //! differs; a later command (prune, ...) does the same.
 
 use super::args::{ReportFormat, RunArgs};
-use super::input::{read_input, refuse_errors};
+use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, InputArgs, Outcome, exit, exit_code_of};
 use crate::cluster::{Cluster, ClusterError, ClusterFlags};
@@ -15,6 +15,7 @@ use crate::model::SyncSpec;
 use crate::output;
 use crate::plan::Plan;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What one operation brings to the story.
@@ -78,11 +79,18 @@ impl Flags {
     }
 }
 
-/// What `sync` and `delete` work from: the input, read and refused when broken, each
-/// object's sync spec, the engine's settings from the flags they share, the start time.
-pub(super) fn read(input: &InputArgs, run: &RunArgs) -> Result<Input, Failure> {
-    let loaded = read_input(input)?;
+/// What `sync` and `delete` work from: the input, read and refused when broken (or when it
+/// defines an object twice, objects without a namespace counting as in the namespace `-n` or the context gives),
+/// each object's sync spec, the engine's settings from the flags they share, the start time.
+pub(super) fn read(
+    input: &InputArgs,
+    run: &RunArgs,
+    cluster: &ClusterArgs,
+) -> Result<Input, Failure> {
+    let loaded = read_input(input, cluster)?;
+    let default_namespace = super::offline_namespace(cluster);
     refuse_errors(&loaded)?;
+    refuse_duplicates(&loaded, &default_namespace)?;
     let specs = loaded.manifests.iter().map(SyncSpec::of).collect();
     Ok(Input {
         manifests: loaded.manifests,
@@ -123,6 +131,11 @@ fn settings(run: &RunArgs) -> Settings {
             HealthMode::Argo
         },
         concurrency: run.concurrency.max(1),
+        keep_running_hooks: run.keep_running_hooks,
+        why: crate::engine::WhySettings {
+            logs_tail: run.logs_tail,
+            stream_logs: run.logs,
+        },
         ..Settings::default()
     }
 }
@@ -197,14 +210,29 @@ pub(super) fn cluster_failure(e: ClusterError) -> Failure {
     Failure::new(super::exit_code_of(e.class()), e.to_string())
 }
 
-/// The exit code of an operation's end: 0, 1 (failed) or 130 (interrupted).
+/// The exit code of an operation's end: 0, 1 (failed), or 128 + the signal that interrupted
+/// it (130 for Ctrl-C, 143 for SIGTERM), as shells report a signal's death. An interrupted
+/// report has said all there is to say (its verdict, its table or JSON).
 fn exit_for(summary: &Summary) -> Outcome {
     match summary.ending {
         Ending::Succeeded => Ok(()),
         Ending::Failed => Err(Failure::new(exit::FAILED, summary.message.clone())),
-        Ending::Interrupted => Err(Failure::new(exit::INTERRUPTED, summary.message.clone())),
+        Ending::Interrupted => Err(Failure::new(interrupted_exit_code(), "")),
     }
 }
+
+/// The signal that interrupted the operation (none yet: 0).
+static INTERRUPTED_BY: AtomicI32 = AtomicI32::new(0);
+
+fn interrupted_exit_code() -> u8 {
+    match INTERRUPTED_BY.load(Ordering::SeqCst) {
+        SIGTERM => 128 + SIGTERM as u8,
+        _ => exit::INTERRUPTED,
+    }
+}
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 
 /// Seconds since the epoch: names generateName hooks and labels the operation.
 fn unix_now() -> u64 {
@@ -223,7 +251,13 @@ pub(super) async fn take_lock(
     app_id: &str,
     timeout: Duration,
 ) -> Result<Option<Lock>, LockError> {
-    let lock = lock::acquire(cluster, namespace, app_id, timeout + lock::LEASE_SLACK).await?;
+    // With no time limit (`--timeout 0`) an hour: a crashed holder's lock still expires.
+    let limit = if timeout.is_zero() {
+        Duration::from_secs(3600)
+    } else {
+        timeout
+    };
+    let lock = lock::acquire(cluster, namespace, app_id, limit + lock::LEASE_SLACK).await?;
     if lock.is_none() {
         eprintln!(
             "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
@@ -249,6 +283,9 @@ pub(super) async fn lock_input(
 }
 
 pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
+    // Bounded: a cluster that stopped answering must not hold the exit; an unreleased lease
+    // expires by itself.
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + RELEASE_LIMIT));
     for lock in locks {
         if let Err(e) = lock.release(cluster).await {
             eprintln!("warning: could not release the sync lock: {e}");
@@ -256,28 +293,108 @@ pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
     }
 }
 
-/// Ctrl-C once: the engine starts nothing new and reports (exit 130); twice: exit at once.
-/// Abort the returned task when the operation is over.
+/// How long releasing the lock may take at the end.
+const RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Ctrl-C or SIGTERM (a CI runner cancelling the job) once: the engine starts nothing new,
+/// terminates running hooks (unless `--keep-running-hooks`), reports, and the lock is
+/// released (exit 130 or 143); a second signal exits at once. Abort the returned task when the
+/// operation is over.
 fn on_interrupt() -> (Cancel, tokio::task::JoinHandle<()>) {
     let (cancel_tx, cancel) = Cancel::new();
     let handler = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing nothing new; press Ctrl-C again to exit at once");
-            let _ = cancel_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
+        let Some(signal) = next_signal().await else {
+            return;
+        };
+        INTERRUPTED_BY.store(signal, Ordering::SeqCst);
+        let (name, again) = if signal == SIGTERM {
+            ("SIGTERM", "another signal")
+        } else {
+            ("Ctrl-C", "Ctrl-C again")
+        };
+        eprintln!("\n{name}: starting nothing new and stopping; {again} exits at once");
+        let _ = cancel_tx.send(true);
+        if let Some(second) = next_signal().await {
+            std::process::exit(128 + second);
         }
     });
     (cancel, handler)
 }
 
-/// The one prompt rule of every command that changes a cluster: ask when stdin is a terminal,
-/// unless `--yes`; without a terminal (CI), go ahead.
+/// The next SIGINT or SIGTERM (None if they cannot be listened to).
+async fn next_signal() -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.ok().map(|()| SIGINT),
+            r = term.recv() => r.map(|()| SIGTERM),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.ok().map(|()| SIGINT)
+    }
+}
+
+/// The one prompt rule of every command that changes a cluster, unless `--yes`: ask on the
+/// terminal. When stdin is not one (manifests piped in, `cat app.yaml | kubectl hooks sync`)
+/// but a person watches stderr, ask on the controlling terminal, `/dev/tty`, as kapp does;
+/// when there is none, say on stderr why it goes ahead. Without a terminal at all (CI), go
+/// ahead.
 fn confirm_unless(yes: bool, question: &str) -> Outcome {
-    if yes || !std::io::stdin().is_terminal() {
+    if yes {
         return Ok(());
     }
+    if std::io::stdin().is_terminal() {
+        return confirm(question);
+    }
+    if !std::io::stderr().is_terminal() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    {
+        Ok(tty) => confirm_on_tty(tty, question),
+        Err(_) => {
+            eprintln!(
+                "note: not asking before changing the cluster: stdin is not a terminal (it is the input) and there is no terminal to ask on; pass --yes to say so"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Asks on the controlling terminal, stdin being taken by the input.
+fn confirm_on_tty(tty: std::fs::File, question: &str) -> Outcome {
+    use std::io::{BufRead, Write};
+    let mut writer = &tty;
+    write!(
+        writer,
+        "{question} [y/N] (asked on /dev/tty: stdin is the input) "
+    )
+    .and_then(|()| writer.flush())
+    .map_err(|e| Failure::new(exit::FAILED, format!("cannot ask for confirmation: {e}")))?;
+    let mut answer = String::new();
+    std::io::BufReader::new(&tty)
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(exit::FAILED, format!("cannot ask for confirmation: {e}")))?;
+    if is_yes(&answer) {
+        Ok(())
+    } else {
+        Err(Failure::new(exit::FAILED, "aborted: nothing was changed"))
+    }
+}
+
+fn is_yes(answer: &str) -> bool {
+    matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
+}
+
+/// Asks on the terminal; anything but yes stops with nothing changed.
+fn confirm(question: &str) -> Outcome {
     let answer = dialoguer::Confirm::new()
         .with_prompt(question)
         .default(false)
@@ -299,5 +416,17 @@ pub(super) fn show_as(
     match format {
         ReportFormat::Table => super::print(&table()),
         ReportFormat::Json => super::print(&json()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_yes_is_yes() {
+        assert!(super::is_yes("y\n"));
+        assert!(super::is_yes(" YES \n"));
+        assert!(!super::is_yes("\n"));
+        assert!(!super::is_yes("no\n"));
+        assert!(!super::is_yes("yep\n"));
     }
 }

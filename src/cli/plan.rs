@@ -1,7 +1,7 @@
 //! `kubectl hooks plan`
 
 use super::args::{PlanArgs, PlanFormat};
-use super::input::{read_input, refuse_errors};
+use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::{ClusterArgs, Failure, Outcome, print};
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
@@ -9,8 +9,9 @@ use crate::output;
 use crate::plan::{self, Plan, PlanOptions, UnknownHooks};
 
 pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
-    let loaded = read_input(&args.input)?;
+    let loaded = read_input(&args.input, cluster)?;
     refuse_errors(&loaded)?;
+    refuse_duplicates(&loaded, &super::offline_namespace(cluster))?;
     let namespace = super::offline_namespace(cluster);
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
     let plan = build_plan(
@@ -23,6 +24,18 @@ pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
         },
     )?;
     let manifests = &loaded.manifests;
+    if let Some(flag) = &cluster.namespace {
+        let problems = plan::namespace_conflicts(&plan, manifests, flag);
+        if !problems.is_empty() {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            return Err(Failure::bad_input(format!(
+                "{} problem(s) in the input",
+                problems.len()
+            )));
+        }
+    }
     match args.output {
         PlanFormat::Table => print(&output::plan::render(&plan, manifests, false)),
         PlanFormat::Wide => print(&output::plan::render(&plan, manifests, true)),
@@ -96,5 +109,6 @@ fn hook_position(m: &Manifest) -> String {
             line: m.source.line,
             col: 1,
         });
-    format!("{}:{}:{}", m.source.file, pos.line, pos.col)
+    let (file, pos) = m.source.locate(pos);
+    format!("{file}:{}:{}", pos.line, pos.col)
 }

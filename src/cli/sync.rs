@@ -3,7 +3,7 @@
 
 use super::args::SyncArgs;
 use super::operation::{self, Flags, Operation, announce, lock_input, prepare_failure, show_as};
-use super::{ClusterArgs, Failure, Outcome, print};
+use super::{ClusterArgs, Failure, Outcome};
 use crate::cluster::Cluster;
 use crate::engine::lock::Lock;
 use crate::engine::sync::{self, Prepared, Report};
@@ -11,9 +11,10 @@ use crate::engine::{Cancel, Event, Input, Summary};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
-    let mut input = operation::read(&args.input, &args.run)?;
+    let mut input = operation::read(&args.input, &args.run, cluster_args)?;
     input.settings.wave_delay = args.wave_delay;
     input.settings.create_namespace = args.create_namespace;
+    input.settings.namespace_flag = cluster_args.namespace.clone();
     operation::run(
         &SyncOperation { args, input },
         cluster_args,
@@ -46,23 +47,22 @@ impl Operation for SyncOperation<'_> {
         let objects = prepared.works.len();
         let hooks = prepared.works.iter().filter(|w| w.task.hook).count();
         format!(
-            "{objects} {} ({hooks} hook {}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
+            "{objects} {} ({hooks} hook {}) in {} to context \"{}\" ({}), {}",
             plural(objects, "task", "tasks"),
             plural(hooks, "task", "tasks"),
-            prepared.steps.len(),
-            plural(prepared.steps.len(), "step", "steps"),
+            output::plan::step_count(&prepared.plan),
             cluster.context(),
             cluster.server(),
-            cluster.namespace()
+            output::sync::destination(prepared.works.iter().map(|w| w.namespace.as_deref()))
         )
     }
 
     fn show_dry_run(&self, prepared: &Prepared, summary: &str) {
-        print(&output::plan::render(
-            &prepared.plan,
-            &self.input.manifests,
-            false,
-        ));
+        show_as(
+            self.args.run.output,
+            || output::plan::render(&prepared.plan, &self.input.manifests, false),
+            || output::sync::dry_run_json(prepared),
+        );
         eprintln!(
             "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
         );

@@ -111,6 +111,13 @@ pub(crate) struct Selected {
 /// How long to wait for a TCP connection before calling the server unreachable.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long one request may take when `--request-timeout` does not say (kube sets no read
+/// timeout at all, so a server that stopped answering would hold a request forever).
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an exec credential plugin may run when `--request-timeout` does not say.
+pub(crate) const PLUGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /// Pick the kubeconfig, context, cluster, user and namespace as kubectl would.
@@ -184,16 +191,25 @@ async fn from_kubeconfig(
         .find(|c| c.name == context_name)
         .and_then(|c| c.context.clone())
     else {
-        return Err(kubeconfig_error(format!(
+        let message = format!(
             "context \"{context_name}\" not found in {source} ({})",
             names()
-        )));
+        );
+        return Err(if nonempty(flags.context.as_deref()).is_some() {
+            flag_error(message)
+        } else {
+            kubeconfig_error(message)
+        });
     };
     let cluster = nonempty(flags.cluster.as_deref()).unwrap_or(&context.cluster);
     if !kubeconfig.clusters.iter().any(|c| c.name == cluster) {
-        return Err(kubeconfig_error(format!(
-            "cluster \"{cluster}\" (context \"{context_name}\") not found in {source}"
-        )));
+        let message =
+            format!("cluster \"{cluster}\" (context \"{context_name}\") not found in {source}");
+        return Err(if nonempty(flags.cluster.as_deref()).is_some() {
+            flag_error(message)
+        } else {
+            kubeconfig_error(message)
+        });
     }
     let user = nonempty(flags.user.as_deref())
         .or(context.user.as_deref())
@@ -202,9 +218,7 @@ async fn from_kubeconfig(
     if let Some(name) = nonempty(flags.user.as_deref())
         && !kubeconfig.auth_infos.iter().any(|u| u.name == name)
     {
-        return Err(kubeconfig_error(format!(
-            "user \"{name}\" not found in {source}"
-        )));
+        return Err(flag_error(format!("user \"{name}\" not found in {source}")));
     }
     let options = KubeConfigOptions {
         context: Some(context_name.clone()),
@@ -223,6 +237,12 @@ async fn from_kubeconfig(
 /// not exist are skipped; `~/.kube/config` is used only when `KUBECONFIG` is unset.
 fn load_kubeconfig(flags: &ClusterFlags) -> Result<Option<(Kubeconfig, String)>, ClusterError> {
     if let Some(path) = &flags.kubeconfig {
+        if !path.exists() {
+            return Err(flag_error(format!(
+                "cannot read {}: no such file (--kubeconfig)",
+                path.display()
+            )));
+        }
         let kc = read(path)?;
         return Ok(Some((kc, format!("kubeconfig {}", path.display()))));
     }
@@ -281,6 +301,10 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
 
 fn kubeconfig_error(message: String) -> ClusterError {
     ClusterError::Kubeconfig { message }
+}
+
+fn flag_error(message: String) -> ClusterError {
+    ClusterError::KubeconfigFlag { message }
 }
 
 #[cfg(test)]

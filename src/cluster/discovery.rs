@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList;
 use kube::discovery::ApiResource;
 use tokio::sync::OnceCell;
 
+use super::retry::Resend;
 use super::{Cluster, ClusterError};
 
 /// A kind the server serves, as discovery describes it.
@@ -159,11 +160,15 @@ impl Cluster {
         let client = self.client();
         let what = || format!("discovery of {api_version}");
         let answer = if api_version.contains('/') {
-            self.call(what, client.list_api_group_resources(api_version))
-                .await
+            self.call(what, Resend::Idempotent, || {
+                client.list_api_group_resources(api_version)
+            })
+            .await
         } else {
-            self.call(what, client.list_core_api_resources(api_version))
-                .await
+            self.call(what, Resend::Idempotent, || {
+                client.list_core_api_resources(api_version)
+            })
+            .await
         };
         match answer {
             Ok(list) => Ok(Arc::new(kinds_of(&list, api_version))),

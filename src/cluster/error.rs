@@ -10,10 +10,15 @@ use kube::core::Status;
 /// Everything that can go wrong in [`crate::cluster`].
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// The kubeconfig (or the flags selecting from it) is wrong: missing file, unknown
-    /// context, unparsable YAML.
+    /// The kubeconfig gives no usable cluster: none found, empty (`/dev/null`), no current
+    /// context, unparsable. The cluster cannot be used, as when it cannot be reached.
     #[error("kubeconfig: {message}")]
     Kubeconfig { message: String },
+
+    /// A flag names what is not there: a `--kubeconfig` file that does not exist, a
+    /// `--context`, `--cluster` or `--user` the kubeconfig lacks. Bad usage.
+    #[error("kubeconfig: {message}")]
+    KubeconfigFlag { message: String },
 
     /// An object handed to the cluster module cannot be sent as it is (no name, not an
     /// object, ...).
@@ -47,6 +52,15 @@ pub enum ClusterError {
         message: String,
     },
 
+    /// The kubeconfig user's exec credential plugin gave no credential (could not run, hung,
+    /// failed, printed something else); the API server was not asked.
+    #[error("no credentials for user \"{user}\" (context \"{context}\"): {cause}")]
+    Credentials {
+        context: String,
+        user: String,
+        cause: String,
+    },
+
     /// 403: RBAC denied the request. `message` is the server's, which names the user,
     /// verb, resource and namespace.
     #[error("forbidden (context \"{context}\"): {message}")]
@@ -72,6 +86,8 @@ pub enum ClusterError {
     Conflict {
         what: String,
         managers: Vec<String>,
+        /// Each conflicting field and the manager that owns it (`.data.a`, `kubectl`).
+        fields: Vec<(String, String)>,
         message: String,
     },
 
@@ -94,11 +110,13 @@ pub enum ClusterError {
 /// codes, and for callers that treat access problems apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// The request could not even be made as given: kubeconfig, an object that cannot be sent.
+    /// The request could not even be made as given: a flag naming what the kubeconfig lacks,
+    /// an object that cannot be sent.
     BadInput,
     /// The server is there but will not let this user in: 401, 403.
     Access,
-    /// The server cannot be reached or used: connection, TLS, request timeouts.
+    /// The server cannot be reached or used: a kubeconfig giving no usable cluster,
+    /// connection, TLS, request timeouts.
     Unavailable,
     /// The server answered and said no (409, 422, ...), or the work did not finish in time.
     Rejected,
@@ -107,11 +125,15 @@ pub enum ErrorClass {
 impl ClusterError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::Kubeconfig { .. } | Self::InvalidObject { .. } => ErrorClass::BadInput,
-            Self::Unauthorized { .. } | Self::Forbidden { .. } => ErrorClass::Access,
-            Self::Connect { .. } | Self::Tls { .. } | Self::Timeout { .. } => {
-                ErrorClass::Unavailable
+            Self::KubeconfigFlag { .. } | Self::InvalidObject { .. } => ErrorClass::BadInput,
+            Self::Unauthorized { .. } | Self::Credentials { .. } | Self::Forbidden { .. } => {
+                ErrorClass::Access
             }
+            // A kubeconfig that gives no usable cluster: the cluster cannot be used.
+            Self::Kubeconfig { .. }
+            | Self::Connect { .. }
+            | Self::Tls { .. }
+            | Self::Timeout { .. } => ErrorClass::Unavailable,
             Self::WaitTimeout { .. }
             | Self::Conflict { .. }
             | Self::Api { .. }
@@ -142,6 +164,48 @@ impl ClusterError {
             Self::Conflict { .. } => Some("Conflict"),
             Self::Forbidden { .. } => Some("Forbidden"),
             _ => None,
+        }
+    }
+
+    /// The error of a request that sent an object of `kind`: about a Secret, the server's
+    /// message loses the values it quotes (see [`super::redact`]).
+    pub(crate) fn for_kind(self, kind: &super::ResolvedKind) -> Self {
+        if !(kind.group.is_empty() && kind.kind == "Secret") {
+            return self;
+        }
+        let redact = |m: String| super::redact::secret_message(&m);
+        match self {
+            Self::Api {
+                what,
+                code,
+                reason,
+                message,
+            } => Self::Api {
+                what,
+                code,
+                reason,
+                message: redact(message),
+            },
+            Self::Conflict {
+                what,
+                managers,
+                fields,
+                message,
+            } => Self::Conflict {
+                what,
+                managers,
+                fields,
+                message: redact(message),
+            },
+            Self::Forbidden { context, message } => Self::Forbidden {
+                context,
+                message: redact(message),
+            },
+            Self::Other { what, message } => Self::Other {
+                what,
+                message: redact(message),
+            },
+            other => other,
         }
     }
 
@@ -176,7 +240,10 @@ impl Ctx {
             },
             kube::Error::RustlsTls(e) => self.tls(chain(&e)),
             kube::Error::HyperError(e) => self.transport(&e),
-            kube::Error::Service(e) => self.transport(e.as_ref()),
+            kube::Error::Service(e) => match e.downcast_ref::<super::exec::PluginError>() {
+                Some(plugin) => self.credentials(plugin),
+                None => self.transport(e.as_ref()),
+            },
             kube::Error::InferKubeconfig(e) => ClusterError::Kubeconfig { message: chain(&e) },
             other => ClusterError::Other {
                 what: what.to_string(),
@@ -207,6 +274,7 @@ impl Ctx {
                 ClusterError::Conflict {
                     what: what.to_string(),
                     managers: conflict_managers(status),
+                    fields: conflict_fields(status),
                     message,
                 }
             }
@@ -216,6 +284,15 @@ impl Ctx {
                 reason: status.reason.clone(),
                 message,
             },
+        }
+    }
+
+    /// The exec credential plugin failed; its error never holds the plugin's output.
+    pub fn credentials(&self, err: &super::exec::PluginError) -> ClusterError {
+        ClusterError::Credentials {
+            context: self.context.clone(),
+            user: self.user.clone(),
+            cause: err.to_string(),
         }
     }
 
@@ -294,6 +371,19 @@ fn conflict_managers(status: &Status) -> Vec<String> {
         }
     }
     managers
+}
+
+/// Each conflicting field of an apply conflict with its manager: one cause per field, its
+/// message `conflict with "manager" ...` and its field the path (`.data.a`).
+fn conflict_fields(status: &Status) -> Vec<(String, String)> {
+    let causes = status.details.iter().flat_map(|d| d.causes.iter());
+    causes
+        .filter_map(|c| {
+            let rest = c.message.split_once("conflict with \"")?.1;
+            let manager = rest.split_once('"')?.0;
+            Some((c.field.clone(), manager.to_owned()))
+        })
+        .collect()
 }
 
 /// An error and its sources, joined with ": ", without repeating a source that its
@@ -396,7 +486,16 @@ mod tests {
         });
         let err = ctx().map_status(&s, "apply configmaps \"x\"");
         match &err {
-            ClusterError::Conflict { managers, .. } => assert_eq!(managers, &["kubectl", "helm"]),
+            ClusterError::Conflict {
+                managers, fields, ..
+            } => {
+                assert_eq!(managers, &["kubectl", "helm"]);
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(f, m)| (f.as_str(), m.as_str()))
+                    .collect();
+                assert_eq!(fields, [(".data.a", "kubectl"), (".data.b", "helm")]);
+            }
             other => panic!("expected a conflict, got {other:?}"),
         }
         assert_eq!(err.class(), ErrorClass::Rejected);

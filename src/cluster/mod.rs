@@ -5,12 +5,17 @@
 //! Everything here works against Kubernetes 1.20 (the test control plane) as well as
 //! current releases: non-aggregated discovery, `apps/v1`, `batch/v1`, server-side apply.
 
+mod access;
 mod config;
 mod discovery;
 mod error;
+mod exec;
 mod normalize;
 mod ops;
+mod redact;
+mod related;
 mod requests;
+mod retry;
 mod watch;
 
 use std::sync::Arc;
@@ -22,6 +27,7 @@ pub use discovery::ResolvedKind;
 pub use error::{ClusterError, ErrorClass};
 pub use normalize::default_port_protocols;
 pub use ops::{ApplyOptions, Deleted, Propagation};
+pub use related::{LogSource, Related};
 pub use watch::{WatchEvent, WatchStream};
 
 use error::Ctx;
@@ -30,6 +36,9 @@ use error::Ctx;
 #[derive(Clone)]
 pub struct Cluster {
     inner: Arc<Inner>,
+    /// When the operation this handle works for must be over: no request outlives it and
+    /// no failure is retried past it. None: each request has its own limits only.
+    deadline: Option<tokio::time::Instant>,
 }
 
 struct Inner {
@@ -63,8 +72,18 @@ impl Cluster {
             selected.namespace
         );
         let requests = Arc::new(AtomicU64::new(0));
+        let mut config = selected.config;
+        let token = match config.auth_info.exec.take() {
+            Some(exec) => {
+                let limit = flags.request_timeout.unwrap_or(config::PLUGIN_TIMEOUT);
+                credentials_from_plugin(&mut config, exec::Plugin::new(exec, limit))
+                    .await
+                    .map_err(|e| ctx.credentials(&e))?
+            }
+            None => None,
+        };
         let client =
-            client(selected.config, &requests).map_err(|e| ctx.map(e, "building the client"))?;
+            client(config, token, &requests).map_err(|e| ctx.map(e, "building the client"))?;
         Ok(Cluster {
             inner: Arc::new(Inner {
                 client,
@@ -74,7 +93,17 @@ impl Cluster {
                 requests,
                 discovery: discovery::Cache::default(),
             }),
+            deadline: None,
         })
+    }
+
+    /// The same connection, for work that must be over by `deadline` (None: no deadline):
+    /// every request is cut at it, and nothing is retried past it.
+    pub fn until(&self, deadline: Option<tokio::time::Instant>) -> Cluster {
+        Cluster {
+            inner: self.inner.clone(),
+            deadline,
+        }
     }
 
     /// The kubeconfig context in use (`in-cluster` inside a pod).
@@ -111,20 +140,53 @@ impl Cluster {
         &self.inner.ctx
     }
 
-    /// Run one request under `--request-timeout`, mapping its error.
-    async fn call<T>(
+    /// Run one request, mapping its error. Each attempt is bounded by `--request-timeout`
+    /// (else [`config::REQUEST_TIMEOUT`]) and by the deadline; transient failures are retried
+    /// as [`retry`] says, when `resend` allows it.
+    async fn call<T, F>(
         &self,
-        what: impl FnOnce() -> String,
-        request: impl Future<Output = Result<T, kube::Error>>,
-    ) -> Result<T, ClusterError> {
-        let result = match self.inner.request_timeout {
-            Some(limit) => match tokio::time::timeout(limit, request).await {
-                Ok(result) => result,
-                Err(_) => return Err(self.ctx().timeout(&what(), limit)),
-            },
-            None => request.await,
-        };
-        result.map_err(|e| self.ctx().map(e, &what()))
+        what: impl Fn() -> String,
+        resend: retry::Resend,
+        request: impl Fn() -> F,
+    ) -> Result<T, ClusterError>
+    where
+        F: Future<Output = Result<T, kube::Error>>,
+    {
+        use tokio::time::Instant;
+        let limit = self
+            .inner
+            .request_timeout
+            .unwrap_or(config::REQUEST_TIMEOUT);
+        let give_up = self
+            .deadline
+            .unwrap_or_else(|| Instant::now() + retry::RETRY_BUDGET);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = Instant::now();
+            let cut = self
+                .deadline
+                .map_or(limit, |d| limit.min(d.saturating_duration_since(now)));
+            let result = match tokio::time::timeout(cut, request()).await {
+                Ok(result) => result.map_err(|e| self.ctx().map(e, &what())),
+                Err(_) => Err(self.ctx().timeout(&what(), cut)),
+            };
+            let err = match result {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            // Without a deadline, a request that timed out is not sent again: the user's
+            // --request-timeout (or the default) is the limit they chose.
+            let timed_out = matches!(err, ClusterError::Timeout { .. });
+            let pause = retry::delay(attempt);
+            let retry = resend.allows(&err)
+                && !(timed_out && self.deadline.is_none())
+                && Instant::now() + pause < give_up;
+            if !retry {
+                return Err(err);
+            }
+            tokio::time::sleep(pause).await;
+        }
     }
 }
 
@@ -138,12 +200,34 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
+/// Runs the user's exec credential plugin (bounded, see [`exec`]) and puts what it printed
+/// where kube expects it: a client certificate into the kubeconfig user, a token into the
+/// returned auth layer, which runs the plugin again when the token expires.
+async fn credentials_from_plugin(
+    config: &mut kube::Config,
+    plugin: exec::Plugin,
+) -> Result<Option<exec::TokenAuth>, exec::PluginError> {
+    let credential = plugin.run().await?;
+    if let Some((certificate, key)) = credential.certificate {
+        use secrecy::ExposeSecret;
+        config.auth_info.client_certificate_data = Some(exec::base64_pem(&certificate));
+        config.auth_info.client_key_data = Some(exec::base64_pem(key.expose_secret()).into());
+    }
+    Ok(credential
+        .token
+        .map(|token| exec::TokenAuth::new(plugin, token, credential.expires)))
+}
+
 /// kube's default client stack (`ClientBuilder::try_from(Config)`, kube 5.0, with this crate's
 /// features: no proxies, no gzip), plus the request counter, with one difference: sockets get
 /// TCP_NODELAY. kube leaves Nagle's algorithm on (kube-rs/kube#2056), so the first request
 /// on every new connection waits for the server's delayed ACK of the TLS handshake: 40 ms on
 /// Linux, paid once per burst of new connections (discovery, the dry run, watches).
-fn client(config: kube::Config, requests: &Arc<AtomicU64>) -> Result<kube::Client, kube::Error> {
+fn client(
+    config: kube::Config,
+    token: Option<exec::TokenAuth>,
+    requests: &Arc<AtomicU64>,
+) -> Result<kube::Client, kube::Error> {
     use kube::client::ConfigExt;
     use tower::ServiceBuilder;
     // As kube without its proxy features: a kubeconfig proxy-url is refused, not ignored.
@@ -178,7 +262,11 @@ fn client(config: kube::Config, requests: &Arc<AtomicU64>) -> Result<kube::Clien
         .option_layer(config.default_retry.then(|| {
             tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
         }))
-        .option_layer(config.auth_layer()?)
+        .option_layer(match token {
+            Some(_) => None,
+            None => config.auth_layer()?,
+        })
+        .option_layer(token.map(tower::filter::AsyncFilterLayer::new))
         .layer(config.extra_headers_layer()?)
         .map_err(tower::BoxError::from)
         .service(hyper);

@@ -11,6 +11,7 @@ use kube::api::{
 use serde_json::Value;
 
 use super::normalize::default_port_protocols;
+use super::retry::Resend;
 use super::{Cluster, ClusterError, ResolvedKind, WatchEvent};
 
 /// The field manager of every write, as `kubectl apply --server-side --field-manager`.
@@ -71,9 +72,13 @@ impl Cluster {
             "apply"
         };
         let what = || describe(verb, kind, &namespace, &name);
+        let patch = Patch::Apply(&body);
         let stored = self
-            .call(&what, api.patch(&name, &params, &Patch::Apply(&body)))
-            .await?;
+            .call(&what, Resend::Idempotent, || {
+                api.patch(&name, &params, &patch)
+            })
+            .await
+            .map_err(|e| e.for_kind(kind))?;
         self.to_json(stored, what)
     }
 
@@ -97,7 +102,12 @@ impl Cluster {
         };
         let api = self.api(kind, &namespace);
         let what = || describe("create", kind, &namespace, &name);
-        let created = self.call(&what, api.create(&params, &object)).await?;
+        let created = self
+            .call(&what, Resend::IfNotReceived, || {
+                api.create(&params, &object)
+            })
+            .await
+            .map_err(|e| e.for_kind(kind))?;
         self.to_json(created, what)
     }
 
@@ -111,7 +121,10 @@ impl Cluster {
     ) -> Result<Option<Value>, ClusterError> {
         let api = self.api(kind, namespace);
         let what = || describe("get", kind, namespace, name);
-        match self.call(&what, api.get_opt(name)).await? {
+        match self
+            .call(&what, Resend::Idempotent, || api.get_opt(name))
+            .await?
+        {
             Some(obj) => Ok(Some(self.to_json(obj, what)?)),
             None => Ok(None),
         }
@@ -138,7 +151,9 @@ impl Cluster {
         };
         let mut items = Vec::new();
         loop {
-            let page = self.call(&what, api.list(&params)).await?;
+            let page = self
+                .call(&what, Resend::Idempotent, || api.list(&params))
+                .await?;
             for mut obj in page.items {
                 // Items of a list carry no apiVersion and kind; health checks need them.
                 obj.types.get_or_insert_with(|| TypeMeta {
@@ -189,7 +204,10 @@ impl Cluster {
         };
         let verb = if dry_run { "dry-run delete" } else { "delete" };
         let what = || describe(verb, kind, namespace, name);
-        match self.call(&what, api.delete(name, &params)).await {
+        match self
+            .call(&what, Resend::Idempotent, || api.delete(name, &params))
+            .await
+        {
             Ok(either) => {
                 let uid = either
                     .map_left(|obj| obj.metadata.uid)
@@ -227,7 +245,7 @@ impl Cluster {
                     Ok(WatchEvent::Deleted(_)) => return Ok(()),
                     Ok(WatchEvent::Synced) if !present => return Ok(()),
                     Ok(WatchEvent::Synced) => {}
-                    Err(e) if e.is_access_error() => return Err(e),
+                    Err(e) if e.is_access_error() && !e.is_transient() => return Err(e),
                     Err(_) => {} // the watcher retries with backoff
                 }
             }

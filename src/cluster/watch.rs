@@ -39,7 +39,7 @@ impl Cluster {
     pub fn watch_object(&self, kind: &ResolvedKind, namespace: &str, name: &str) -> WatchStream {
         let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
         let what = super::ops::describe("watch", kind, namespace, name);
-        self.watch(self.api(kind, namespace), config, what)
+        self.watch(self.api(kind, namespace), kind, config, what)
     }
 
     /// Watch all objects of a kind in one namespace (`Some`) or in all namespaces
@@ -60,14 +60,24 @@ impl Cluster {
             }
             _ => format!("watch {}", kind.resource_name()),
         };
-        self.watch(self.api_scope(kind, namespace), config, what)
+        self.watch(self.api_scope(kind, namespace), kind, config, what)
     }
 
-    fn watch(&self, api: Api<DynamicObject>, config: watcher::Config, what: String) -> WatchStream {
+    fn watch(
+        &self,
+        api: Api<DynamicObject>,
+        kind: &ResolvedKind,
+        config: watcher::Config,
+        what: String,
+    ) -> WatchStream {
         let ctx = self.ctx().clone();
+        let tracker = Tracker {
+            types: Some((kind.api_version.clone(), kind.kind.clone())),
+            ..Tracker::default()
+        };
         watcher(api, config)
             .default_backoff()
-            .scan(Tracker::default(), move |tracker, event| {
+            .scan(tracker, move |tracker, event| {
                 let out = match event {
                     Ok(event) => tracker.on_event(event),
                     Err(err) => map_error(&ctx, err, &what).map(Err).into_iter().collect(),
@@ -84,6 +94,10 @@ impl Cluster {
 struct Tracker {
     last: HashMap<String, Value>,
     listing: Option<HashSet<String>>,
+    /// apiVersion and kind of the watched kind: the items of a list answer (the watcher's
+    /// first list, and every re-list after a reconnect) come without them, and whoever reads
+    /// an object expects them.
+    types: Option<(String, String)>,
 }
 
 impl Tracker {
@@ -97,7 +111,7 @@ impl Tracker {
                 Vec::new()
             }
             watcher::Event::InitApply(obj) => {
-                let (key, value) = keyed(obj);
+                let (key, value) = self.keyed(obj);
                 if let Some(listing) = &mut self.listing {
                     listing.insert(key.clone());
                 }
@@ -121,16 +135,30 @@ impl Tracker {
                 out
             }
             watcher::Event::Apply(obj) => {
-                let (key, value) = keyed(obj);
+                let (key, value) = self.keyed(obj);
                 self.last.insert(key, value.clone());
                 vec![Ok(WatchEvent::Applied(value))]
             }
             watcher::Event::Delete(obj) => {
-                let (key, value) = keyed(obj);
+                let (key, value) = self.keyed(obj);
                 self.last.remove(&key);
                 vec![Ok(WatchEvent::Deleted(value))]
             }
         }
+    }
+}
+
+impl Tracker {
+    fn keyed(&self, obj: DynamicObject) -> (String, Value) {
+        let (key, mut value) = keyed(obj);
+        if let (Some((api_version, kind)), Some(map)) = (&self.types, value.as_object_mut()) {
+            for (field, value) in [("apiVersion", api_version), ("kind", kind)] {
+                if map.get(field).and_then(Value::as_str).is_none() {
+                    map.insert(field.to_owned(), Value::String(value.clone()));
+                }
+            }
+        }
+        (key, value)
     }
 }
 
@@ -241,5 +269,29 @@ mod tests {
             seen.extend(t.on_event(event));
         }
         assert_eq!(names(&seen), ["synced", "+a", "-a", "synced"]);
+    }
+}
+
+#[cfg(test)]
+mod type_meta_tests {
+    use super::*;
+
+    #[test]
+    fn listed_items_get_the_watched_kind_s_api_version_and_kind() {
+        // A list's items come without apiVersion and kind, as the API server sends them.
+        let item: DynamicObject = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "api", "namespace": "shop", "resourceVersion": "7"},
+            "status": {"availableReplicas": 2}
+        }))
+        .unwrap();
+        let tracker = Tracker {
+            types: Some(("apps/v1".into(), "Deployment".into())),
+            ..Tracker::default()
+        };
+        let (key, value) = tracker.keyed(item);
+        assert_eq!(key, "shop/api");
+        assert_eq!(value["apiVersion"], "apps/v1");
+        assert_eq!(value["kind"], "Deployment");
+        assert_eq!(value["status"]["availableReplicas"], 2);
     }
 }

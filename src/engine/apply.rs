@@ -1,14 +1,16 @@
-//! Applying a step, shared by `sync` and `delete` (whose hooks run as sync hooks do):
-//! re-create hooks that want it, resolve kinds a CRD of this run defines, open the watches,
-//! apply, and wait until the step is done.
+//! Applying a step, shared by `sync` and `delete` (whose hooks run as sync hooks do): open the
+//! watches, re-create hooks that want it, apply kind by kind (waiting for kinds a CRD of this
+//! step defines), and wait until the step is done.
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::engine::remove::{DELETE_WAIT, Gone};
+use crate::engine::takeover;
 use crate::engine::wait::{self, StepEnd, Watches};
+use crate::engine::why;
 use crate::engine::{Cancel, Event, Settings, TaskState, Work, policy};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tokio::time::Instant;
 
 pub(crate) async fn create_namespaces(
@@ -33,7 +35,11 @@ pub(crate) async fn create_namespaces(
     Ok(())
 }
 
-/// One step: re-create hooks that want it, open the watches, apply, wait.
+/// One step. Everything that can fail before a write comes first (opening the watches, the
+/// deadline), so that nothing is deleted unless the step goes on to re-create it: then the
+/// BeforeHookCreation deletions, then the applies kind by kind. A kind defined by a CRD of this
+/// step exists only once that CRD is applied and established: its objects wait for it, within
+/// the step's deadline, after the kinds before them were applied.
 pub(crate) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
@@ -43,23 +49,70 @@ pub(crate) async fn run_step(
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &mut Cancel,
 ) -> StepEnd {
-    if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
-        return StepEnd::Failed(message);
-    }
-    if let Err(message) = resolve_new_kinds(cluster, works, tasks, emit).await {
-        return StepEnd::Failed(message);
-    }
+    // Every request of the step ends by the deadline, and a server that went away is retried
+    // until then, not past it.
+    let cluster = &cluster.until(Some(deadline));
     let watched: Vec<usize> = tasks
         .iter()
         .copied()
         .filter(|&i| wait::may_need_waiting(&works[i], settings))
         .collect();
+    let too_late = || {
+        StepEnd::Failed(format!(
+            "timed out (--timeout {}) before the step started; nothing of it was changed",
+            wait::flag_duration(settings.timeout)
+        ))
+    };
     let mut watches = match Watches::open(cluster, works, &watched, deadline).await {
         Ok(w) => w,
+        Err(_) if Instant::now() >= deadline => return too_late(),
         Err(e) => return StepEnd::Failed(e.to_string()),
     };
+    if Instant::now() >= deadline {
+        return too_late();
+    }
+    if cancel.is_cancelled() {
+        return StepEnd::Interrupted;
+    }
+    if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
+        return StepEnd::Failed(message);
+    }
 
-    let applied = apply_all(cluster, works, tasks, settings, emit, cancel).await;
+    let mut applied = HashMap::new();
+    // Once the step has started writing, neither Ctrl-C nor a failed apply stops the applies
+    // of known kinds (they are quick, and a hook deleted above is always re-created); both
+    // stop it before a wait for a new kind.
+    for group in kind_groups(works, tasks) {
+        let new_kinds: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&i| works[i].kind.is_none())
+            .collect();
+        if !new_kinds.is_empty() {
+            let failed = tasks.iter().any(|&i| works[i].state == TaskState::Failed);
+            if cancel.is_cancelled() || failed {
+                break;
+            }
+            if let Err(message) =
+                resolve_new_kinds(cluster, works, &new_kinds, settings, deadline, emit, cancel)
+                    .await
+            {
+                return StepEnd::Failed(message);
+            }
+            if cancel.is_cancelled() {
+                break;
+            }
+            let newly_watched: Vec<usize> = new_kinds
+                .iter()
+                .copied()
+                .filter(|&i| wait::may_need_waiting(&works[i], settings))
+                .collect();
+            if let Err(e) = watches.add(cluster, works, &newly_watched, deadline).await {
+                return StepEnd::Failed(e.to_string());
+            }
+        }
+        applied.extend(apply_group(cluster, works, &group, settings, emit).await);
+    }
     if let Some(&i) = tasks.iter().find(|&&i| works[i].state == TaskState::Failed) {
         return StepEnd::Failed(wait::failure_message(&works[i]));
     }
@@ -71,19 +124,22 @@ pub(crate) async fn run_step(
         .copied()
         .filter(|i| applied.contains_key(i))
         .collect();
-    watches
-        .until_done(
-            works,
-            running,
-            applied,
-            &wait::StepContext {
-                settings,
-                deadline,
-                emit,
-            },
-            cancel,
-        )
-        .await
+    let waited = running.clone();
+    let mut lookout = why::Lookout::new(settings);
+    let ctx = wait::StepContext {
+        cluster,
+        settings,
+        deadline,
+        emit,
+    };
+    let end = watches
+        .until_done(works, running, applied, &ctx, cancel, &mut lookout)
+        .await;
+    lookout.finish(cluster, works, tasks, emit).await;
+    if matches!(end, StepEnd::Failed(_)) {
+        why::explain_failures(cluster, works, &waited, settings).await;
+    }
+    end
 }
 
 /// BeforeHookCreation: an existing object of a hook's name is deleted, and waited for, before
@@ -134,12 +190,17 @@ async fn replace_existing_hooks(
     first_error.map_or(Ok(()), Err)
 }
 
-/// Kinds defined by a CRD of this same sync exist only once that CRD is established.
+/// Kinds defined by a CRD of this same sync exist only once that CRD is established (the
+/// API server serves a CRD's kind from the moment its `Established` condition is true), so
+/// discovery is asked again until it serves them, until the step's deadline.
 async fn resolve_new_kinds(
     cluster: &Cluster,
     works: &mut [Work],
     tasks: &[usize],
+    settings: &Settings,
+    deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
+    cancel: &mut Cancel,
 ) -> Result<(), String> {
     for &i in tasks {
         if works[i].kind.is_some() {
@@ -147,10 +208,12 @@ async fn resolve_new_kinds(
         }
         let (api_version, kind) = (works[i].api_version.clone(), works[i].task.kind.clone());
         cluster.invalidate(&api_version);
-        match cluster
-            .wait_for_kind(&api_version, &kind, Duration::from_secs(60))
-            .await
-        {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let found = tokio::select! {
+            found = cluster.wait_for_kind(&api_version, &kind, left) => found,
+            _ = cancel.cancelled() => return Ok(()),
+        };
+        match found {
             Ok(Some(resolved)) => works[i].kind = Some(resolved),
             Ok(None) => {
                 let w = &mut works[i];
@@ -158,7 +221,8 @@ async fn resolve_new_kinds(
                     w,
                     TaskState::Failed,
                     format!(
-                        "the cluster does not serve {kind} in {api_version}, even after its CustomResourceDefinition was applied"
+                        "timed out (--timeout {}) waiting for the cluster to serve {kind} in {api_version} (its CustomResourceDefinition was applied, but is not established)",
+                        wait::flag_duration(settings.timeout)
                     ),
                     emit,
                 );
@@ -174,47 +238,42 @@ async fn resolve_new_kinds(
     Ok(())
 }
 
-/// Applies the step's objects: consecutive objects of one kind at once, kinds one after
-/// another (as Argo CD does, so a ServiceAccount exists before the Job that runs as it is
-/// created), with no health wait between kinds. Returns what the server stored, per task.
-async fn apply_all(
+/// Applies one group of objects of one kind at once (as Argo CD does, kinds one after
+/// another, so a ServiceAccount exists before the Job that runs as it is created), with no
+/// health wait between kinds. Returns what the server stored, per task.
+async fn apply_group(
     cluster: &Cluster,
     works: &mut [Work],
-    tasks: &[usize],
+    group: &[usize],
     settings: &Settings,
     emit: &(dyn Fn(&Event) + Sync),
-    cancel: &Cancel,
 ) -> HashMap<usize, Value> {
     let mut applied = HashMap::new();
     let options = ApplyOptions {
         force: settings.force_conflicts,
         dry_run: false,
     };
-    for group in kind_groups(works, tasks) {
-        if cancel.is_cancelled() {
-            break;
+    let now = SystemTime::now();
+    let requests = group.iter().map(|&i| {
+        let w = &works[i];
+        async move {
+            let kind = w.kind.as_ref().expect("kinds resolved before apply");
+            (i, takeover::apply(cluster, kind, &w.object, options).await)
         }
-        let now = SystemTime::now();
-        let requests = group.iter().map(|&i| {
-            let w = &works[i];
-            async move {
-                let kind = w.kind.as_ref().expect("kinds resolved before apply");
-                (i, cluster.apply(kind, &w.object, options).await)
+    });
+    let results: Vec<(usize, takeover::Applied)> =
+        crate::engine::concurrently(settings.concurrency, requests).await;
+    for (i, (result, took_over)) in results {
+        let w = &mut works[i];
+        w.started = Some(now);
+        w.took_over = took_over;
+        match result {
+            Ok(live) => {
+                w.state = TaskState::Running;
+                emit(&Event::Applied(w.reference()));
+                applied.insert(i, live);
             }
-        });
-        let results: Vec<(usize, Result<Value, ClusterError>)> =
-            crate::engine::concurrently(settings.concurrency, requests).await;
-        for (i, result) in results {
-            let w = &mut works[i];
-            w.started = Some(now);
-            match result {
-                Ok(live) => {
-                    w.state = TaskState::Running;
-                    emit(&Event::Applied(w.reference()));
-                    applied.insert(i, live);
-                }
-                Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
-            }
+            Err(e) => wait::finish(w, TaskState::Failed, e.to_string(), emit),
         }
     }
     applied

@@ -33,12 +33,18 @@ pub enum Event {
     Applied(TaskRef),
     /// What a running task waits for, when it changes ("1/2 replicas available").
     Waiting(TaskRef, String),
+    /// Why a task still waits: lines not shown before (pod states, Warning events).
+    Why(TaskRef, Vec<String>),
+    /// `--logs`: a line of a hook pod's output; the middle is `pod/container`.
+    HookLog(TaskRef, String, String),
     Succeeded(TaskRef, String),
     Failed(TaskRef, String),
     StepFinished {
         phase: Phase,
         wave: i64,
         took: Duration,
+        /// False when the step failed or was interrupted: it is not "done".
+        completed: bool,
     },
     /// The sync failed: SyncFail hooks start now.
     SyncFailStarted {

@@ -4,6 +4,7 @@
 //! `lock`, `naming` and `events`. It knows nothing about terminals: `output` turns its events
 //! and reports into what people read.
 
+mod access;
 mod apply;
 pub mod cleanup;
 pub mod delete;
@@ -13,11 +14,14 @@ pub mod naming;
 pub mod policy;
 pub mod remove;
 pub mod sync;
+mod takeover;
 mod validate;
 mod wait;
+mod why;
 
 pub use events::{Event, TaskRef};
 pub use validate::PrepareError;
+pub use why::WhySettings;
 
 use crate::cluster::{Cluster, ResolvedKind};
 use crate::health::HealthMode;
@@ -42,7 +46,7 @@ pub struct Input {
 /// How a sync or a delete runs (their hooks run alike).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The whole sync must finish within this.
+    /// The whole sync must finish within this; zero: no limit (as `--request-timeout 0`).
     pub timeout: Duration,
     /// Each hook must finish within this after it was applied.
     pub hook_timeout: Option<Duration>,
@@ -55,6 +59,13 @@ pub struct Settings {
     pub concurrency: usize,
     /// Create missing namespaces the objects need.
     pub create_namespace: bool,
+    /// The namespace given with `-n`, if any: objects naming another one are refused.
+    pub namespace_flag: Option<String>,
+    /// Leave hooks running when the operation is interrupted or a timeout ends them, instead
+    /// of terminating them (`--keep-running-hooks`).
+    pub keep_running_hooks: bool,
+    /// What to say about waiting and failed tasks (log lines, `--logs`).
+    pub why: WhySettings,
 }
 
 impl Default for Settings {
@@ -67,6 +78,23 @@ impl Default for Settings {
             health: HealthMode::Argo,
             concurrency: 16,
             create_namespace: false,
+            namespace_flag: None,
+            keep_running_hooks: false,
+            why: WhySettings::default(),
+        }
+    }
+}
+
+/// How far "no limit" lies: far enough never to be reached, near enough to add to an Instant.
+const NO_LIMIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+impl Settings {
+    /// When an operation started at `started` must end (`timeout` zero: never).
+    pub fn deadline_from(&self, started: tokio::time::Instant) -> tokio::time::Instant {
+        if self.timeout.is_zero() {
+            started + NO_LIMIT
+        } else {
+            started + self.timeout
         }
     }
 }
@@ -99,8 +127,14 @@ pub struct Work {
     pub message: String,
     pub started: Option<SystemTime>,
     pub finished: Option<SystemTime>,
-    /// Set when a delete policy removed the hook at the end.
+    /// Set when a delete policy removed the hook at the end (or it was terminated).
     pub deleted_by_policy: Option<String>,
+    /// A timeout (`--timeout`, `--hook-timeout`) ended its wait: it may still be running.
+    pub timed_out: bool,
+    /// Why it failed: pods, events, logs (read when its step failed).
+    pub why: Option<crate::diagnose::Why>,
+    /// The fields its forced apply took from other field managers, said in words.
+    pub took_over: Option<String>,
 }
 
 impl Work {
@@ -198,12 +232,18 @@ impl Cancel {
     }
 }
 
+/// What an interrupted operation got to (its one "interrupted" line is the report's verdict).
 pub(crate) fn interrupted_message(works: &[Work]) -> String {
     let count = |state| works.iter().filter(|w| w.state == state).count();
-    format!(
-        "interrupted: {} task(s) finished, {} still running, {} not started",
-        count(TaskState::Succeeded) + count(TaskState::Failed),
+    let terminated = works.iter().filter(|w| w.is_terminated()).count();
+    let mut message = format!(
+        "{} task(s) finished, {} still running, {} not started",
+        count(TaskState::Succeeded) + count(TaskState::Failed) - terminated,
         count(TaskState::Running),
         count(TaskState::Pending)
-    )
+    );
+    if terminated > 0 {
+        message.push_str(&format!(", {terminated} hook(s) terminated"));
+    }
+    message
 }

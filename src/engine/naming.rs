@@ -37,13 +37,17 @@ pub fn sync_id(app: &str, started_unix: u64) -> String {
 /// Argo CD names an unnamed hook `<generateName><revision[..7]>-<phase>-<start unix time>`
 /// (gitops-engine's sync context, when it makes hook tasks). There is no git revision here, so the app id stands in for it: names are
 /// deterministic within one sync and different across syncs. At most 63 characters, so the
-/// name also fits Jobs' pod labels.
+/// name also fits Jobs' pod labels. A prefix cut to fit keeps a `-` before the suffix, so the
+/// name still reads as `<prefix>-<app>-<phase>-<time>`.
 pub fn generated_name(generate_name: &str, app: &str, phase: Phase, started_unix: u64) -> String {
-    let short = &app[..app.len().min(7)];
+    let short: String = app.chars().take(7).collect();
     let suffix = format!("{short}-{}-{started_unix}", phase.as_str()).to_lowercase();
     let room = 63usize.saturating_sub(suffix.len());
-    let prefix: String = generate_name.chars().take(room).collect();
-    format!("{prefix}{suffix}")
+    if generate_name.chars().count() <= room {
+        return format!("{generate_name}{suffix}");
+    }
+    let cut: String = generate_name.chars().take(room.saturating_sub(1)).collect();
+    format!("{}-{suffix}", cut.trim_end_matches(['-', '.']))
 }
 
 #[cfg(test)]
@@ -63,6 +67,19 @@ mod tests {
         );
         let long = "x".repeat(80);
         assert_eq!(generated_name(&long, "abc", Phase::PostSync, 1).len(), 63);
+    }
+
+    #[test]
+    fn a_prefix_cut_to_fit_keeps_its_separator() {
+        let prefix = format!("{}-", "y".repeat(60));
+        let name = generated_name(&prefix, "b70feff0a1", Phase::PostSync, 1_700_000_000);
+        assert_eq!(name.len(), 63);
+        assert!(name.ends_with("y-b70feff-postsync-1700000000"), "{name}");
+        // A cut that lands on a `-` does not double it.
+        let dashes = format!("{}-{}", "a".repeat(35), "b".repeat(30));
+        let name = generated_name(&dashes, "b70feff0a1", Phase::PreSync, 1_700_000_000);
+        assert!(name.ends_with("a-b70feff-presync-1700000000"), "{name}");
+        assert!(!name.contains("--"), "{name}");
     }
 
     #[test]

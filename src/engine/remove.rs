@@ -4,11 +4,15 @@
 
 use crate::cluster::{Cluster, ClusterError, Deleted, ErrorClass, Propagation, ResolvedKind};
 use crate::engine::policy::{self, HookState, OperationResult};
-use crate::engine::{Event, TaskState, Work};
+use crate::engine::{Event, Settings, TaskState, Work};
 use std::time::Duration;
+use std::time::SystemTime;
 
 /// How long to wait for a hook object to be gone after deleting it.
 pub(crate) const DELETE_WAIT: Duration = Duration::from_secs(120);
+/// How long the housekeeping at the end of an operation (delete policies) may take, whatever
+/// the deadline: a cluster that stopped answering must not hold the exit for long.
+const HOUSEKEEPING: Duration = Duration::from_secs(15);
 
 /// Every deletion is Foreground, as Argo CD's prunes and hook deletions are: the object stays
 /// until its dependents (a Job's pods, a Deployment's ReplicaSets) are gone, so "the object
@@ -151,6 +155,7 @@ pub(crate) async fn apply_delete_policies(
     concurrency: usize,
     emit: &(dyn Fn(&Event) + Sync),
 ) {
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + HOUSEKEEPING));
     let mut chosen = Vec::new();
     for (i, w) in works.iter().enumerate() {
         if !w.task.hook || w.kind.is_none() || w.deleted_by_policy.is_some() {
@@ -187,6 +192,84 @@ pub(crate) async fn apply_delete_policies(
             Err(e) => emit(&Event::HookDeleteFailed(
                 w.reference(),
                 format!("failed to delete resource: {e}"),
+            )),
+        }
+    }
+}
+
+/// How long to wait for a terminated hook, and what it owns, to be gone.
+const TERMINATE_WAIT: Duration = Duration::from_secs(30);
+/// The reason a terminated hook's report shows.
+const TERMINATED: &str = "terminated";
+
+impl Work {
+    /// Deleted by this operation while it was still running.
+    pub fn is_terminated(&self) -> bool {
+        self.deleted_by_policy
+            .as_deref()
+            .is_some_and(|r| r.starts_with(TERMINATED))
+    }
+}
+
+/// As Argo CD's Terminate: hooks still running when the operation is interrupted
+/// (`interrupted`), and hooks whose wait a timeout ended, are deleted with what they own (a
+/// Job's pods), so a timed-out migration does not go on after the operation gave up. A hook
+/// still running when another task failed is left alone, as Argo CD leaves it. Not with
+/// `--keep-running-hooks`.
+pub(crate) async fn terminate_hooks(
+    cluster: &Cluster,
+    works: &mut [Work],
+    settings: &Settings,
+    interrupted: bool,
+    emit: &(dyn Fn(&Event) + Sync),
+) {
+    if settings.keep_running_hooks {
+        return;
+    }
+    let mut chosen: Vec<usize> = works
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| {
+            w.task.hook
+                && w.kind.is_some()
+                && w.deleted_by_policy.is_none()
+                && (w.timed_out || (interrupted && w.state == TaskState::Running))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|&i| seen.insert((works[i].task.object, works[i].name.clone())));
+    let deletions = chosen.iter().map(|&i| {
+        let target = works[i].target().expect("filtered");
+        async move { target.delete(cluster, Some(TERMINATE_WAIT)).await }
+    });
+    let results: Vec<Result<Gone, ClusterError>> =
+        crate::engine::concurrently(settings.concurrency, deletions).await;
+    for (i, result) in chosen.into_iter().zip(results) {
+        let w = &mut works[i];
+        let why = if w.timed_out {
+            "its wait timed out"
+        } else {
+            "the operation was interrupted"
+        };
+        match result {
+            Ok(_) => {
+                let reason = if w.timed_out {
+                    format!("{TERMINATED}: {why}")
+                } else {
+                    TERMINATED.to_owned()
+                };
+                if w.state == TaskState::Running {
+                    w.state = TaskState::Failed;
+                    w.message = "still running when the operation was stopped".into();
+                    w.finished = Some(SystemTime::now());
+                }
+                emit(&Event::HookDeleted(w.reference(), reason.clone()));
+                w.deleted_by_policy = Some(reason);
+            }
+            Err(e) => emit(&Event::HookDeleteFailed(
+                w.reference(),
+                format!("failed to terminate the hook ({why}): {e}"),
             )),
         }
     }

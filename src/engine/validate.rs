@@ -6,6 +6,7 @@ use super::naming::{
     self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
     LABEL_SYNC,
 };
+use super::takeover;
 use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ErrorClass, ResolvedKind};
 use crate::manifest::{Manifest, split_api_version};
@@ -17,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// for the user (`problems`); the Display text is the summary that follows them.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
+    /// The input contradicts the command line (bad input): `file:line: problem` each.
+    #[error("{} problem(s) in the input; nothing was changed", .0.len())]
+    BadInput(Vec<String>),
     /// Kinds the cluster does not know (bad input).
     #[error("{} object(s) of kinds the cluster does not know; nothing was changed", .0.len())]
     UnknownKinds(Vec<String>),
@@ -34,7 +38,9 @@ pub enum PrepareError {
 impl PrepareError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            PrepareError::UnknownKinds(_) | PrepareError::UnknownHooks(_) => ErrorClass::BadInput,
+            PrepareError::BadInput(_)
+            | PrepareError::UnknownKinds(_)
+            | PrepareError::UnknownHooks(_) => ErrorClass::BadInput,
             PrepareError::Rejected { access: true, .. } => ErrorClass::Access,
             PrepareError::Rejected { access: false, .. } => ErrorClass::Rejected,
             PrepareError::Cluster(e) => e.class(),
@@ -44,9 +50,9 @@ impl PrepareError {
     /// The problems to list, one a line, before the summary.
     pub fn problems(&self) -> &[String] {
         match self {
-            PrepareError::UnknownKinds(problems) | PrepareError::Rejected { problems, .. } => {
-                problems
-            }
+            PrepareError::BadInput(problems)
+            | PrepareError::UnknownKinds(problems)
+            | PrepareError::Rejected { problems, .. } => problems,
             PrepareError::UnknownHooks(_) | PrepareError::Cluster(_) => &[],
         }
     }
@@ -61,6 +67,23 @@ impl From<ClusterError> for PrepareError {
 /// A kind defined by a CRD in the same input: unknown to the server until that CRD is applied.
 struct PendingKind {
     namespaced: bool,
+}
+
+/// `-n` against each object's own namespace, once the kinds are known.
+pub(crate) fn refuse_namespace_conflicts(
+    plan: &crate::plan::Plan,
+    manifests: &[Manifest],
+    settings: &Settings,
+) -> Result<(), PrepareError> {
+    let Some(flag) = &settings.namespace_flag else {
+        return Ok(());
+    };
+    let problems = crate::plan::namespace_conflicts(plan, manifests, flag);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PrepareError::BadInput(problems))
+    }
 }
 
 pub(crate) struct Kinds {
@@ -236,6 +259,9 @@ pub(crate) fn ready(
         started: None,
         finished: None,
         deleted_by_policy: None,
+        timed_out: false,
+        why: None,
+        took_over: None,
     }
 }
 
@@ -313,9 +339,19 @@ pub(crate) async fn check_namespaces(
 }
 
 /// A server-side dry run of every object of every phase (SyncFail hooks included), as the
-/// objects will be sent. Hooks that are re-created (BeforeHookCreation) are dry-run as a
-/// create under a generated name, so an existing object with an immutable spec does not
-/// fail a check the real run would pass.
+/// objects will be sent, under their real names. Hooks that are re-created
+/// (BeforeHookCreation) are dry-run as the create they will be: an existing object of that
+/// name ("already exists") passed every check the create makes first (the API server
+/// validates an object before it looks for an existing one), and is deleted before the real
+/// create, so an existing object with an immutable spec does not fail a check the real run
+/// would pass.
+///
+/// Objects in a namespace this sync creates cannot be dry-run where they will live, and
+/// nothing is written before the whole input is validated (not even that Namespace, so
+/// `--dry-run` stays write-free). They are dry-run in a namespace that exists instead (the
+/// `-n` or context namespace, else `default`), and only the server's verdict on the object
+/// itself counts there: schema and validation errors. What depends on the stand-in namespace
+/// (permissions, quotas, existing objects) is left to the real run.
 pub(crate) async fn dry_run(
     cluster: &Cluster,
     works: &[Work],
@@ -323,56 +359,92 @@ pub(crate) async fn dry_run(
     settings: &Settings,
     notes: &mut Vec<String>,
 ) -> Result<(), PrepareError> {
+    let stand_in = if works.iter().any(|w| {
+        w.namespace
+            .as_deref()
+            .is_some_and(|ns| not_yet.contains(ns))
+    }) {
+        stand_in_namespace(cluster, not_yet).await?
+    } else {
+        None
+    };
     let mut skipped_for_namespace: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut stood_in: BTreeMap<&str, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
     let checks = works.iter().filter_map(|w| {
         let Some(kind) = &w.kind else {
             skipped_for_crd += 1;
             return None;
         };
+        let mut object = std::borrow::Cow::Borrowed(&w.object);
+        let mut in_stand_in = false;
         if let Some(ns) = w.namespace.as_deref().filter(|ns| not_yet.contains(*ns)) {
-            *skipped_for_namespace.entry(ns).or_default() += 1;
-            return None;
+            let Some(stand_in) = &stand_in else {
+                *skipped_for_namespace.entry(ns).or_default() += 1;
+                return None;
+            };
+            *stood_in.entry(ns).or_default() += 1;
+            in_stand_in = true;
+            object.to_mut()["metadata"]["namespace"] = json!(stand_in);
         }
         Some(async move {
-            let result = if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
-                let mut probe = w.object.clone();
-                let generate = format!("{}-", &w.name[..w.name.len().min(56)]);
-                if let Some(meta) = probe["metadata"].as_object_mut() {
-                    meta.remove("name");
-                    meta.insert("generateName".into(), json!(generate));
-                }
-                cluster.create(kind, &probe, true).await
-            } else {
-                cluster
-                    .apply(
-                        kind,
-                        &w.object,
-                        ApplyOptions {
-                            force: settings.force_conflicts,
-                            dry_run: true,
-                        },
-                    )
-                    .await
+            let (result, took) =
+                if w.task.hook && policy::delete_before_creation(&w.task.delete_policies) {
+                    let result = match cluster.create(kind, &object, true).await {
+                        Err(e) if e.is_already_exists() => Ok(Value::Null),
+                        other => other,
+                    };
+                    (result, None)
+                } else {
+                    let options = ApplyOptions {
+                        force: settings.force_conflicts,
+                        dry_run: true,
+                    };
+                    takeover::apply(cluster, kind, &object, options).await
+                };
+            let result = match result {
+                Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Value::Null),
+                other => other,
             };
-            // Only whether it passed: the object the server would store is dropped here, not
-            // held with every other object's until the last dry run returns.
-            (w, result.map(drop))
+            (w, in_stand_in, result.map(|_| took))
         })
     });
-    let results: Vec<(&Work, Result<(), ClusterError>)> =
+    let results: Vec<(&Work, bool, DryRunVerdict)> =
         crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
-    for (w, result) in results {
-        if let Err(e) = result {
-            access |= e.is_access_error();
-            problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+    for (w, in_stand_in, result) in results {
+        match result {
+            Err(e) => {
+                access |= e.is_access_error();
+                let mut problem = format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source);
+                if in_stand_in {
+                    problem.push_str(&format!(
+                        " [dry-run in namespace \"{}\", standing in for \"{}\", which this sync creates]",
+                        stand_in.as_deref().unwrap_or_default(),
+                        w.namespace.as_deref().unwrap_or_default()
+                    ));
+                }
+                problems.push(problem);
+            }
+            Ok(Some(took)) => notes.push(format!(
+                "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
+                w.task.kind,
+                w.name,
+                took.replacen("took", "takes", 1)
+            )),
+            Ok(None) => {}
         }
+    }
+    for (ns, count) in stood_in {
+        notes.push(format!(
+            "{count} object(s) in namespace \"{ns}\", which this sync creates, were dry-run in namespace \"{}\" for schema and validation errors",
+            stand_in.as_deref().unwrap_or_default()
+        ));
     }
     for (ns, count) in skipped_for_namespace {
         notes.push(format!(
-            "{count} object(s) in namespace \"{ns}\" were not dry-run: the namespace does not exist yet and this sync creates it"
+            "{count} object(s) in namespace \"{ns}\" were not dry-run: the namespace does not exist yet and no existing namespace could stand in for it"
         ));
     }
     if skipped_for_crd > 0 {
@@ -386,4 +458,41 @@ pub(crate) async fn dry_run(
         problems.sort();
         Err(PrepareError::Rejected { problems, access })
     }
+}
+
+/// What a dry run said of one object: rejected, or accepted with the fields a forced apply
+/// takes from other field managers (said in words).
+type DryRunVerdict = Result<Option<String>, ClusterError>;
+
+/// A server answer about the object itself, the same in any namespace: its schema or its
+/// validation (400, 422, and the 500 "failed to create typed patch object" server-side apply
+/// gives for a wrong type). Not: what the stand-in namespace decides (403 permissions or
+/// quota, 404, 409 an object already there), nor a lost connection.
+fn is_about_the_object(e: &ClusterError) -> bool {
+    e.status_code()
+        .is_some_and(|code| !matches!(code, 401 | 403 | 404 | 409))
+}
+
+/// An existing namespace to dry-run in, for objects whose namespace this sync creates: the
+/// `-n` or context namespace, else `default`, if it exists.
+async fn stand_in_namespace(
+    cluster: &Cluster,
+    not_yet: &BTreeSet<String>,
+) -> Result<Option<String>, PrepareError> {
+    let Some(kind) = cluster.resolve("v1", "Namespace").await? else {
+        return Ok(None);
+    };
+    for candidate in [cluster.namespace(), "default"] {
+        if not_yet.contains(candidate) {
+            continue;
+        }
+        match cluster.get(&kind, "", candidate).await {
+            Ok(Some(_)) => return Ok(Some(candidate.to_owned())),
+            Ok(None) => {}
+            // Not allowed to read namespaces: the dry run there shows whether it exists.
+            Err(e) if e.status_code() == Some(403) => return Ok(Some(candidate.to_owned())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
 }

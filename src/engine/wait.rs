@@ -62,6 +62,7 @@ type WatchGroup = (ResolvedKind, Option<String>, HashMap<String, Vec<usize>>);
 
 /// What a step's waiting needs besides the tasks: settings, the step's deadline, the event sink.
 pub struct StepContext<'a> {
+    pub cluster: &'a Cluster,
     pub settings: &'a Settings,
     pub deadline: Instant,
     pub emit: &'a (dyn Fn(&Event) + Sync),
@@ -82,14 +83,31 @@ pub enum StepEnd {
 }
 
 impl Watches {
-    /// Opens the watches and waits until each has listed what exists now; gives up at `deadline` (a list that keeps failing must not hold the
-    /// sync beyond its timeout).
+    /// Opens the watches of `tasks` and waits until each has listed what exists now; gives
+    /// up at `deadline` (a list that keeps failing must not hold the sync beyond its timeout).
     pub async fn open(
         cluster: &Cluster,
         works: &[Work],
         tasks: &[usize],
         deadline: Instant,
     ) -> Result<Watches, ClusterError> {
+        let mut watches = Watches {
+            streams: SelectAll::new(),
+            members: Vec::new(),
+        };
+        watches.add(cluster, works, tasks, deadline).await?;
+        Ok(watches)
+    }
+
+    /// Opens watches for more tasks (a custom resource whose kind was served only after its
+    /// CRD of this step was applied), before they are applied.
+    pub async fn add(
+        &mut self,
+        cluster: &Cluster,
+        works: &[Work],
+        tasks: &[usize],
+        deadline: Instant,
+    ) -> Result<(), ClusterError> {
         let started = Instant::now();
         let mut groups: Vec<WatchGroup> = Vec::new();
         for &i in tasks {
@@ -130,13 +148,13 @@ impl Watches {
             },
         ))
         .await?;
-        let mut streams = SelectAll::new();
-        let mut members = Vec::new();
-        for (index, (stream, names)) in opened.into_iter().enumerate() {
-            streams.push(stream.map(move |event| (index, event)).boxed());
-            members.push(names);
+        for (stream, names) in opened {
+            let index = self.members.len();
+            self.streams
+                .push(stream.map(move |event| (index, event)).boxed());
+            self.members.push(names);
         }
-        Ok(Watches { streams, members })
+        Ok(())
     }
 
     /// Waits until every task in `running` is done, one fails, time runs out, or Ctrl-C.
@@ -147,6 +165,7 @@ impl Watches {
         applied: HashMap<usize, Value>,
         ctx: &StepContext<'_>,
         cancel: &mut super::Cancel,
+        lookout: &mut super::why::Lookout,
     ) -> StepEnd {
         let mut pending: HashMap<usize, Applied> = HashMap::new();
         for i in running {
@@ -174,11 +193,17 @@ impl Watches {
                 return StepEnd::Done;
             }
             let next_deadline = pending.values().map(|a| a.deadline).min().expect("pending");
+            let next_look = lookout.next_look();
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return StepEnd::Interrupted,
                 _ = tokio::time::sleep_until(next_deadline) => {
                     return time_out(works, &pending, next_deadline, ctx);
+                }
+                Some(line) = lookout.log_line() => super::why::Lookout::show_log_line(line, ctx.emit),
+                _ = tokio::time::sleep_until(next_look) => {
+                    let waiting: Vec<usize> = pending.keys().copied().collect();
+                    lookout.look(ctx.cluster, works, &waiting, ctx.emit).await;
                 }
                 item = self.streams.next() => match item {
                     None => return StepEnd::Failed("the watch on the cluster ended".into()),
@@ -193,8 +218,11 @@ impl Watches {
                         }
                     }
                     Some((_, Ok(WatchEvent::Synced))) => {}
-                    Some((_, Err(e))) if e.is_access_error() => return StepEnd::Failed(e.to_string()),
-                    // The watcher reconnects by itself.
+                    Some((_, Err(e))) if e.is_access_error() && !e.is_transient() => {
+                        return StepEnd::Failed(e.to_string());
+                    }
+                    // The watcher reconnects by itself, with backoff: a dropped watch or a
+                    // restarting server is waited out, within the deadline.
                     Some((_, Err(_))) => {}
                 },
             }
@@ -293,15 +321,15 @@ async fn first_list(
     } else {
         cluster.watch_namespace(kind, namespace, None)
     };
-    let mut last_error = None;
+    let mut last_error: Option<ClusterError> = None;
     let listed = tokio::time::timeout_at(deadline, async {
         loop {
             match stream.next().await {
                 Some(Ok(WatchEvent::Synced)) | None => return Ok(()),
                 Some(Ok(_)) => {}
-                Some(Err(e)) if e.is_access_error() => return Err(e),
-                // The watcher retries with backoff.
-                Some(Err(e)) => last_error = Some(e.to_string()),
+                Some(Err(e)) if e.is_access_error() && !e.is_transient() => return Err(e),
+                // The watcher retries with backoff: the server may be restarting.
+                Some(Err(e)) => last_error = Some(e),
             }
         }
     })
@@ -309,7 +337,11 @@ async fn first_list(
     match listed {
         Ok(Ok(())) => Ok(Ok(stream)),
         Ok(Err(e)) => Ok(Err(e)),
-        Err(_) => Err(last_error),
+        // Unreachable until the end: that is the failure (exit 3), not a timeout.
+        Err(_) => match last_error {
+            Some(e) if e.is_transient() && e.is_access_error() => Ok(Err(e)),
+            other => Err(other.map(|e| e.to_string())),
+        },
     }
 }
 
@@ -334,7 +366,7 @@ fn time_out(
         }
         let w = &mut works[i];
         let limit = match settings.hook_timeout {
-            Some(t) if w.task.hook && t < settings.timeout => {
+            Some(t) if w.task.hook && (settings.timeout.is_zero() || t < settings.timeout) => {
                 format!("--hook-timeout {}", flag_duration(t))
             }
             _ => format!("--timeout {}", flag_duration(settings.timeout)),
@@ -344,6 +376,7 @@ fn time_out(
         } else {
             applied.message.clone()
         };
+        w.timed_out = true;
         finish(
             w,
             TaskState::Failed,

@@ -67,6 +67,7 @@ fn outcome(o: &Object) -> String {
             "the object is only a delete hook, run when the app is deleted".to_owned()
         }
         Role::Skip => "the object is skipped".to_owned(),
+        Role::IgnoredHelmHook => "the object is neither applied nor run by a sync".to_owned(),
         Role::Resource => "the object is applied as a plain resource".to_owned(),
     }
 }
@@ -183,6 +184,20 @@ fn helm_hook_types(o: &Object, sink: &mut Sink) {
             plural(not_run.len(), "hook", "hooks"),
             quoted_list(&not_run, "and"),
         ));
+    }
+    if unknown.is_empty() && o.spec.role == Role::IgnoredHelmHook {
+        sink.object(
+            &rules::HELM_HOOK_IGNORED,
+            o,
+            pos,
+            format!("{}: {}", parts.join("; "), outcome(o)),
+            Some(
+                "nothing to change if the object is meant for `helm test` or a rollback only; \
+                 give it an Argo CD hook type (e.g. argocd.argoproj.io/hook: PostSync) to run it"
+                    .to_owned(),
+            ),
+        );
+        return;
     }
     let argo_type = |item: &str| item.parse::<HookType>().is_ok();
     let suggestion = if unknown.iter().any(|u| argo_type(u)) {

@@ -3,7 +3,7 @@
 
 use super::{Object, Sink, rules};
 use crate::manifest::node::Value;
-use crate::manifest::{InputErrorKind, Loaded, Pos};
+use crate::manifest::{InputErrorKind, InputNoteKind, Loaded, Pos};
 
 pub fn check(loaded: &Loaded, sink: &mut Sink) {
     for e in &loaded.errors {
@@ -26,6 +26,14 @@ pub fn check(loaded: &Loaded, sink: &mut Sink) {
                 "make the document a mapping with apiVersion, kind and metadata, with string names"
                     .to_owned(),
             ),
+            InputErrorKind::InvalidName => (
+                &rules::INVALID_NAME,
+                format!(
+                    "{}: the API server rejects it, so Argo CD's sync fails",
+                    e.message
+                ),
+                "use lower case letters, digits, '-' (and '.' where the kind allows it)".to_owned(),
+            ),
             InputErrorKind::MissingField => (
                 &rules::MISSING_FIELD,
                 format!(
@@ -36,6 +44,29 @@ pub fn check(loaded: &Loaded, sink: &mut Sink) {
             ),
         };
         sink.input(rule, &e.file, pos, None, message, Some(suggestion));
+    }
+    for note in &loaded.notes {
+        sink.input(
+            &rules::SKIPPED_FILE,
+            &note.file,
+            Pos { line: 1, col: 1 },
+            None,
+            note.message.clone(),
+            Some(
+                match note.kind {
+                    InputNoteKind::NotKubernetes => {
+                        "nothing to change if the file is not meant to be applied; otherwise give \
+                         its documents apiVersion and kind"
+                    }
+                    InputNoteKind::SymlinkedDirectory => {
+                        "nothing to change if the objects are read elsewhere; otherwise name the \
+                         directory the link points to with -f"
+                    }
+                    InputNoteKind::AlreadyRead => "name each directory once",
+                }
+                .to_owned(),
+            ),
+        );
     }
 }
 

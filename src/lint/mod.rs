@@ -179,9 +179,11 @@ impl<'a> Sink<'a> {
             self.silenced += 1;
             return;
         }
+        // A field a kustomize patch set is in the patch's file, not the object's.
+        let (file, pos) = o.m.source.locate(pos);
         self.findings.push(Finding {
             rule,
-            file: o.m.source.file.clone(),
+            file,
             pos,
             object: Some(object_label(o.m)),
             message,

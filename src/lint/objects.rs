@@ -4,8 +4,6 @@ use super::{Object, Sink, object_label, rules};
 use crate::manifest::Manifest;
 use crate::model::{DeletePolicy, Role, keys};
 use crate::plan;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 pub fn check(o: &Object, sink: &mut Sink) {
     generate_name_on_resource(o, sink);
@@ -102,54 +100,30 @@ fn hook_job(o: &Object, sink: &mut Sink) {
     }
 }
 
-/// The namespace an object lands in, offline: its own, else the default; none for
-/// cluster-scoped kinds.
-pub fn effective_namespace<'a>(m: &'a Manifest, default_namespace: &'a str) -> &'a str {
-    if plan::offline_is_namespaced(m) {
-        m.namespace.as_deref().unwrap_or(default_namespace)
-    } else {
-        ""
-    }
-}
+/// Shared with the ordering rules.
+pub use crate::plan::effective_namespace;
 
-/// `duplicate-object`: the same group, kind, namespace and name twice (one map, one pass).
+/// `duplicate-object`: the same group, kind, namespace and name twice.
 pub fn duplicates(manifests: &[Manifest], default_namespace: &str, sink: &mut Sink) {
-    let mut seen: HashMap<(&str, &str, &str, &str), usize> =
-        HashMap::with_capacity(manifests.len());
-    for (index, m) in manifests.iter().enumerate() {
-        let Some(name) = m.name.as_deref() else {
-            continue;
+    for (first, index) in plan::duplicates(manifests, default_namespace) {
+        let m = &manifests[index];
+        let first = &manifests[first];
+        let spec = crate::model::SyncSpec::of(m);
+        let o = Object {
+            index,
+            m,
+            spec: &spec,
         };
-        let key = (
-            m.group(),
-            m.kind.as_str(),
-            effective_namespace(m, default_namespace),
-            name,
+        sink.object(
+            &rules::DUPLICATE_OBJECT,
+            &o,
+            o.at(&["metadata", "name"]),
+            format!(
+                "{} is defined twice (first at {}): Argo CD applies only one of them and raises a RepeatedResourceWarning",
+                object_label(m),
+                first.source
+            ),
+            Some("remove one definition, or give them different names or namespaces".to_owned()),
         );
-        match seen.entry(key) {
-            Entry::Vacant(v) => {
-                v.insert(index);
-            }
-            Entry::Occupied(first) => {
-                let first = &manifests[*first.get()];
-                let spec = crate::model::SyncSpec::of(m);
-                let o = Object {
-                    index,
-                    m,
-                    spec: &spec,
-                };
-                sink.object(
-                    &rules::DUPLICATE_OBJECT,
-                    &o,
-                    o.at(&["metadata", "name"]),
-                    format!(
-                        "{} is defined twice (first at {}): Argo CD applies only one of them and raises a RepeatedResourceWarning",
-                        object_label(m),
-                        first.source
-                    ),
-                    Some("remove one definition, or give them different names or namespaces".to_owned()),
-                );
-            }
-        }
     }
 }

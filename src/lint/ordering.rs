@@ -13,6 +13,12 @@
 //!   is a PreDelete hook that uses an object created only as a PostDelete hook.
 //! - An object that is not in the input is not reported: it may exist already.
 //! - References with `optional: true` are not dependencies: the pod starts without them.
+//! - Only pods that run during the sync count: Pods, Jobs, and the pod templates of workloads
+//!   whose health gates the step (Deployment, StatefulSet, DaemonSet, ReplicaSet). A CronJob
+//!   starts no pod during a sync, and a ReplicationController's health does not gate it.
+//! - An object that a plain workload uses too is never advised to become a hook: a hook with
+//!   the default BeforeHookCreation policy is deleted and re-created on every sync, under the
+//!   workload's feet. The advice is then to run the hook later.
 //!
 //! One pass over the objects with a map of providers: linear in the input.
 
@@ -78,6 +84,21 @@ pub fn check(manifests: &[Manifest], specs: &[SyncSpec], default_namespace: &str
         }
     }
 
+    // Providers that plain (non-hook) workloads use too.
+    let mut shared: HashMap<usize, usize> = HashMap::new();
+    for (i, (m, spec)) in manifests.iter().zip(specs).enumerate() {
+        if spec.role != Role::Resource {
+            continue;
+        }
+        let Some(pod) = pod_spec(m) else { continue };
+        let namespace = effective_namespace(m, default_namespace);
+        for u in uses(pod) {
+            if let Some(&p) = providers.get(&(u.kind, namespace, u.name)) {
+                shared.entry(p).or_insert(i);
+            }
+        }
+    }
+
     for (i, (m, spec)) in manifests.iter().zip(specs).enumerate() {
         let Some(pod) = pod_spec(m) else { continue };
         let namespace = effective_namespace(m, default_namespace);
@@ -97,6 +118,7 @@ pub fn check(manifests: &[Manifest], specs: &[SyncSpec], default_namespace: &str
                 provider_step: first_step[p],
                 use_: &u,
                 steps: &plan.steps,
+                shared_with: shared.get(&p).map(|&w| &manifests[w]),
             };
             let found = match spec.role {
                 Role::Resource | Role::Hook => match first_step[i] {
@@ -105,7 +127,7 @@ pub fn check(manifests: &[Manifest], specs: &[SyncSpec], default_namespace: &str
                     None => false,
                 },
                 Role::DeleteHookOnly => dep.in_delete_hook(sink),
-                Role::Skip | Role::Ignored => false,
+                Role::Skip | Role::Ignored | Role::IgnoredHelmHook => false,
             };
             if found {
                 reported.push(p);
@@ -121,6 +143,8 @@ struct Dependency<'a> {
     provider_step: Option<usize>,
     use_: &'a Use<'a>,
     steps: &'a [Step],
+    /// A plain workload that uses the provider too.
+    shared_with: Option<&'a Manifest>,
 }
 
 fn step_label(step: &Step) -> String {
@@ -166,6 +190,17 @@ impl Dependency<'_> {
                 "lower {label}'s wave to {wave} or less (`{}: \"{wave}\"`)",
                 keys::SYNC_WAVE
             ),
+            (Phase::PreSync, _, _) if self.shared_with.is_some() => {
+                let workload = object_label(self.shared_with.expect("checked"));
+                let after = match self.provider_step {
+                    Some(p) => format!("{} or later", step_label(&self.steps[p])),
+                    None => "a later wave".to_owned(),
+                };
+                format!(
+                    "keep {label} as it is: {workload}, a plain resource, uses it too, and as a hook it would be deleted and re-created on every sync; run {} later instead: as a Sync hook in {after}, or as a PostSync hook",
+                    object_label(self.user.m)
+                )
+            }
             (Phase::PreSync, _, _) => format!(
                 "make {label} a PreSync hook in wave {wave} or lower (`{}: PreSync`, `{}: \"{wave}\"`), keeping the default delete policy BeforeHookCreation so it stays after the sync",
                 keys::HOOK,
@@ -269,14 +304,14 @@ impl Dependency<'_> {
     }
 }
 
-/// The pod spec of a Pod, or the pod template's spec of a workload.
+/// The pod spec of what starts pods during a sync: a Pod, a Job, or a workload whose health
+/// the sync waits for.
 fn pod_spec(m: &Manifest) -> Option<&Node> {
     let path: &[&str] = match (m.group(), m.kind.as_str()) {
         ("", "Pod") => &["spec"],
-        ("", "ReplicationController")
-        | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | ("batch", "Job") => &["spec", "template", "spec"],
-        ("batch", "CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
+            &["spec", "template", "spec"]
+        }
         _ => return None,
     };
     m.root.path(path)

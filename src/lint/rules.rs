@@ -65,6 +65,7 @@ pub static RULES: &[&Rule] = &[
     &YAML_SYNTAX,
     &INVALID_OBJECT,
     &MISSING_FIELD,
+    &INVALID_NAME,
     &NON_STRING_ANNOTATION,
     &UNKNOWN_HOOK_TYPE,
     &INVALID_SYNC_WAVE,
@@ -86,6 +87,8 @@ pub static RULES: &[&Rule] = &[
     &HOOK_JOB_TTL,
     &HELM_INSTALL_AND_UPGRADE,
     &DELETE_HOOK_NOT_SYNCED,
+    &HELM_HOOK_IGNORED,
+    &SKIPPED_FILE,
 ];
 
 pub static YAML_SYNTAX: Rule = Rule {
@@ -117,6 +120,20 @@ pub static MISSING_FIELD: Rule = Rule {
            (\"resource name may not be empty\", \"Object 'Kind' is missing\"): the sync fails.",
     example: "apiVersion: batch/v1\nkind: Job\nmetadata:\n  namespace: shop        # no name",
     fix: "Add the missing field. Hooks may use metadata.generateName instead of a name.",
+};
+
+pub static INVALID_NAME: Rule = Rule {
+    id: "invalid-name",
+    severity: Error,
+    summary: "A name, generateName or namespace is not one the API server accepts for its kind.",
+    argo: "The API server validates names per kind: most are RFC 1123 subdomains (lower case,\n\
+           digits, '-' and '.', at most 253 characters); Namespaces are RFC 1123 labels and Services\n\
+           RFC 1035 labels (63 characters, no '.'); a Job's name is also its pods' job-name label,\n\
+           so at most 63 characters. It rejects any other name (422 Invalid), so the sync fails at\n\
+           that object, after the objects of earlier waves were applied.",
+    example: "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: Migrate_Schema      # upper case and '_'",
+    fix: "Rename the object: lower case letters, digits and '-' (and '.' where the kind allows it),\n\
+          starting and ending with a letter or digit.",
 };
 
 pub static NON_STRING_ANNOTATION: Rule = Rule {
@@ -366,4 +383,28 @@ pub static DELETE_HOOK_NOT_SYNCED: Rule = Rule {
            sync type). `kubectl hooks sync` does not run them; `kubectl hooks delete` does.",
     example: "metadata:\n  annotations:\n    argocd.argoproj.io/hook: PostDelete",
     fix: "Nothing to change if the hook is meant for deletion; run it with `kubectl hooks delete`.",
+};
+
+pub static HELM_HOOK_IGNORED: Rule = Rule {
+    id: "helm-hook-ignored",
+    severity: Info,
+    summary: "A Helm hook Argo CD ignores: test, test-success, test-failure, pre-rollback, post-rollback.",
+    argo: "Argo CD neither applies nor runs these objects (there is no `helm test` and no rollback in a\n\
+           sync). Every chart made by `helm create` has such a test Pod. `plan` lists them as\n\
+           skipped, and `sync` leaves them out.",
+    example: "metadata:\n  annotations:\n    helm.sh/hook: test",
+    fix: "Nothing, if the object is meant for `helm test` only. To run it in a sync, give it an Argo CD\n\
+          hook type, e.g. argocd.argoproj.io/hook: PostSync.",
+};
+
+pub static SKIPPED_FILE: Rule = Rule {
+    id: "skipped-file",
+    severity: Info,
+    summary: "A file of a directory was left out: it holds no Kubernetes objects, or it is a symlinked directory.",
+    argo: "Argo CD's directory source skips YAML and JSON files that are not Kubernetes objects (values\n\
+           files, Chart.yaml, CI configs, renovate.json), and, like kubectl -R, does not follow\n\
+           symlinked directories.",
+    example: "# values.yaml next to the manifests\nreplicas: 3",
+    fix: "Nothing, if the file is not meant to be applied. Otherwise give its documents apiVersion and\n\
+          kind, or point -f at the directory the link leads to.",
 };

@@ -1,7 +1,8 @@
 //! Where manifests come from: files, directories (optionally recursive) and stdin, as
 //! `kubectl apply -f` reads them.
 
-use super::{InputError, InputErrorKind, Loaded, parse_texts};
+use super::{InputError, InputErrorKind, InputNote, InputNoteKind, Loaded, parse_texts};
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,15 +35,42 @@ fn is_manifest_file(path: &Path) -> bool {
     )
 }
 
-fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
+/// A directory's manifest files, in name order, as kubectl and Argo CD walk it: with Go's
+/// `filepath.Walk`, which does not follow symlinked directories (files behind symlinks are
+/// read). `visited` holds the real path of every directory walked, so no directory is read
+/// twice whatever links point at it.
+fn walk(
+    dir: &Path,
+    recursive: bool,
+    visited: &mut HashSet<PathBuf>,
+    files: &mut Vec<PathBuf>,
+    notes: &mut Vec<InputNote>,
+) -> std::io::Result<()> {
+    if !visited.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)?
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in entries {
+        if file_type.is_symlink() {
+            if path.is_dir() {
+                if recursive {
+                    notes.push(InputNote {
+                        file: Arc::from(path.to_string_lossy().as_ref()),
+                        message: "symlinked directory not followed, as kubectl -R and Argo CD's \
+                                  directory source do not follow them"
+                            .into(),
+                        kind: InputNoteKind::SymlinkedDirectory,
+                    });
+                }
+            } else if is_manifest_file(&path) {
+                files.push(path);
+            }
+        } else if file_type.is_dir() {
             if recursive {
-                walk(&path, recursive, files)?;
+                walk(&path, recursive, visited, files, notes)?;
             }
         } else if is_manifest_file(&path) {
             files.push(path);
@@ -53,7 +81,9 @@ fn walk(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> std::io::Resul
 
 /// One input, as read: its text, or why it cannot be used.
 enum Input {
-    Text(Arc<str>, String),
+    /// A text, and whether it is a file (a file that holds no Kubernetes objects is left out;
+    /// stdin is not).
+    Text(Arc<str>, String, bool),
     Unusable(InputError),
 }
 
@@ -64,6 +94,8 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
     let mut read = Vec::new();
     let mut total = 0usize;
     let mut stdin_used = false;
+    let mut visited = HashSet::new();
+    let mut notes = Vec::new();
     for name in &spec.filenames {
         let mut files = Vec::new();
         if name == "-" {
@@ -77,7 +109,7 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                 .take((MAX_INPUT_BYTES - total + 1) as u64)
                 .read_to_string(&mut text)
             {
-                Ok(_) => read_text(&file, text, &mut total, &mut read),
+                Ok(_) => read_text(&file, text, false, &mut total, &mut read),
                 Err(e) => read.push(Input::Unusable(InputError {
                     file,
                     pos: None,
@@ -104,13 +136,20 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
                 continue;
             }
             Ok(m) if m.is_dir() => {
-                if let Err(e) = walk(path, spec.recursive, &mut files) {
+                let walked_before = visited.len();
+                if let Err(e) = walk(path, spec.recursive, &mut visited, &mut files, &mut notes) {
                     read.push(Input::Unusable(error(format!(
                         "cannot read directory: {e}"
                     ))));
                     continue;
                 }
-                if files.is_empty() {
+                if visited.len() == walked_before {
+                    notes.push(InputNote {
+                        file: Arc::from(name.as_str()),
+                        message: "directory already read; not read again".into(),
+                        kind: InputNoteKind::AlreadyRead,
+                    });
+                } else if files.is_empty() {
                     read.push(Input::Unusable(error(format!(
                         "directory has no .yaml, .yml or .json files{}",
                         if spec.recursive {
@@ -127,7 +166,7 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
             let shown: Arc<str> = Arc::from(file.to_string_lossy().as_ref());
             match std::fs::read(&file) {
                 Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => read_text(&shown, text, &mut total, &mut read),
+                    Ok(text) => read_text(&shown, text, true, &mut total, &mut read),
                     Err(_) => read.push(Input::Unusable(InputError {
                         file: shown,
                         pos: None,
@@ -144,7 +183,9 @@ pub fn load(spec: &InputSpec, stdin: &mut dyn Read) -> Loaded {
             }
         }
     }
-    parse_all(read)
+    let mut loaded = parse_all(read);
+    loaded.notes.splice(0..0, notes);
+    loaded
 }
 
 /// Parses every text read, and lists objects and problems in the order the inputs were read.
@@ -152,7 +193,7 @@ fn parse_all(read: Vec<Input>) -> Loaded {
     let texts: Vec<(Arc<str>, &str)> = read
         .iter()
         .filter_map(|input| match input {
-            Input::Text(file, text) => Some((file.clone(), text.as_str())),
+            Input::Text(file, text, _) => Some((file.clone(), text.as_str())),
             Input::Unusable(_) => None,
         })
         .collect();
@@ -161,8 +202,22 @@ fn parse_all(read: Vec<Input>) -> Loaded {
     let mut out = Loaded::default();
     for input in read {
         match input {
-            Input::Text(file, text) => {
-                out.absorb(parsed.next().expect("one result per text"));
+            Input::Text(file, text, is_file) => {
+                let parsed = parsed.next().expect("one result per text");
+                if is_file && parsed.not_kubernetes {
+                    // As Argo CD's directory source: values files, Chart.yaml, CI configs
+                    // and the like sit next to manifests and are not an error.
+                    out.notes.push(InputNote {
+                        file,
+                        message: "no Kubernetes objects (not one document has a kind or \
+                                  metadata, or it is kustomize's configuration): skipped, as \
+                                  Argo CD's directory source skips it"
+                            .into(),
+                        kind: InputNoteKind::NotKubernetes,
+                    });
+                    continue;
+                }
+                out.absorb(parsed.loaded);
                 out.texts.push((file, text));
             }
             Input::Unusable(error) => out.errors.push(error),
@@ -171,7 +226,13 @@ fn parse_all(read: Vec<Input>) -> Loaded {
     out
 }
 
-fn read_text(file: &Arc<str>, text: String, total: &mut usize, read: &mut Vec<Input>) {
+fn read_text(
+    file: &Arc<str>,
+    text: String,
+    is_file: bool,
+    total: &mut usize,
+    read: &mut Vec<Input>,
+) {
     *total += text.len();
     if *total > MAX_INPUT_BYTES {
         read.push(Input::Unusable(InputError {
@@ -185,5 +246,5 @@ fn read_text(file: &Arc<str>, text: String, total: &mut usize, read: &mut Vec<In
         }));
         return;
     }
-    read.push(Input::Text(file.clone(), text));
+    read.push(Input::Text(file.clone(), text, is_file));
 }

@@ -2,6 +2,7 @@
 //! came from (file, document, lines), so every later message can name the exact place.
 
 pub mod input;
+mod names;
 pub mod node;
 mod split;
 
@@ -22,6 +23,31 @@ pub struct Source {
     /// First and last line of the object's text.
     pub line: u32,
     pub end_line: u32,
+    /// Other files some of the object's fields come from (a kustomize patch): a position
+    /// whose line is `ELSEWHERE_LINES * (k + 1) + n` is line `n` of `elsewhere[k]`. Empty for
+    /// objects read from one file.
+    pub elsewhere: Vec<Arc<str>>,
+}
+
+/// The line numbers set aside for each file in `Source::elsewhere`: far more lines than any
+/// manifest has, so positions of fields from another file cannot collide with the object's own.
+pub const ELSEWHERE_LINES: u32 = 1 << 24;
+
+impl Source {
+    /// The file and position in it that `pos` (a position of one of the object's nodes) names.
+    pub fn locate(&self, pos: Pos) -> (Arc<str>, Pos) {
+        let k = (pos.line / ELSEWHERE_LINES) as usize;
+        match k.checked_sub(1).and_then(|k| self.elsewhere.get(k)) {
+            Some(file) => (
+                file.clone(),
+                Pos {
+                    line: pos.line % ELSEWHERE_LINES,
+                    col: pos.col,
+                },
+            ),
+            None => (self.file.clone(), pos),
+        }
+    }
 }
 
 impl fmt::Display for Source {
@@ -124,6 +150,9 @@ pub enum InputErrorKind {
     MissingField,
     /// An annotation or label value that is not a string. The object is still loaded.
     NonStringValue,
+    /// A name, generateName or namespace the API server would refuse (not a DNS subdomain or
+    /// label, as the kind requires). The object is still loaded.
+    InvalidName,
 }
 
 impl fmt::Display for InputError {
@@ -143,12 +172,48 @@ pub struct Loaded {
     /// The text of every file read, in reading order, so diagnostics can quote it (stdin
     /// cannot be read twice).
     pub texts: Vec<(Arc<str>, String)>,
+    /// Files read but left out, and why (not Kubernetes objects, symlinked directories):
+    /// lint reports them as information, the other commands print them on stderr.
+    pub notes: Vec<InputNote>,
+}
+
+/// A file left out of the input, as Argo CD and kubectl leave it out: not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputNote {
+    pub file: Arc<str>,
+    pub message: String,
+    pub kind: InputNoteKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputNoteKind {
+    /// A file none of whose documents is meant to be an object.
+    NotKubernetes,
+    /// A symlinked directory under a directory read with -R.
+    SymlinkedDirectory,
+    /// A directory named again (or through a link) after it was read.
+    AlreadyRead,
+}
+
+impl fmt::Display for InputNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+/// What one text held: its objects and problems, and whether it looked like Kubernetes
+/// manifests at all.
+pub(crate) struct Parsed {
+    pub loaded: Loaded,
+    /// True when the text has documents and none of them is meant to be an object (a Helm
+    /// values file, Chart.yaml, a kustomization, a CI config, renovate.json).
+    pub not_kubernetes: bool,
 }
 
 /// Turns the documents of one file's text into manifests, collecting problems.
 pub fn parse_text(file: &Arc<str>, text: &str, out: &mut Loaded) {
     for parsed in parse_texts(&[(file.clone(), text)]) {
-        out.absorb(parsed);
+        out.absorb(parsed.loaded);
     }
 }
 
@@ -156,7 +221,7 @@ pub fn parse_text(file: &Arc<str>, text: &str, out: &mut Loaded) {
 /// most of what `lint` and `plan` do, and documents parse independently. Returns, for each text
 /// in order, its objects and problems in document order: the same as parsing one document
 /// after the other. (The texts themselves are not copied into the result.)
-pub(crate) fn parse_texts(texts: &[(Arc<str>, &str)]) -> Vec<Loaded> {
+pub(crate) fn parse_texts(texts: &[(Arc<str>, &str)]) -> Vec<Parsed> {
     let jobs: Vec<(usize, usize, split::Chunk<'_>)> = texts
         .iter()
         .enumerate()
@@ -168,18 +233,56 @@ pub(crate) fn parse_texts(texts: &[(Arc<str>, &str)]) -> Vec<Loaded> {
         .collect();
     let parse = |(t, doc, chunk): &(usize, usize, split::Chunk<'_>)| {
         let mut out = Loaded::default();
-        parse_document(&texts[*t].0, *doc, chunk, &mut out);
-        out
+        let kind = parse_document(&texts[*t].0, *doc, chunk, &mut out);
+        (out, kind)
     };
-    let parsed: Vec<Loaded> = match parallel_pool(jobs.len()) {
+    let parsed: Vec<(Loaded, DocumentKind)> = match parallel_pool(jobs.len()) {
         Some(pool) => pool.install(|| jobs.par_iter().with_min_len(16).map(parse).collect()),
         None => jobs.iter().map(parse).collect(),
     };
-    let mut by_text: Vec<Loaded> = texts.iter().map(|_| Loaded::default()).collect();
-    for ((t, _, _), part) in jobs.iter().zip(parsed) {
-        by_text[*t].absorb(part);
+    let mut by_text: Vec<Parsed> = texts
+        .iter()
+        .map(|_| Parsed {
+            loaded: Loaded::default(),
+            not_kubernetes: false,
+        })
+        .collect();
+    let mut kinds: Vec<(usize, usize)> = vec![(0, 0); texts.len()];
+    for ((t, _, _), (part, kind)) in jobs.iter().zip(parsed) {
+        by_text[*t].loaded.absorb(part);
+        match kind {
+            DocumentKind::Empty => {}
+            DocumentKind::Foreign => kinds[*t].0 += 1,
+            DocumentKind::Kubernetes => kinds[*t].1 += 1,
+        }
+    }
+    for (parsed, (foreign, kubernetes)) in by_text.iter_mut().zip(kinds) {
+        parsed.not_kubernetes = foreign > 0 && kubernetes == 0;
     }
     by_text
+}
+
+/// A document that is not meant to be an object: neither a kind nor metadata (a values file,
+/// Chart.yaml with its `apiVersion: v2`, a CI config), or kustomize's own configuration (a
+/// kustomization left in a directory). A manifest that forgot one of its fields still has the
+/// other, and is reported.
+fn is_foreign(root: &Node) -> bool {
+    let kustomize_config = root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with("kustomize.config.k8s.io/"));
+    kustomize_config || (root.get("kind").is_none() && root.get("metadata").is_none())
+}
+
+/// What a document looked like, for leaving out files that hold no Kubernetes objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DocumentKind {
+    /// Nothing but comments.
+    Empty,
+    /// Parsed, but not meant to be an object (see `is_foreign`), or not a mapping at all.
+    Foreign,
+    /// An object (valid or not), or a document that does not parse.
+    Kubernetes,
 }
 
 /// Threads for parsing, when there are enough documents to be worth them. Each gets the
@@ -201,20 +304,44 @@ impl Loaded {
         self.manifests.extend(other.manifests);
         self.errors.extend(other.errors);
     }
+
+    /// Appends everything of `other`, its texts and notes too (inputs read one after another).
+    pub fn append(&mut self, other: Loaded) {
+        self.manifests.extend(other.manifests);
+        self.errors.extend(other.errors);
+        self.texts.extend(other.texts);
+        self.notes.extend(other.notes);
+    }
 }
 
-fn parse_document(file: &Arc<str>, doc_index: usize, chunk: &split::Chunk<'_>, out: &mut Loaded) {
+fn parse_document(
+    file: &Arc<str>,
+    doc_index: usize,
+    chunk: &split::Chunk<'_>,
+    out: &mut Loaded,
+) -> DocumentKind {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     options.budget = Some(input::document_budget());
+    // Comments are not kept (nothing here prints YAML back), and emitting them makes the
+    // parser buffer every comment while it looks ahead for a key's value: a key followed by
+    // more comment lines than the buffer holds (a Deployment's commented-out env list) would
+    // be refused though it is valid YAML.
+    options.emit_comments = false;
     match serde_saphyr::from_str_with_options::<Option<Node>>(chunk.text, options) {
-        Ok(None) => {}
+        Ok(None) => DocumentKind::Empty,
         Ok(Some(mut root)) => {
             root.shift_lines(chunk.first_line);
             if matches!(root.value, node::Value::Null) {
-                return;
+                return DocumentKind::Empty;
             }
+            let kind = if is_foreign(&root) {
+                DocumentKind::Foreign
+            } else {
+                DocumentKind::Kubernetes
+            };
             objects_of(file, doc_index, root, out);
+            kind
         }
         Err(e) => {
             let pos = e.location().map(|l| Pos {
@@ -230,6 +357,8 @@ fn parse_document(file: &Arc<str>, doc_index: usize, chunk: &split::Chunk<'_>, o
                 message: yaml_problem(&e.to_string()),
                 kind: InputErrorKind::Syntax,
             });
+            // A file that does not parse is reported, never skipped.
+            DocumentKind::Kubernetes
         }
     }
 }
@@ -335,6 +464,15 @@ fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
     if let Some(m) = metadata.filter(|m| m.as_map().is_some()) {
         check_string_map(m, "annotations", file, out);
         check_string_map(m, "labels", file, out);
+        if let (Some(api_version), Some(kind)) = (&api_version, &kind) {
+            for problem in names::check(m, api_version, kind) {
+                out.errors.push(at(
+                    problem.pos,
+                    problem.message,
+                    InputErrorKind::InvalidName,
+                ));
+            }
+        }
     }
     if unusable {
         return;
@@ -345,6 +483,7 @@ fn push_object(file: &Arc<str>, doc: usize, root: Node, out: &mut Loaded) {
             doc,
             line,
             end_line,
+            elsewhere: Vec::new(),
         },
         api_version: api_version.unwrap_or_default(),
         kind: kind.unwrap_or_default(),

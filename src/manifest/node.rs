@@ -114,6 +114,20 @@ impl Node {
         }
     }
 
+    /// Replaces every line number by `map(line)`: for text whose lines were moved (a
+    /// rendered template's lines, told in the template's own).
+    pub fn map_lines(&mut self, map: &dyn Fn(u32) -> u32) {
+        self.pos.line = map(self.pos.line);
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.map_lines(map)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.pos.line = map(k.pos.line);
+                v.map_lines(map);
+            }),
+            _ => {}
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         match &self.value {
             Value::Null => serde_json::Value::Null,

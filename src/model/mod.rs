@@ -30,7 +30,19 @@ pub enum Role {
     DeleteHookOnly,
     /// A hook with no known type: Argo CD drops it from the sync without a word.
     Ignored,
+    /// A Helm hook Argo CD knows and ignores (`helm test`, rollback hooks): left out of the
+    /// sync like `Skip`, and not a mistake (every chart `helm create` makes has a test Pod).
+    IgnoredHelmHook,
 }
+
+/// Helm hook values Argo CD ignores: a sync runs no `helm test` and no rollback.
+pub const HELM_IGNORED_HOOKS: [&str; 5] = [
+    "test",
+    "test-success",
+    "test-failure",
+    "pre-rollback",
+    "post-rollback",
+];
 
 /// The meaning of one object's annotations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +101,11 @@ impl SyncSpec {
             Role::Hook
         } else if !delete_hooks.is_empty() {
             Role::DeleteHookOnly
+        } else if argo_raw.is_none()
+            && csv::items(helm_raw).any(|v| HELM_IGNORED_HOOKS.contains(&v))
+            && csv::items(helm_raw).all(|v| HELM_IGNORED_HOOKS.contains(&v) || v == "crd-install")
+        {
+            Role::IgnoredHelmHook
         } else {
             Role::Ignored
         };
@@ -107,6 +124,15 @@ impl SyncSpec {
             wave: wave::effective(ann(keys::SYNC_WAVE), ann(keys::HELM_WEIGHT)),
             options: SyncOptions::parse(ann(keys::SYNC_OPTIONS)),
             helm_keep: ann(keys::HELM_RESOURCE_POLICY).is_some_and(|v| v.trim() == "keep"),
+        }
+    }
+
+    /// Why a sync leaves the object out, for objects it leaves out on purpose.
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        match self.role {
+            Role::Skip => Some("hook: Skip"),
+            Role::IgnoredHelmHook => Some("Helm test or rollback hook, which Argo CD ignores"),
+            _ => None,
         }
     }
 

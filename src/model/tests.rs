@@ -113,8 +113,30 @@ fn cc08_cc09_cc10_helm() {
         "test-failure",
         "test",
     ] {
-        assert_eq!(pod(&[(keys::HELM_HOOK, v)]).role, Role::Ignored, "{v}");
+        assert_eq!(
+            pod(&[(keys::HELM_HOOK, v)]).role,
+            Role::IgnoredHelmHook,
+            "{v}"
+        );
     }
+    assert_eq!(
+        pod(&[(keys::HELM_HOOK, "test,crd-install")]).role,
+        Role::IgnoredHelmHook
+    );
+    // A misspelt value next to a test hook, or an Argo CD annotation with no known type, is
+    // still a mistake.
+    assert_eq!(
+        pod(&[(keys::HELM_HOOK, "test,garbage")]).role,
+        Role::Ignored
+    );
+    assert_eq!(
+        pod(&[(keys::HOOK, "Garbage"), (keys::HELM_HOOK, "test")]).role,
+        Role::Ignored
+    );
+    assert_eq!(
+        pod(&[(keys::HELM_HOOK, "test,post-install")]).phases,
+        [PostSync]
+    );
 }
 
 #[test]

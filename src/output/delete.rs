@@ -78,7 +78,7 @@ pub fn render(report: Option<&Report>, teardown: &Teardown) -> String {
             w.namespace.clone().unwrap_or_else(|| "-".into()),
             w.name.clone(),
             action(w, fate, report.is_some()).to_owned(),
-            one_line(&message(w, fate)),
+            one_line(&super::why::reason(w).unwrap_or_else(|| message(w, fate))),
             duration_of(w).map(seconds).unwrap_or_else(|| "-".into()),
         ]);
     }
@@ -90,6 +90,7 @@ pub fn render(report: Option<&Report>, teardown: &Teardown) -> String {
     if let Some(report) = report {
         out.push_str(&verdict("Delete", &report.summary));
     }
+    out.push_str(&super::why::blocks(&teardown.works));
     out
 }
 
@@ -111,6 +112,8 @@ struct TaskDoc<'a> {
     message: String,
     #[serde(flatten)]
     work: WorkDoc<'a>,
+    #[serde(flatten)]
+    why: Option<super::why::WhyDoc<'a>>,
 }
 
 /// The same as JSON: `{"result", "message", "durationMs", "tasks": [...]}` as sync's report;
@@ -129,6 +132,7 @@ pub fn json(report: Option<&Report>, teardown: &Teardown) -> String {
                 action: action(w, fate, report.is_some()),
                 message: message(w, fate),
                 work: WorkDoc::of(w),
+                why: super::why::WhyDoc::of(w),
             }
         })
         .collect();

@@ -4,6 +4,7 @@ pub mod cleanup;
 pub mod delete;
 pub mod plan;
 pub mod sync;
+pub mod why;
 
 pub use crate::text::plural;
 

@@ -2,7 +2,7 @@
 
 use super::{plural, render_table, table};
 use crate::manifest::Manifest;
-use crate::model::{DeletePolicy, Phase};
+use crate::model::{DeletePolicy, Phase, Role, SyncSpec};
 use crate::plan::{Plan, Task};
 use serde::Serialize;
 
@@ -39,6 +39,9 @@ pub struct TaskDoc<'a> {
     pub delete_policies: &'a [DeletePolicy],
     pub wave: i64,
     pub source: SourceDoc<'a>,
+    /// Why a skipped object is left out (`hook: Skip`, a Helm test hook).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -61,6 +64,7 @@ pub fn task_doc<'a>(task: &'a Task, m: &'a Manifest) -> TaskDoc<'a> {
             file: &m.source.file,
             line: m.source.line,
         },
+        reason: None,
     }
 }
 
@@ -82,7 +86,17 @@ pub fn document<'a>(plan: &'a Plan, manifests: &'a [Manifest]) -> PlanDoc<'a> {
                 tasks: docs(&s.tasks),
             })
             .collect(),
-        skipped: docs(&plan.skipped),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|t| {
+                let m = &manifests[t.object];
+                TaskDoc {
+                    reason: SyncSpec::of(m).skip_reason(),
+                    ..task_doc(t, m)
+                }
+            })
+            .collect(),
         delete_hooks: docs(&plan.delete_hooks),
         dropped: docs(&plan.dropped),
     }
@@ -180,6 +194,10 @@ pub fn render(plan: &Plan, manifests: &[Manifest], wide: bool) -> String {
                 .or_else(|| m.annotation(crate::model::keys::HELM_HOOK))
                 .map(|(v, _)| v)
                 .unwrap_or("-");
+            let label = match SyncSpec::of(m).role {
+                Role::IgnoredHelmHook => "Ignored",
+                _ => label,
+            };
             t.add_row(row(task, m, label, "-".into(), hook, wide));
         }
         out.push_str(&render_table(&t));
@@ -189,8 +207,16 @@ pub fn render(plan: &Plan, manifests: &[Manifest], wide: bool) -> String {
         "Delete",
         &plan.delete_hooks,
     );
+    let helm_ignored = plan
+        .skipped
+        .iter()
+        .any(|t| SyncSpec::of(&manifests[t.object]).role == Role::IgnoredHelmHook);
     section(
-        "Skipped (hook: Skip): neither applied nor pruned:",
+        if helm_ignored {
+            "Skipped, neither applied nor pruned (Skip: hook: Skip; Ignored: a Helm test or rollback hook, which Argo CD ignores):"
+        } else {
+            "Skipped (hook: Skip): neither applied nor pruned:"
+        },
         "Skip",
         &plan.skipped,
     );
@@ -211,11 +237,10 @@ pub fn summary(plan: &Plan) -> String {
     objects.dedup();
     let hooks = tasks.iter().filter(|t| t.hook).count();
     let mut s = format!(
-        "{} {} in {} {}: {} {}, {} {}",
+        "{} {} in {}: {} {}, {} {}",
         objects.len(),
         plural(objects.len(), "object", "objects"),
-        plan.steps.len(),
-        plural(plan.steps.len(), "step", "steps"),
+        step_count(plan),
         hooks,
         plural(hooks, "hook task", "hook tasks"),
         tasks.len() - hooks,
@@ -231,5 +256,15 @@ pub fn summary(plan: &Plan) -> String {
         }
     }
     s.push('\n');
+    s
+}
+
+/// "5 steps", or "5 steps (+ SyncFail on failure)": the one way every command counts steps.
+pub fn step_count(plan: &Plan) -> String {
+    let n = plan.run_steps();
+    let mut s = format!("{n} {}", plural(n, "step", "steps"));
+    if plan.has_sync_fail() {
+        s.push_str(" (+ SyncFail on failure)");
+    }
     s
 }

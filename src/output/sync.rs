@@ -82,10 +82,23 @@ impl Progress {
                 }
                 None => self.note(&format!("  {t} waiting: {message}")),
             },
+            Event::Why(t, lines) => {
+                for line in lines {
+                    self.note(&format!("    {t} ↳ {line}"));
+                }
+            }
+            Event::HookLog(t, source, line) => self.note(&format!("  {t} | {source} | {line}")),
             Event::Succeeded(t, message) => self.done(t, &paint("32", "✓"), message),
             Event::Failed(t, message) => self.done(t, &paint("31", "✗"), message),
-            Event::StepFinished { took, .. } => {
-                self.note(&format!("  step done in {}", seconds(*took)))
+            Event::StepFinished {
+                took, completed, ..
+            } => {
+                let end = if *completed {
+                    "done in"
+                } else {
+                    "stopped after"
+                };
+                self.note(&format!("  step {end} {}", seconds(*took)))
             }
             Event::SyncFailStarted { hooks } => self.note(&paint(
                 "1;31",
@@ -95,7 +108,8 @@ impl Progress {
                 self.note(&format!("  {t} {}", deleted_by_policy(reason)))
             }
             Event::HookDeleteFailed(t, why) => self.note(&format!("  {t}: {why}")),
-            Event::Interrupted => self.note("interrupted: no new work is started"),
+            // Said once, when the signal came (the report's verdict says it again at the end).
+            Event::Interrupted => {}
         }
     }
 
@@ -176,13 +190,19 @@ fn state_word(w: &Work) -> &'static str {
 }
 
 fn message_of(w: &Work) -> String {
-    let mut m = w.message.clone();
+    let mut m = super::why::reason(w).unwrap_or_else(|| w.message.clone());
     if w.state == TaskState::Pending {
         m = if w.task.phase == crate::model::Phase::SyncFail {
             "not run: runs only when the sync fails".into()
         } else {
             "not started".into()
         };
+    }
+    if let Some(took) = &w.took_over {
+        if !m.is_empty() {
+            m.push_str("; ");
+        }
+        m.push_str(took);
     }
     add_policy_deletion(&mut m, w);
     m
@@ -250,6 +270,7 @@ pub fn render(report: &Report, works: &[Work], stats: bool) -> String {
     if report.summary.ending != Ending::Succeeded {
         out.push_str(&format!("{}\n", report.summary.message));
     }
+    out.push_str(&super::why::blocks(works));
     if stats {
         out.push_str(&format!("API requests: {}\n", report.summary.requests));
     }
@@ -293,6 +314,8 @@ struct TaskDoc<'a> {
     message: String,
     #[serde(flatten)]
     work: WorkDoc<'a>,
+    #[serde(flatten)]
+    why: Option<super::why::WhyDoc<'a>>,
 }
 
 /// What every report (sync, delete) says about a task's object and timing.
@@ -306,6 +329,9 @@ pub(super) struct WorkDoc<'a> {
     hook: bool,
     #[serde(rename = "deletedByPolicy")]
     deleted_by_policy: Option<&'a str>,
+    /// Fields the forced apply took from other field managers.
+    #[serde(rename = "tookOver", skip_serializing_if = "Option::is_none")]
+    took_over: Option<&'a str>,
     #[serde(rename = "startedAt")]
     started_at: Option<String>,
     #[serde(rename = "finishedAt")]
@@ -323,6 +349,7 @@ impl<'a> WorkDoc<'a> {
             name: &w.name,
             hook: w.task.hook,
             deleted_by_policy: w.deleted_by_policy.as_deref(),
+            took_over: w.took_over.as_deref(),
             started_at: at(w.started),
             finished_at: at(w.finished),
             source: &w.source,
@@ -389,9 +416,133 @@ pub fn json(report: &Report, works: &[Work]) -> String {
                 result: w.state,
                 message: w.message.clone(),
                 work: WorkDoc::of(w),
+                why: super::why::WhyDoc::of(w),
             })
             .collect(),
         api_requests: report.summary.requests,
+    };
+    super::to_json(&doc)
+}
+
+/// Where the objects go, for the prompt and the summary: `namespace "shop"`, `namespaces
+/// "a", "b"`, or `cluster-scoped objects only`. (Not the context's namespace: `-n` or
+/// `metadata.namespace` decide.)
+pub fn destination<'a>(namespaces: impl Iterator<Item = Option<&'a str>>) -> String {
+    let mut named = std::collections::BTreeSet::new();
+    let mut cluster_scoped = false;
+    for ns in namespaces {
+        match ns {
+            Some(ns) => {
+                named.insert(ns);
+            }
+            None => cluster_scoped = true,
+        }
+    }
+    let quoted: Vec<String> = named.iter().map(|ns| format!("\"{ns}\"")).collect();
+    let mut s = match quoted.len() {
+        0 => return "cluster-scoped objects only".into(),
+        1 => format!("namespace {}", quoted[0]),
+        _ => format!("namespaces {}", quoted.join(", ")),
+    };
+    if cluster_scoped {
+        s.push_str(" and cluster-scoped objects");
+    }
+    s
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use super::destination;
+
+    #[test]
+    fn names_where_the_objects_go() {
+        assert_eq!(
+            destination([Some("shop")].into_iter()),
+            "namespace \"shop\""
+        );
+        assert_eq!(
+            destination([Some("b"), None, Some("a"), Some("b")].into_iter()),
+            "namespaces \"a\", \"b\" and cluster-scoped objects"
+        );
+        assert_eq!(
+            destination([None].into_iter()),
+            "cluster-scoped objects only"
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct DryRunDoc<'a> {
+    #[serde(flatten)]
+    head: Head<'a>,
+    steps: Vec<DryRunStep<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct DryRunStep<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    /// The SyncFail step: it runs only when the sync fails.
+    #[serde(rename = "onFailureOnly")]
+    on_failure_only: bool,
+    tasks: Vec<DryRunTask<'a>>,
+}
+
+#[derive(Serialize)]
+struct DryRunTask<'a> {
+    phase: crate::model::Phase,
+    wave: i64,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    /// The name it will have (a `generateName` hook's name is fixed for the sync).
+    name: &'a str,
+    hook: bool,
+    #[serde(rename = "deletePolicies")]
+    delete_policies: &'a [crate::model::DeletePolicy],
+    source: &'a str,
+}
+
+/// `sync --dry-run -o json`: every task the sync would run, step by step, as it would send it.
+pub fn dry_run_json(prepared: &crate::engine::sync::Prepared) -> String {
+    let step = |s: &crate::engine::sync::StepWork| DryRunStep {
+        phase: s.phase,
+        wave: s.wave,
+        on_failure_only: s.phase == crate::model::Phase::SyncFail,
+        tasks: s
+            .tasks
+            .iter()
+            .map(|&i| {
+                let w = &prepared.works[i];
+                DryRunTask {
+                    phase: w.task.phase,
+                    wave: w.task.wave,
+                    api_version: &w.api_version,
+                    kind: &w.task.kind,
+                    namespace: w.namespace.as_deref(),
+                    name: &w.name,
+                    hook: w.task.hook,
+                    delete_policies: if w.task.hook {
+                        &w.task.delete_policies
+                    } else {
+                        &[]
+                    },
+                    source: &w.source,
+                }
+            })
+            .collect(),
+    };
+    let doc = DryRunDoc {
+        head: Head::of(None),
+        steps: prepared
+            .steps
+            .iter()
+            .chain(&prepared.sync_fail)
+            .map(step)
+            .collect(),
+        notes: &prepared.notes,
     };
     super::to_json(&doc)
 }

@@ -1,12 +1,15 @@
 //! The ordered steps of a sync: tasks sorted by phase, wave, kind and name, namespaces
 //! and CRDs bubbled before their users, grouped into (phase, wave) steps. Pure.
 
+mod duplicates;
 pub mod kinds;
 mod order;
 
 /// Argo CD's task order (phase, wave, kind, name), for tasks made outside a plan (`delete`'s PreDelete and
 /// PostDelete hooks).
 pub use order::sort as sort_tasks;
+
+pub use duplicates::{duplicates, effective_namespace};
 
 use crate::manifest::Manifest;
 use crate::model::{DeletePolicy, Phase, Role, SyncSpec};
@@ -41,7 +44,7 @@ pub struct Step {
 pub struct Plan {
     /// Steps in run order. A SyncFail step, if any, is last and runs only when the sync fails.
     pub steps: Vec<Step>,
-    /// `hook: Skip` objects: neither applied nor pruned.
+    /// `hook: Skip` objects and Helm hooks Argo CD ignores: neither applied nor pruned.
     pub skipped: Vec<Task>,
     /// Hooks that only run when the app is deleted (PreDelete/PostDelete).
     pub delete_hooks: Vec<Task>,
@@ -53,6 +56,20 @@ pub struct Plan {
 impl Plan {
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {
         self.steps.iter().flat_map(|s| s.tasks.iter())
+    }
+
+    /// The steps every sync runs: all but the SyncFail step. `plan`, `sync` and their
+    /// summaries count steps with this one rule, and name the SyncFail step apart.
+    pub fn run_steps(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.phase != Phase::SyncFail)
+            .count()
+    }
+
+    /// Whether there is a SyncFail step (run only when the sync fails).
+    pub fn has_sync_fail(&self) -> bool {
+        self.steps.iter().any(|s| s.phase == Phase::SyncFail)
     }
 }
 
@@ -95,15 +112,37 @@ pub fn build(
         let task = |phase| new_task(i, m, spec, phase, options);
         match spec.role {
             Role::Resource | Role::Hook => tasks.extend(spec.phases.iter().map(|p| task(*p))),
-            Role::Skip => plan.skipped.push(task(Phase::Sync)),
+            Role::Skip | Role::IgnoredHelmHook => plan.skipped.push(task(Phase::Sync)),
             Role::DeleteHookOnly => plan.delete_hooks.push(task(Phase::Sync)),
             Role::Ignored => plan.dropped.push(task(Phase::Sync)),
         }
     }
     order::sort(&mut tasks);
-    order::bubble_dependencies(&mut tasks, manifests);
+    order::bubble_dependencies(&mut tasks, manifests, options.default_namespace);
     plan.steps = order::into_steps(tasks);
     Ok(plan)
+}
+
+/// Objects whose `metadata.namespace` is not the namespace given with `-n`: refused, as
+/// kubectl refuses them (`apply`, `create`, `delete` with `--namespace`), in kubectl's words,
+/// with the object's `file:line`. Only namespaced objects count: a cluster-scoped one has no
+/// namespace to disagree with.
+pub fn namespace_conflicts(plan: &Plan, manifests: &[Manifest], flag: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for task in plan.tasks().chain(&plan.delete_hooks) {
+        let m = &manifests[task.object];
+        let (Some(_), Some(own)) = (&task.namespace, &m.namespace) else {
+            continue;
+        };
+        if own != flag && seen.insert(task.object) {
+            problems.push(format!(
+                "{}: the namespace from the provided object \"{own}\" does not match the namespace \"{flag}\". You must pass '--namespace={own}' to perform this operation.",
+                m.source
+            ));
+        }
+    }
+    problems
 }
 
 /// The task of one object in one phase (also for `delete`'s PreDelete/PostDelete hooks).

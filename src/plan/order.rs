@@ -26,11 +26,22 @@ pub fn sort(tasks: &mut [Task]) {
 
 /// Namespaces first, then CRDs: a dependency that sorts after a task that needs it moves to
 /// just before that task, taking its phase and wave.
-pub fn bubble_dependencies(tasks: &mut Vec<Task>, manifests: &[Manifest]) {
+///
+/// A task without a namespace (a cluster-scoped object) counts as one in `sync_namespace`:
+/// gitops-engine's `getSyncTasks` gives every target without a namespace the sync's namespace
+/// ("enrich target objects with the namespace") before it bubbles, so a CRD or ClusterRole in
+/// an earlier wave brings the sync namespace's Namespace object forward with it.
+pub fn bubble_dependencies(tasks: &mut Vec<Task>, manifests: &[Manifest], sync_namespace: &str) {
     bubble(
         tasks,
         |t| (t.group.is_empty() && t.kind == "Namespace").then(|| t.name.clone()),
-        |t| t.namespace.clone(),
+        |t| {
+            Some(
+                t.namespace
+                    .clone()
+                    .unwrap_or_else(|| sync_namespace.to_owned()),
+            )
+        },
     );
     bubble(
         tasks,

@@ -100,37 +100,37 @@ fn cc19_namespace_bubbles_into_presync() {
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: mySyncHookJob1
-  namespace: myNamespace1
+  name: my-sync-hook-job1
+  namespace: my-namespace1
   annotations: {argocd.argoproj.io/hook: PreSync}
 ---
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: mySyncHookJob2
-  namespace: myNamespace2
+  name: my-sync-hook-job2
+  namespace: my-namespace2
   annotations: {argocd.argoproj.io/hook: PreSync}
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: myNamespace1
+  name: my-namespace1
   annotations: {argocd.argoproj.io/sync-wave: "1"}
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: myNamespace2
+  name: my-namespace2
   annotations: {argocd.argoproj.io/sync-wave: "2"}
 "#;
     let (_, plan) = plan_of(yaml);
     assert_eq!(
         order_of(&plan),
         [
-            "PreSync:0:Namespace/myNamespace1",
-            "PreSync:0:Job/mySyncHookJob1",
-            "PreSync:0:Namespace/myNamespace2",
-            "PreSync:0:Job/mySyncHookJob2",
+            "PreSync:0:Namespace/my-namespace1",
+            "PreSync:0:Job/my-sync-hook-job1",
+            "PreSync:0:Namespace/my-namespace2",
+            "PreSync:0:Job/my-sync-hook-job2",
         ]
     );
     assert_eq!(plan.steps.len(), 1);
@@ -265,4 +265,59 @@ fn unknown_hook_types_are_refused_unless_dropped() {
     let plan = build(&loaded.manifests, &specs, &options).unwrap();
     assert_eq!(plan.dropped.len(), 1);
     assert_eq!(plan.tasks().count(), 1);
+}
+
+#[test]
+fn a_cluster_scoped_object_brings_the_sync_namespace_forward() {
+    // gitops-engine enriches every target without a namespace with the sync's namespace, so
+    // the CRD in wave -1 "lives" in `dest` and its Namespace moves into wave -1 before it.
+    let yaml = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+  annotations: {argocd.argoproj.io/sync-wave: "-1"}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true}]
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: dest
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: elsewhere
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c}
+"#;
+    let (_, plan) = plan_of(yaml);
+    assert_eq!(
+        order_of(&plan),
+        [
+            "Sync:-1:Namespace/dest",
+            "Sync:-1:CustomResourceDefinition/widgets.example.com",
+            "Sync:0:Namespace/elsewhere",
+            "Sync:0:ConfigMap/c",
+        ]
+    );
+}
+
+#[test]
+fn an_object_in_another_namespace_than_the_flag_is_refused_as_kubectl_words_it() {
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: other}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: dest}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r, namespace: ignored}\n";
+    let (manifests, plan) = plan_of(yaml);
+    assert_eq!(
+        namespace_conflicts(&plan, &manifests, "dest"),
+        [
+            "app.yaml:1: the namespace from the provided object \"other\" does not match the namespace \"dest\". You must pass '--namespace=other' to perform this operation."
+        ]
+    );
+    assert!(namespace_conflicts(&plan, &manifests, "other").len() == 1);
 }

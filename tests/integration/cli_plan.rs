@@ -43,7 +43,9 @@ fn table_of_a_directory_in_run_order() {
         ]
     );
     assert!(stdout.contains("SyncFail hooks run only when the sync fails"));
-    assert!(stdout.contains("9 objects in 6 steps: 4 hook tasks, 5 resources"));
+    assert!(
+        stdout.contains("9 objects in 5 steps (+ SyncFail on failure): 4 hook tasks, 5 resources")
+    );
     assert!(out.stderr.is_empty());
 }
 

@@ -55,7 +55,7 @@ fn text_output_is_compiler_style() {
     assert!(stdout.starts_with(&expected), "{stdout}");
     assert!(
         stdout.ends_with(
-            "note: see a rule's documentation with --explain RULE; silence it with --disable RULE, or for one object with the annotation kubectl-hooks.io/lint-disable: \"RULE\"\nlint: 7 errors (7 objects in 1 file checked)\n"
+            "note: see a rule's documentation with --explain RULE; silence it with --disable RULE, or for one object with the annotation kubectl-hooks.io/lint-disable: \"RULE\"\nlint: 6 errors, 1 info (7 objects in 1 file checked)\n"
         ),
         "{stdout}"
     );

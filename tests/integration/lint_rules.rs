@@ -74,7 +74,7 @@ const BAD: &[(&str, Expected)] = &[
             ("unknown-hook-type", 20, 5),
             ("unknown-hook-type", 27, 5),
             ("unknown-hook-type", 34, 5),
-            ("unknown-hook-type", 41, 5),
+            ("helm-hook-ignored", 41, 5),
             ("unknown-hook-type", 48, 5),
         ],
     ),
@@ -128,11 +128,16 @@ const BAD: &[(&str, Expected)] = &[
             ("ordering-dependency", 54, 11),
             ("ordering-dependency", 62, 19),
             ("ordering-dependency", 67, 13),
-            ("ordering-dependency", 86, 23),
-            ("delete-hook-not-synced", 93, 5),
-            ("ordering-dependency", 95, 3),
+            ("delete-hook-not-synced", 74, 5),
+            ("ordering-dependency", 76, 3),
+            ("ordering-dependency", 106, 17),
         ],
     ),
+    (
+        "helm-hook-ignored",
+        &[("helm-hook-ignored", 7, 5), ("helm-hook-ignored", 20, 5)],
+    ),
+    ("skipped-file", &[("skipped-file", 1, 1)]),
     (
         "job-hook-not-recreated",
         &[
@@ -164,6 +169,16 @@ const BAD: &[(&str, Expected)] = &[
         ],
     ),
     ("unknown-lint-rule", &[("unknown-lint-rule", 7, 5)]),
+    (
+        "invalid-name",
+        &[
+            ("invalid-name", 4, 9),
+            ("invalid-name", 10, 9),
+            ("invalid-name", 20, 9),
+            ("invalid-name", 25, 9),
+            ("invalid-name", 31, 14),
+        ],
+    ),
     ("sync-fail-dependency", &[("sync-fail-dependency", 31, 15)]),
     ("hook-job-no-deadline", &[("hook-job-no-deadline", 7, 1)]),
     ("hook-job-ttl", &[("hook-job-ttl", 9, 3)]),
@@ -328,7 +343,17 @@ fn messages_say_what_argo_does_and_how_to_fix_it() {
             .starts_with("lower Secret/registry's wave to 0")
     );
     assert!(m[4].0.contains("PostSync"), "{}", m[4].0);
-    assert!(m[6].0.starts_with("PostDelete hook"), "{}", m[6].0);
+    assert!(m[5].0.starts_with("PostDelete hook"), "{}", m[5].0);
+    // Secret/db is used by a plain Deployment too: not advised to become a hook.
+    let shared = m[6].1.as_deref().unwrap();
+    assert!(m[6].0.contains("Secret \"db\""), "{}", m[6].0);
+    assert!(
+        shared
+            .starts_with("keep Secret/db as it is: Deployment/api, a plain resource, uses it too")
+            && shared.contains("as a Sync hook in Sync wave 1 or later, or as a PostSync hook")
+            && !shared.contains("PreSync hook in wave"),
+        "{shared}"
+    );
 
     let r = lint_file(&format!("{DIR}/unknown-sync-option.bad.yaml"));
     let m = messages(&r, "unknown-sync-option");
@@ -389,6 +414,6 @@ fn disable_silences_rules_per_run() {
             disabled: &["ordering-dependency".to_owned()],
         },
     );
-    assert_eq!(found(&report), [("delete-hook-not-synced", 93, 5)]);
+    assert_eq!(found(&report), [("delete-hook-not-synced", 74, 5)]);
     assert_eq!(report.silenced, 7);
 }

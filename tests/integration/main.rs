@@ -5,16 +5,28 @@
 
 mod support;
 
+mod api_outage;
 mod cleanup;
 mod cli_plan;
+mod cli_small;
 mod cluster;
 mod control_plane;
 mod delete;
 mod distribution;
+mod exec_plugin;
+mod faults;
+mod field_takeover;
 mod health_conformance;
 mod health_rules;
+mod input_refusals;
+mod inputs;
 mod lint_cli;
 mod lint_rules;
+mod partial_rbac;
 mod plugin_cli;
+mod secret_output;
+mod signals;
 mod sync;
+mod sync_correctness;
 mod verbose;
+mod why;

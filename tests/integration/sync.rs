@@ -615,16 +615,20 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["result"], "Interrupted");
     let t = tasks(&report);
-    assert_eq!(task(&t, "PreSync", "long")["result"], "Running");
+    // The running hook was terminated, as Argo CD's Terminate does (--keep-running-hooks
+    // keeps it: tests/signals.rs).
+    assert_eq!(task(&t, "PreSync", "long")["result"], "Failed");
+    assert_eq!(task(&t, "PreSync", "long")["deletedByPolicy"], "terminated");
     assert_eq!(task(&t, "Sync", "not-started")["result"], "Pending");
     assert!(
         report["message"]
             .as_str()
             .unwrap()
-            .contains("1 still running"),
+            .contains("1 hook(s) terminated"),
         "{}",
         report["message"]
     );
+    assert!(!exists(&ns, "job", "long"));
     assert!(!exists(&ns, "configmap", "not-started"));
 }
 

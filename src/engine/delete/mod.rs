@@ -19,6 +19,7 @@ mod run;
 
 pub use run::execute;
 
+use super::access;
 use super::remove::{self, Gone, Target};
 use super::validate;
 use super::{Input, PrepareError, Settings, Summary, Work, naming};
@@ -89,6 +90,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
         drop_unknown_hooks,
     };
     let plan = plan::build(manifests, specs, &options).map_err(PrepareError::UnknownHooks)?;
+    validate::refuse_namespace_conflicts(&plan, manifests, settings)?;
     // The same identity as a sync of this input: same lock, same `app` label on hooks.
     let app_id = naming::app_id(&mut validate::identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);
@@ -159,6 +161,12 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
     )
     .await?;
     check_permissions(cluster, &mut teardown, settings).await?;
+    let needs = access::for_delete(
+        &teardown.works,
+        |i| teardown.fates[i] == Fate::Hook,
+        |i| teardown.fates[i] == Fate::Delete(None),
+    );
+    access::check(cluster, needs).await?;
     Ok(teardown)
 }
 

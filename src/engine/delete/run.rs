@@ -8,7 +8,7 @@ use crate::cluster::{Cluster, ClusterError, Deleted};
 use crate::engine::apply::{kind_groups, run_step};
 use crate::engine::policy::OperationResult;
 use crate::engine::remove::Gone;
-use crate::engine::remove::apply_delete_policies;
+use crate::engine::remove::{apply_delete_policies, terminate_hooks};
 use crate::engine::wait::{self, StepEnd};
 use crate::engine::{
     Cancel, Ending, Event, Settings, Summary, TaskState, Work, interrupted_message,
@@ -43,7 +43,7 @@ pub async fn execute(
     let ctx = Ctx {
         cluster,
         settings,
-        deadline: started + settings.timeout,
+        deadline: settings.deadline_from(started),
         wait,
         emit,
     };
@@ -74,8 +74,10 @@ pub async fn execute(
     };
     if cancel.is_cancelled() {
         emit(&Event::Interrupted);
+        terminate_hooks(cluster, &mut teardown.works, settings, true, emit).await;
         return report(Ending::Interrupted, interrupted_message(&teardown.works));
     }
+    terminate_hooks(cluster, &mut teardown.works, settings, false, emit).await;
     let result = match failure {
         None => OperationResult::Succeeded,
         Some(_) => OperationResult::Failed,
@@ -171,6 +173,7 @@ async fn run_stage(
         phase,
         wave: stage.wave,
         took: step_started.elapsed(),
+        completed: matches!(end, StepEnd::Done),
     });
     end
 }

@@ -2,11 +2,12 @@
 //! the plan's tasks made ready to send, SyncFail hooks set apart.
 
 use crate::cluster::Cluster;
-use crate::engine::naming;
 use crate::engine::validate::{
-    PrepareError, check_namespaces, dry_run, identities, ready, resolve_kinds,
+    PrepareError, check_namespaces, dry_run, identities, ready, refuse_namespace_conflicts,
+    resolve_kinds,
 };
 use crate::engine::{Input, Work};
+use crate::engine::{access, naming};
 use crate::model::Phase;
 use crate::plan::{self, Plan, PlanOptions};
 
@@ -49,6 +50,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         },
     )
     .map_err(PrepareError::UnknownHooks)?;
+    refuse_namespace_conflicts(&plan, manifests, settings)?;
 
     let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
     let sync_id = naming::sync_id(&app_id, started_unix);
@@ -84,6 +86,9 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
     dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    let namespace_kind = cluster.resolve("v1", "Namespace").await?;
+    let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
+    access::check(cluster, needs).await?;
     Ok(Prepared {
         plan,
         works,

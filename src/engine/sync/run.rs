@@ -5,7 +5,7 @@ use super::{Prepared, Report};
 use crate::cluster::Cluster;
 use crate::engine::apply::{create_namespaces, run_step};
 use crate::engine::policy::OperationResult;
-use crate::engine::remove::apply_delete_policies;
+use crate::engine::remove::{apply_delete_policies, terminate_hooks};
 use crate::engine::wait::StepEnd;
 use crate::engine::{Cancel, Ending, Event, Settings, Summary, interrupted_message};
 use std::time::Duration;
@@ -22,14 +22,15 @@ pub async fn execute(
     mut cancel: Cancel,
 ) -> Report {
     let started = Instant::now();
-    let deadline = started + settings.timeout;
+    let deadline = settings.deadline_from(started);
     let mut step_durations = Vec::new();
     let report = |ending, message: String, step_durations| Report {
         summary: Summary::new(cluster, ending, message, started.elapsed()),
         step_durations,
     };
 
-    if let Err(e) = create_namespaces(cluster, &prepared.namespaces_to_create, emit).await {
+    let bounded = cluster.until(Some(deadline));
+    if let Err(e) = create_namespaces(&bounded, &prepared.namespaces_to_create, emit).await {
         return report(
             Ending::Failed,
             format!("creating namespaces: {e}"),
@@ -65,6 +66,7 @@ pub async fn execute(
             phase: step.phase,
             wave: step.wave,
             took,
+            completed: matches!(end, StepEnd::Done),
         });
         match end {
             StepEnd::Done => {}
@@ -84,9 +86,12 @@ pub async fn execute(
 
     if cancel.is_cancelled() {
         emit(&Event::Interrupted);
+        terminate_hooks(cluster, &mut prepared.works, settings, true, emit).await;
         let message = interrupted_message(&prepared.works);
         return report(Ending::Interrupted, message, step_durations);
     }
+    // A hook a timeout ended stops before anything else runs (the SyncFail hooks among them).
+    terminate_hooks(cluster, &mut prepared.works, settings, false, emit).await;
 
     match failure {
         None => {
@@ -132,6 +137,8 @@ pub async fn execute(
                 )
                 .await;
                 step_durations.push((sync_fail.phase, sync_fail.wave, step_started.elapsed()));
+                let interrupted = cancel.is_cancelled();
+                terminate_hooks(cluster, &mut prepared.works, settings, interrupted, emit).await;
                 if let StepEnd::Failed(why) = end {
                     message.push_str(&format!("\none or more SyncFail hooks failed: {why}"));
                 }

@@ -3,6 +3,7 @@
 
 mod github;
 mod json;
+mod mask;
 mod sarif;
 mod text;
 

@@ -132,7 +132,9 @@ pub fn text(report: &Report, texts: &[(Arc<str>, String)], color: bool) -> Strin
             f.pos.col
         );
         if let Some(source) = sources.line(&f.file, f.pos.line) {
-            snippet(&mut out, &style, f, source, &pad);
+            let text = sources.texts[&*f.file];
+            let source = super::mask::printable(text, f.pos.line, source);
+            snippet(&mut out, &style, f, &source, &pad);
         }
         let eq = style.gutter("=");
         if let Some(object) = &f.object {

@@ -1,10 +1,22 @@
 //! `test-kubelet` plays the kubelet for kubectl-hooks' test control plane.
 //!
 //! The test control plane (`scripts/control-plane`) has no scheduler and no kubelet: the real
-//! controllers create pods, but nothing runs them. This program watches pods in all namespaces
-//! and, for each new pod that is still `Pending`, writes the `status` a kubelet would write,
-//! once, after a short delay. The controllers then do the rest (Jobs complete or fail,
-//! Deployments become available or not).
+//! controllers create pods, but nothing runs them. This program is the one node's kubelet
+//! (and its scheduler):
+//!
+//! - it registers a Node (`--node-name`, InternalIP 127.0.0.1, with its kubelet port in
+//!   `status.daemonEndpoints.kubeletEndpoint.Port`), Ready;
+//! - it watches pods in all namespaces and binds each new `Pending` pod to that node (the
+//!   `binding` subresource, as a scheduler does); after a short delay it writes the `status` a
+//!   kubelet would write, once, and the events a kubelet would record (such as
+//!   `Failed to pull image "…"` or `Back-off restarting failed container`). The controllers
+//!   then do the rest (Jobs complete or fail, Deployments become available or not);
+//! - it serves the kubelet API's `/containerLogs/{namespace}/{pod}/{container}` over HTTPS,
+//!   which the API server proxies `kubectl logs` to (`tailLines`, `limitBytes`, `previous`,
+//!   `follow`);
+//! - it finishes the deletion of its pods: a pod bound to a node is deleted gracefully (the API
+//!   server only marks it), and the kubelet removes it once its containers stopped. Here they
+//!   stop at once, so a deleted pod disappears as promptly as an unbound one.
 //!
 //! # Choosing what happens to a pod
 //!
@@ -13,31 +25,52 @@
 //! - `test.kubectl-hooks.io/outcome`:
 //!   - `succeed` (default): pods with `restartPolicy` `Never` or `OnFailure` (Job-like) end
 //!     `Succeeded`, every container `terminated` with exit code 0, reason `Completed`; other
-//!     pods become `Running` and ready (conditions `PodScheduled`, `Initialized`,
-//!     `ContainersReady`, `Ready` all `True`, containers `running`, `ready`, `started`).
-//!   - `fail`: Job-like pods end `Failed`, every container `terminated` with exit code 1,
-//!     reason `Error`. Other pods cannot fail (a kubelet would restart them), so they get
-//!     `crashloop`.
+//!     pods become `Running` and ready.
+//!   - `fail`: Job-like pods end `Failed`, the containers `terminated` with exit code 1 (or
+//!     `test.kubectl-hooks.io/exit-code`), reason `Error`. Other pods cannot fail (a kubelet
+//!     would restart them), so they get `crashloop`.
 //!   - `crashloop`: `Running` but not ready; containers `waiting` with reason
-//!     `CrashLoopBackOff`, `restartCount` 3, last state `terminated` with exit code 1.
-//!   - `never-ready`: `Running` but not ready; containers `running` and `started` but not
-//!     `ready` (as if a readiness probe kept failing).
-//!   - `pending`: the pod is never touched and stays `Pending`.
+//!     `CrashLoopBackOff`, `restartCount` 3 (or `test.kubectl-hooks.io/restarts`), last state
+//!     `terminated` with exit code 1; a Warning `BackOff` event per container.
+//!   - `oom-killed`: as `fail`, with reason `OOMKilled` and exit code 137.
+//!   - `never-ready`: `Running` but not ready (as if a readiness probe kept failing).
+//!   - `image-pull-backoff`: `Pending`, containers `waiting` in `ImagePullBackOff`, with the
+//!     kubelet's `Failed to pull image "…"` and `Back-off pulling image "…"` events.
+//!   - `err-image-pull`: the same, waiting in `ErrImagePull`.
+//!   - `create-config-error`: containers `waiting` in `CreateContainerConfigError`, naming the
+//!     first Secret or ConfigMap their environment refers to as not found.
+//!   - `pending`: the pod is never touched and stays `Pending` and unbound.
+//!   - `unschedulable`: unbound, `PodScheduled` `False` with reason `Unschedulable`, and the
+//!     scheduler's `FailedScheduling` event.
+//! - `test.kubectl-hooks.io/container`: the one container (init or app) the outcome applies
+//!   to; the others succeed. By default the outcome applies to every app container. A failing
+//!   init container keeps the later ones `waiting` in `PodInitializing`.
 //! - `test.kubectl-hooks.io/delay`: how long to wait before writing the status, such as
 //!   `300ms`, `2s`, `1.5s` or `1m` (a bare number means milliseconds). Default `200ms`.
+//! - `test.kubectl-hooks.io/run-for`: the containers first run (`Running`, not ready) for this
+//!   long, then get the outcome's status: a hook that is seen running.
+//! - `test.kubectl-hooks.io/logs`: the log text of every container;
+//!   `test.kubectl-hooks.io/logs.<container>` that of one container;
+//!   `test.kubectl-hooks.io/previous-logs` (and `.<container>`) that of the instance before
+//!   the last restart (served with `previous=true` when the container restarted).
 //!
 //! An unknown outcome or delay is logged and the pod is left `Pending`, so a typo shows up in
 //! the log instead of as a wrong result.
 //!
 //! Every pod gets `hostIP` 127.0.0.1, a unique `podIP` in 10.244.0.0/16 and a `startTime`.
-//! Pods being deleted and pods that are no longer `Pending` are left alone, so restarting this
-//! program does not rewrite anything.
+//! Pods that are no longer `Pending` are left alone, so restarting this program does not
+//! rewrite anything.
 //!
 //! # Usage
 //!
-//! `test-kubelet [--kubeconfig PATH]` (default: `KUBECONFIG` or `~/.kube/config`). It needs
-//! rights to watch pods in all namespaces and patch `pods/status`. One line per pod decision
-//! goes to stderr.
+//! `test-kubelet --tls-cert FILE --tls-key FILE --client-ca FILE [--kubeconfig PATH]
+//! [--node-name NAME]` (kubeconfig default: `KUBECONFIG` or `~/.kube/config`). The log server
+//! takes only clients with a certificate signed by `--client-ca` (the API server's). It needs rights to manage nodes,
+//! pods, `pods/binding`, `pods/status` and events. One line per pod decision goes to stderr.
+
+mod logs;
+mod outcome;
+mod serve;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -47,240 +80,29 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Config, ResourceExt};
 use serde_json::{Value, json};
 
-const OUTCOME_ANNOTATION: &str = "test.kubectl-hooks.io/outcome";
-const DELAY_ANNOTATION: &str = "test.kubectl-hooks.io/delay";
-const DEFAULT_DELAY: Duration = Duration::from_millis(200);
+use outcome::{EventSpec, OUTCOME_ANNOTATION, Plan, plan, requested};
 
-/// What the test asked to happen to a pod.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Succeed,
-    Fail,
-    CrashLoop,
-    NeverReady,
-    Pending,
-}
-
-impl Outcome {
-    fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "succeed" => Some(Self::Succeed),
-            "fail" => Some(Self::Fail),
-            "crashloop" => Some(Self::CrashLoop),
-            "never-ready" => Some(Self::NeverReady),
-            "pending" => Some(Self::Pending),
-            _ => None,
-        }
-    }
-}
-
-/// The status this program writes for a pod.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
-    Succeeded,
-    Failed,
-    Ready,
-    CrashLoop,
-    NotReady,
-}
-
-impl Verdict {
-    fn describe(self) -> &'static str {
-        match self {
-            Self::Succeeded => "Succeeded (exit code 0)",
-            Self::Failed => "Failed (exit code 1)",
-            Self::Ready => "Running, ready",
-            Self::CrashLoop => "Running, not ready (CrashLoopBackOff)",
-            Self::NotReady => "Running, not ready",
-        }
-    }
-}
-
-/// Whether a pod runs to completion (`restartPolicy` `Never` or `OnFailure`, as Job pods do).
-fn runs_to_completion(pod: &Pod) -> bool {
-    let policy = pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref());
-    matches!(policy, Some("Never" | "OnFailure"))
-}
-
-fn verdict(outcome: Outcome, job_like: bool) -> Option<Verdict> {
-    Some(match (outcome, job_like) {
-        (Outcome::Pending, _) => return None,
-        (Outcome::Succeed, true) => Verdict::Succeeded,
-        (Outcome::Succeed, false) => Verdict::Ready,
-        (Outcome::Fail, true) => Verdict::Failed,
-        (Outcome::Fail, false) | (Outcome::CrashLoop, _) => Verdict::CrashLoop,
-        (Outcome::NeverReady, _) => Verdict::NotReady,
-    })
-}
-
-/// Parses `300ms`, `2s`, `1.5s`, `1m`, or a bare number of milliseconds.
-fn parse_delay(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (number, unit_ms) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1000.0)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60_000.0)
-    } else {
-        (s, 1.0)
-    };
-    let value: f64 = number.trim().parse().ok()?;
-    if !value.is_finite() || value < 0.0 || value * unit_ms > 3_600_000.0 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(value * unit_ms / 1000.0))
-}
-
-/// Reads the outcome and delay annotations of a pod.
-fn requested(pod: &Pod) -> std::result::Result<(Outcome, Duration), String> {
-    let annotations = pod.annotations();
-    let outcome = match annotations.get(OUTCOME_ANNOTATION) {
-        None => Outcome::Succeed,
-        Some(s) => Outcome::parse(s).ok_or_else(|| {
-            format!(
-                "unknown {OUTCOME_ANNOTATION} {s:?} \
-                 (want succeed, fail, crashloop, never-ready or pending)"
-            )
-        })?,
-    };
-    let delay = match annotations.get(DELAY_ANNOTATION) {
-        None => DEFAULT_DELAY,
-        Some(s) => parse_delay(s)
-            .ok_or_else(|| format!("invalid {DELAY_ANNOTATION} {s:?} (want e.g. 300ms, 2s, 1m)"))?,
-    };
-    Ok((outcome, delay))
-}
+const DEFAULT_NODE_NAME: &str = "test-kubelet";
 
 fn now() -> String {
     Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn condition(kind: &str, ready: bool, reason: Option<&str>, now: &str) -> Value {
-    let mut c = json!({
-        "type": kind,
-        "status": if ready { "True" } else { "False" },
-        "lastProbeTime": null,
-        "lastTransitionTime": now,
-    });
-    if let Some(reason) = reason {
-        c["reason"] = json!(reason);
-    }
-    c
-}
-
-fn container_id(pod: &Pod, c: &Container) -> String {
-    format!(
-        "test-kubelet://{}/{}",
-        pod.uid().unwrap_or_default(),
-        c.name
-    )
-}
-
-fn container_status(pod: &Pod, c: &Container, state: Value, ready: bool) -> Value {
-    let image = c.image.clone().unwrap_or_default();
-    json!({
-        "name": c.name,
-        "image": image,
-        "imageID": format!("test-kubelet://{image}"),
-        "containerID": container_id(pod, c),
-        "ready": ready,
-        "started": state.get("running").is_some(),
-        "restartCount": 0,
-        "state": state,
-        "lastState": {},
-    })
-}
-
-fn terminated(pod: &Pod, c: &Container, exit_code: i32, now: &str) -> Value {
-    json!({"terminated": {
-        "exitCode": exit_code,
-        "reason": if exit_code == 0 { "Completed" } else { "Error" },
-        "startedAt": now,
-        "finishedAt": now,
-        "containerID": container_id(pod, c),
-    }})
-}
-
-/// The `status` patch (a JSON merge patch) for a pod.
-fn status_patch(pod: &Pod, verdict: Verdict, pod_ip: &str, now: &str) -> Value {
-    let spec = pod.spec.clone().unwrap_or_default();
-    let (phase, ready, reason) = match verdict {
-        Verdict::Succeeded | Verdict::Failed => {
-            let phase = if verdict == Verdict::Succeeded {
-                "Succeeded"
-            } else {
-                "Failed"
-            };
-            (phase, false, Some("PodCompleted"))
-        }
-        Verdict::Ready => ("Running", true, None),
-        Verdict::CrashLoop | Verdict::NotReady => ("Running", false, Some("ContainersNotReady")),
-    };
-    let running = json!({"running": {"startedAt": now}});
-    let containers: Vec<Value> = spec
-        .containers
-        .iter()
-        .map(|c| match verdict {
-            Verdict::Succeeded => container_status(pod, c, terminated(pod, c, 0, now), false),
-            Verdict::Failed => container_status(pod, c, terminated(pod, c, 1, now), false),
-            Verdict::Ready => container_status(pod, c, running.clone(), true),
-            Verdict::NotReady => container_status(pod, c, running.clone(), false),
-            Verdict::CrashLoop => {
-                let waiting = json!({"waiting": {
-                    "reason": "CrashLoopBackOff",
-                    "message": format!(
-                        "back-off 40s restarting failed container={} pod={}",
-                        c.name,
-                        pod.name_any()
-                    ),
-                }});
-                let mut s = container_status(pod, c, waiting, false);
-                s["restartCount"] = json!(3);
-                s["lastState"] = terminated(pod, c, 1, now);
-                s
-            }
-        })
-        .collect();
-    let init_containers: Vec<Value> = spec
-        .init_containers
-        .unwrap_or_default()
-        .iter()
-        .map(|c| container_status(pod, c, terminated(pod, c, 0, now), true))
-        .collect();
-    let mut status = json!({
-        "phase": phase,
-        "conditions": [
-            condition("PodScheduled", true, None, now),
-            condition("Initialized", true, reason.filter(|r| *r == "PodCompleted"), now),
-            condition("ContainersReady", ready, reason, now),
-            condition("Ready", ready, reason, now),
-        ],
-        "hostIP": "127.0.0.1",
-        "podIP": pod_ip,
-        "podIPs": [{"ip": pod_ip}],
-        "startTime": now,
-        "containerStatuses": containers,
-    });
-    if !init_containers.is_empty() {
-        status["initContainerStatuses"] = json!(init_containers);
-    }
-    // The uid cannot change: a pod recreated under the same name rejects this patch.
-    json!({ "metadata": { "uid": pod.uid() }, "status": status })
-}
-
 struct Kubelet {
     client: Client,
+    node: String,
     /// UIDs of pods this program has decided about (and not seen deleted since).
     handled: Mutex<HashSet<String>>,
+    /// UIDs of terminating pods whose removal is under way.
+    removing: Mutex<HashSet<String>>,
     next_ip: AtomicU32,
 }
 
@@ -290,10 +112,20 @@ impl Kubelet {
         format!("10.244.{}.{}", n / 254, n % 254 + 1)
     }
 
-    /// Decides about a pod that was added or changed; spawns the status update.
+    /// Decides about a pod that was added or changed; spawns the work.
     fn on_pod(self: &Arc<Self>, pod: Pod) {
         let Some(uid) = pod.uid() else { return };
+        let name = format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any());
+        let bound_here = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(&self.node);
         if pod.metadata.deletion_timestamp.is_some() {
+            if bound_here && self.removing.lock().unwrap().insert(uid) {
+                let this = Arc::clone(self);
+                tokio::spawn(async move {
+                    if let Err(e) = this.remove(&pod).await {
+                        eprintln!("test-kubelet: {name}: removing the deleted pod failed: {e:#}");
+                    }
+                });
+            }
             return;
         }
         let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
@@ -303,40 +135,112 @@ impl Kubelet {
         if !self.handled.lock().unwrap().insert(uid) {
             return;
         }
-        let name = format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any());
-        let job_like = runs_to_completion(&pod);
-        let (outcome, delay) = match requested(&pod) {
+        let request = match requested(&pod) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("test-kubelet: {name}: {e}; left Pending");
                 return;
             }
         };
-        let Some(verdict) = verdict(outcome, job_like) else {
-            eprintln!("test-kubelet: {name}: outcome pending; left Pending");
-            return;
-        };
-        eprintln!("test-kubelet: {name}: {} in {delay:?}", verdict.describe());
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            if let Err(e) = this.write_status(&pod, verdict).await {
-                eprintln!("test-kubelet: {name}: writing status failed: {e:#}");
+            let delay = request.delay;
+            let ip = this.pod_ip();
+            match plan(&pod, &request, &ip, &now()) {
+                Plan::Untouched => {
+                    eprintln!("test-kubelet: {name}: {OUTCOME_ANNOTATION} pending; left Pending");
+                }
+                Plan::Unschedulable(patch, event) => {
+                    eprintln!("test-kubelet: {name}: unschedulable in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    if let Err(e) = this.write_status(&pod, &patch).await {
+                        eprintln!("test-kubelet: {name}: writing status failed: {e:#}");
+                    }
+                    this.record(&pod, &[event]).await;
+                }
+                Plan::Run {
+                    patch,
+                    events,
+                    summary,
+                } => {
+                    eprintln!("test-kubelet: {name}: {summary} in {delay:?}");
+                    if !bound_here && let Err(e) = this.bind(&pod).await {
+                        eprintln!("test-kubelet: {name}: binding failed: {e:#}");
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    if !request.run_for.is_zero() {
+                        let running = outcome::Request {
+                            outcome: outcome::Outcome::NeverReady,
+                            ..request.clone()
+                        };
+                        if let Plan::Run { patch, .. } = plan(&pod, &running, &ip, &now())
+                            && let Err(e) = this.write_status(&pod, &patch).await
+                        {
+                            eprintln!("test-kubelet: {name}: writing status failed: {e:#}");
+                        }
+                        tokio::time::sleep(request.run_for).await;
+                    }
+                    match this.write_status(&pod, &patch).await {
+                        Ok(()) => this.record(&pod, &events).await,
+                        Err(e) => eprintln!("test-kubelet: {name}: writing status failed: {e:#}"),
+                    }
+                }
             }
         });
     }
 
-    async fn write_status(&self, pod: &Pod, verdict: Verdict) -> Result<()> {
-        let api: Api<Pod> =
-            Api::namespaced(self.client.clone(), &pod.namespace().unwrap_or_default());
-        let patch = status_patch(pod, verdict, &self.pod_ip(), &now());
+    fn pods(&self, pod: &Pod) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), &pod.namespace().unwrap_or_default())
+    }
+
+    /// Binds the pod to this node, as the scheduler does.
+    async fn bind(&self, pod: &Pod) -> Result<()> {
+        let binding = json!({
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": { "name": pod.name_any(), "uid": pod.uid() },
+            "target": { "apiVersion": "v1", "kind": "Node", "name": self.node },
+        });
+        let result: kube::Result<Value> = self
+            .pods(pod)
+            .create_subresource("binding", &pod.name_any(), &PostParams::default(), &binding)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Deleted meanwhile (404) or already bound (409): nothing to do.
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Finishes the deletion of a terminating pod: its containers are "stopped" at once.
+    async fn remove(&self, pod: &Pod) -> Result<()> {
+        let params = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions {
+                uid: pod.uid(),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        match self.pods(pod).delete(&pod.name_any(), &params).await {
+            Ok(_) => Ok(()),
+            // Gone already (404), or another pod under the same name now (409).
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn write_status(&self, pod: &Pod, patch: &Value) -> Result<()> {
+        let api = self.pods(pod);
         let mut attempt = 0;
         loop {
             match api
                 .patch_status(
                     &pod.name_any(),
                     &PatchParams::default(),
-                    &Patch::Merge(&patch),
+                    &Patch::Merge(patch),
                 )
                 .await
             {
@@ -347,14 +251,117 @@ impl Kubelet {
                 Err(kube::Error::Api(e)) if (400..500).contains(&e.code) && e.code != 429 => {
                     bail!("the API server refused the status: {e}")
                 }
-                Err(e) if attempt < 5 => {
+                // Unreachable, 429 or 5xx: as a real kubelet, keep trying (an API server
+                // restart takes tens of seconds), with backoff, for up to ~5 minutes.
+                Err(e) if attempt < 150 => {
                     attempt += 1;
                     eprintln!("test-kubelet: retrying status of {}: {e}", pod.name_any());
-                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    tokio::time::sleep(Duration::from_millis((200 * attempt).min(2000))).await;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Records events about a pod, as the kubelet's (or scheduler's) event recorder does.
+    async fn record(&self, pod: &Pod, events: &[EventSpec]) {
+        let ns = pod.namespace().unwrap_or_default();
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &ns);
+        let time = now();
+        for e in events {
+            let mut involved = json!({
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "namespace": ns,
+                "name": pod.name_any(),
+                "uid": pod.uid(),
+            });
+            if let Some(path) = &e.field_path {
+                involved["fieldPath"] = json!(path);
+            }
+            let host = (e.component == "kubelet").then_some(self.node.as_str());
+            let event: Event = match serde_json::from_value(json!({
+                "metadata": { "generateName": format!("{}.", pod.name_any()), "namespace": ns },
+                "involvedObject": involved,
+                "reason": e.reason,
+                "message": e.message,
+                "type": if e.warning { "Warning" } else { "Normal" },
+                "source": { "component": e.component, "host": host },
+                "reportingComponent": e.component,
+                "reportingInstance": host.unwrap_or(e.component),
+                "firstTimestamp": time,
+                "lastTimestamp": time,
+                "count": e.count,
+            })) {
+                Ok(event) => event,
+                Err(err) => {
+                    eprintln!("test-kubelet: building an event failed: {err}");
+                    continue;
+                }
+            };
+            if let Err(err) = api.create(&PostParams::default(), &event).await {
+                eprintln!(
+                    "test-kubelet: {ns}/{}: recording event {} failed: {err}",
+                    pod.name_any(),
+                    e.reason
+                );
+            }
+        }
+    }
+
+    /// Creates or refreshes this program's Node: Ready, at 127.0.0.1, kubelet on `port`.
+    async fn register_node(&self, port: u16) -> Result<()> {
+        let nodes: Api<Node> = Api::all(self.client.clone());
+        let node: Node = serde_json::from_value(json!({
+            "metadata": {
+                "name": self.node,
+                "labels": {
+                    "kubernetes.io/hostname": self.node,
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64",
+                },
+            },
+        }))?;
+        match nodes.create(&PostParams::default(), &node).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            Err(e) => return Err(e).context("creating the Node"),
+        }
+        let time = now();
+        let condition = |kind: &str, status: &str, reason: &str, message: &str| {
+            json!({
+                "type": kind, "status": status, "reason": reason, "message": message,
+                "lastHeartbeatTime": time, "lastTransitionTime": time,
+            })
+        };
+        let resources = json!({ "cpu": "8", "memory": "16Gi", "pods": "500" });
+        let status = json!({ "status": {
+            "addresses": [{ "type": "InternalIP", "address": "127.0.0.1" }],
+            "daemonEndpoints": { "kubeletEndpoint": { "Port": port } },
+            "capacity": resources,
+            "allocatable": resources,
+            "conditions": [
+                condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available"),
+                condition("DiskPressure", "False", "KubeletHasNoDiskPressure",
+                    "kubelet has no disk pressure"),
+                condition("PIDPressure", "False", "KubeletHasSufficientPID",
+                    "kubelet has sufficient PID available"),
+                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            ],
+            "nodeInfo": {
+                "machineID": "", "systemUUID": "", "bootID": "",
+                "kernelVersion": "", "osImage": "test-kubelet",
+                "containerRuntimeVersion": "test-kubelet://0.1.0",
+                "kubeletVersion": "v1.20.2", "kubeProxyVersion": "v1.20.2",
+                "operatingSystem": "linux", "architecture": "amd64",
+            },
+        }});
+        nodes
+            .patch_status(&self.node, &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .context("writing the Node's status")?;
+        Ok(())
     }
 }
 
@@ -372,42 +379,80 @@ async fn client(kubeconfig: Option<PathBuf>) -> Result<Client> {
     Client::try_from(config).context("creating the Kubernetes client")
 }
 
-fn parse_args() -> Result<Option<PathBuf>> {
-    let mut kubeconfig = None;
+struct Args {
+    kubeconfig: Option<PathBuf>,
+    node_name: String,
+    tls_cert: PathBuf,
+    tls_key: PathBuf,
+    client_ca: PathBuf,
+}
+
+const USAGE: &str = "Usage: test-kubelet --tls-cert FILE --tls-key FILE --client-ca FILE \
+    [--kubeconfig PATH] [--node-name NAME]\n\n\
+    Plays the kubelet for kubectl-hooks' test control plane: registers a Node, binds new pods \
+    to it, writes their status and events, and serves their logs over HTTPS on 127.0.0.1.\n\
+    Pod annotations (test.kubectl-hooks.io/): outcome, container, delay, run-for, restarts, \
+    exit-code, logs[.CONTAINER], previous-logs[.CONTAINER]. See the source's documentation.";
+
+fn parse_args() -> Result<Args> {
+    let (mut kubeconfig, mut node_name, mut tls_cert, mut tls_key, mut client_ca) =
+        (None, None, None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--kubeconfig" => {
-                kubeconfig = Some(PathBuf::from(
-                    args.next().context("--kubeconfig needs a path")?,
-                ));
-            }
-            s if s.starts_with("--kubeconfig=") => {
-                kubeconfig = Some(PathBuf::from(&s["--kubeconfig=".len()..]));
-            }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let slot = match flag.as_str() {
+            "--kubeconfig" => &mut kubeconfig,
+            "--node-name" => &mut node_name,
+            "--tls-cert" => &mut tls_cert,
+            "--tls-key" => &mut tls_key,
+            "--client-ca" => &mut client_ca,
             "-h" | "--help" => {
-                println!(
-                    "Usage: test-kubelet [--kubeconfig PATH]\n\n\
-                     Plays the kubelet for kubectl-hooks' test control plane: writes the status \
-                     of new pods.\nAnnotations: {OUTCOME_ANNOTATION}: \
-                     succeed|fail|crashloop|never-ready|pending, {DELAY_ANNOTATION}: e.g. 300ms."
-                );
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?} (see --help)"),
-        }
+        };
+        let value = match inline {
+            Some(v) => v,
+            None => args
+                .next()
+                .with_context(|| format!("{flag} needs a value"))?,
+        };
+        *slot = Some(value);
     }
-    Ok(kubeconfig)
+    Ok(Args {
+        kubeconfig: kubeconfig.map(PathBuf::from),
+        node_name: node_name.unwrap_or_else(|| DEFAULT_NODE_NAME.to_string()),
+        tls_cert: PathBuf::from(tls_cert.context("--tls-cert is required (see --help)")?),
+        tls_key: PathBuf::from(tls_key.context("--tls-key is required (see --help)")?),
+        client_ca: PathBuf::from(client_ca.context("--client-ca is required (see --help)")?),
+    })
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let kubeconfig = parse_args()?;
+    let args = parse_args()?;
+    let acceptor = serve::tls_acceptor(&args.tls_cert, &args.tls_key, &args.client_ca)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .context("listening on 127.0.0.1")?;
+    let port = listener.local_addr()?.port();
     let kubelet = Arc::new(Kubelet {
-        client: client(kubeconfig).await?,
+        client: client(args.kubeconfig).await?,
+        node: args.node_name,
         handled: Mutex::new(HashSet::new()),
+        removing: Mutex::new(HashSet::new()),
         next_ip: AtomicU32::new(0),
     });
+    kubelet.register_node(port).await?;
+    tokio::spawn(serve::serve(listener, acceptor, kubelet.client.clone()));
+    eprintln!(
+        "test-kubelet: node {} registered, kubelet API on https://127.0.0.1:{port}",
+        kubelet.node
+    );
     let pods: Api<Pod> = Api::all(kubelet.client.clone());
     let mut events = watcher(pods, watcher::Config::default())
         .default_backoff()
@@ -419,6 +464,7 @@ async fn main() -> Result<()> {
             Ok(watcher::Event::Delete(pod)) => {
                 if let Some(uid) = pod.uid() {
                     kubelet.handled.lock().unwrap().remove(&uid);
+                    kubelet.removing.lock().unwrap().remove(&uid);
                 }
             }
             Ok(watcher::Event::InitDone) if !announced => {
@@ -430,134 +476,4 @@ async fn main() -> Result<()> {
         }
     }
     bail!("the pod watch ended")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pod(restart_policy: &str, annotations: &[(&str, &str)]) -> Pod {
-        serde_json::from_value(json!({
-            "metadata": {
-                "name": "p",
-                "namespace": "ns",
-                "uid": "u-1",
-                "annotations": annotations.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-            },
-            "spec": {
-                "restartPolicy": restart_policy,
-                "initContainers": [{"name": "init", "image": "busybox"}],
-                "containers": [{"name": "a", "image": "busybox"}, {"name": "b", "image": "nginx"}],
-            },
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn delays() {
-        assert_eq!(parse_delay("300ms"), Some(Duration::from_millis(300)));
-        assert_eq!(parse_delay("2s"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_delay("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_delay("1m"), Some(Duration::from_secs(60)));
-        assert_eq!(parse_delay("250"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_delay("0s"), Some(Duration::ZERO));
-        assert_eq!(parse_delay("soon"), None);
-        assert_eq!(parse_delay("-1s"), None);
-        assert_eq!(parse_delay("2h"), None);
-    }
-
-    #[test]
-    fn outcomes_from_annotations() {
-        assert_eq!(
-            requested(&pod("Never", &[])),
-            Ok((Outcome::Succeed, DEFAULT_DELAY))
-        );
-        let p = pod(
-            "Always",
-            &[
-                (OUTCOME_ANNOTATION, "never-ready"),
-                (DELAY_ANNOTATION, "2s"),
-            ],
-        );
-        assert_eq!(
-            requested(&p),
-            Ok((Outcome::NeverReady, Duration::from_secs(2)))
-        );
-        assert!(requested(&pod("Never", &[(OUTCOME_ANNOTATION, "explode")])).is_err());
-        assert!(requested(&pod("Never", &[(DELAY_ANNOTATION, "later")])).is_err());
-    }
-
-    #[test]
-    fn verdicts() {
-        assert!(runs_to_completion(&pod("Never", &[])));
-        assert!(runs_to_completion(&pod("OnFailure", &[])));
-        assert!(!runs_to_completion(&pod("Always", &[])));
-        assert_eq!(verdict(Outcome::Succeed, true), Some(Verdict::Succeeded));
-        assert_eq!(verdict(Outcome::Succeed, false), Some(Verdict::Ready));
-        assert_eq!(verdict(Outcome::Fail, true), Some(Verdict::Failed));
-        assert_eq!(verdict(Outcome::Fail, false), Some(Verdict::CrashLoop));
-        assert_eq!(verdict(Outcome::CrashLoop, true), Some(Verdict::CrashLoop));
-        assert_eq!(verdict(Outcome::NeverReady, false), Some(Verdict::NotReady));
-        assert_eq!(verdict(Outcome::Pending, false), None);
-    }
-
-    #[test]
-    fn succeeded_patch() {
-        let p = status_patch(&pod("Never", &[]), Verdict::Succeeded, "10.244.0.1", "T");
-        let s = &p["status"];
-        assert_eq!(s["phase"], "Succeeded");
-        assert_eq!(s["podIP"], "10.244.0.1");
-        assert_eq!(s["startTime"], "T");
-        let containers = s["containerStatuses"].as_array().unwrap();
-        assert_eq!(containers.len(), 2);
-        for c in containers {
-            assert_eq!(c["state"]["terminated"]["exitCode"], 0);
-            assert_eq!(c["state"]["terminated"]["reason"], "Completed");
-        }
-        assert_eq!(
-            s["initContainerStatuses"][0]["state"]["terminated"]["exitCode"],
-            0
-        );
-    }
-
-    #[test]
-    fn failed_patch() {
-        let p = status_patch(&pod("Never", &[]), Verdict::Failed, "ip", "T");
-        assert_eq!(p["status"]["phase"], "Failed");
-        let c = &p["status"]["containerStatuses"][1];
-        assert_eq!(c["state"]["terminated"]["exitCode"], 1);
-        assert_eq!(c["state"]["terminated"]["reason"], "Error");
-    }
-
-    #[test]
-    fn ready_patch() {
-        let p = status_patch(&pod("Always", &[]), Verdict::Ready, "ip", "T");
-        let s = &p["status"];
-        assert_eq!(s["phase"], "Running");
-        for c in s["conditions"].as_array().unwrap() {
-            assert_eq!(c["status"], "True", "{c}");
-            assert_eq!(c["lastTransitionTime"], "T");
-        }
-        let c = &s["containerStatuses"][0];
-        assert_eq!(c["ready"], true);
-        assert_eq!(c["started"], true);
-        assert_eq!(c["state"]["running"]["startedAt"], "T");
-    }
-
-    #[test]
-    fn crashloop_patch() {
-        let p = status_patch(&pod("Always", &[]), Verdict::CrashLoop, "ip", "T");
-        let s = &p["status"];
-        assert_eq!(s["phase"], "Running");
-        let ready = s["conditions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["type"] == "Ready");
-        assert_eq!(ready.unwrap()["status"], "False");
-        let c = &s["containerStatuses"][0];
-        assert_eq!(c["ready"], false);
-        assert_eq!(c["restartCount"], 3);
-        assert_eq!(c["state"]["waiting"]["reason"], "CrashLoopBackOff");
-    }
 }

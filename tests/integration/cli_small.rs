@@ -1,0 +1,88 @@
+//! The small things a user of the command line notices, no cluster needed: a kubeconfig that
+//! gives no cluster is a cluster problem (exit 3), every `-o` says what it is for, and the
+//! commands that use no cluster do not list the cluster flags.
+
+use crate::support::hooks_command;
+
+#[test]
+fn an_empty_kubeconfig_is_a_cluster_problem_and_a_missing_one_named_by_flag_bad_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let empty = hooks_command()
+        .args(["sync", "-f", file, "--yes", "--kubeconfig", "/dev/null"])
+        .run();
+    assert_eq!(empty.code, Some(3), "{}", empty.output());
+    assert!(
+        empty.stderr.contains("no current-context"),
+        "{}",
+        empty.output()
+    );
+    let missing = hooks_command()
+        .args(["sync", "-f", file, "--yes", "--kubeconfig"])
+        .args([dir.path().join("missing")])
+        .run();
+    assert_eq!(missing.code, Some(2), "{}", missing.output());
+}
+
+fn help(command: &str) -> String {
+    let run = hooks_command().args([command, "--help"]).run();
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    run.stdout
+}
+
+#[test]
+fn every_output_flag_says_what_it_is_for() {
+    for command in ["sync", "cleanup", "delete", "version", "plan", "lint"] {
+        let text = help(command);
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("-o, --output <OUTPUT>"))
+            .unwrap_or_else(|| panic!("{command}: no -o in\n{text}"));
+        let described = line
+            .split("<OUTPUT>")
+            .nth(1)
+            .is_some_and(|rest| rest.trim_start().starts_with(char::is_alphabetic));
+        assert!(described, "{command}: -o has no help text: {line:?}");
+    }
+}
+
+#[test]
+fn commands_that_use_no_cluster_do_not_list_the_cluster_flags() {
+    for command in ["lint", "version", "completion"] {
+        let text = help(command);
+        for flag in [
+            "--kubeconfig",
+            "--context",
+            "--cluster",
+            "--user",
+            "--request-timeout",
+        ] {
+            assert!(!text.contains(flag), "{command} lists {flag}:\n{text}");
+        }
+    }
+    // lint names the namespace of objects that name none: -n stays.
+    assert!(help("lint").contains("--namespace"));
+    assert!(!help("version").contains("--namespace"));
+    for command in ["plan", "sync", "cleanup", "delete"] {
+        assert!(help(command).contains("--kubeconfig"), "{command}");
+    }
+    // Still accepted where unlisted, as kubectl's global flags are.
+    let run = hooks_command()
+        .args([
+            "version",
+            "--kubeconfig",
+            "/dev/null",
+            "-n",
+            "x",
+            "-o",
+            "json",
+        ])
+        .run();
+    assert_eq!(run.code, Some(0), "{}", run.output());
+}

@@ -1,0 +1,155 @@
+//! Exec credential plugins (a kubeconfig user's `exec:`), against the test control plane: a
+//! working plugin's token is used; a hanging one is stopped at the request timeout; a
+//! malformed or failing one is named as such, and what it printed is never shown.
+
+use crate::support::{Run, create_namespace, exists, kubectl, write_input};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A kubeconfig for the test cluster whose only user gets its credential from `plugin`, a shell
+/// script body. The admin token is in `dir/token` for the script to read.
+fn kubeconfig_with_plugin(dir: &Path, plugin: &str) -> PathBuf {
+    let config: Value = serde_json::from_str(&kubectl(&["config", "view", "--raw", "-o", "json"]))
+        .expect("kubectl config view");
+    let token = config["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "admin")
+        .and_then(|u| u["user"]["token"].as_str())
+        .expect("the admin user has a token")
+        .to_owned();
+    std::fs::write(dir.join("token"), &token).unwrap();
+    let script = dir.join("plugin.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n{plugin}\n")).unwrap();
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap();
+    let kubeconfig = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [config["clusters"][0]],
+        "users": [{"name": "plugged", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": script,
+            "interactiveMode": "Never",
+        }}}],
+        "contexts": [{"name": "plugged", "context": {
+            "cluster": config["clusters"][0]["name"], "user": "plugged"}}],
+        "current-context": "plugged",
+    });
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, kubeconfig.to_string()).unwrap();
+    path
+}
+
+/// `kubectl-hooks sync -f FILE -n NAMESPACE --yes EXTRA... --kubeconfig KUBECONFIG`.
+fn sync(kubeconfig: &Path, namespace: &str, file: &str, extra: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args(["sync", "-f", file, "-n", namespace, "--yes"])
+        .args(extra)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const APP: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: plugged-in
+data:
+  k: v
+";
+
+#[test]
+fn a_working_plugin_authenticates_the_sync() {
+    let namespace = create_namespace("exec-ok");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = kubeconfig_with_plugin(
+        dir.path(),
+        r#"printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$(dirname "$0")/token")""#,
+    );
+    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let run = sync(&kubeconfig, &namespace, &file, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(exists(&namespace, "configmap", "plugged-in"));
+}
+
+#[test]
+fn a_hanging_plugin_is_stopped_at_the_request_timeout() {
+    let namespace = create_namespace("exec-hang");
+    let dir = tempfile::tempdir().unwrap();
+    // `exec`, so the recorded pid is the sleeping process itself.
+    let kubeconfig = kubeconfig_with_plugin(
+        dir.path(),
+        r#"echo $$ > "$(dirname "$0")/pid"; exec sleep 600"#,
+    );
+    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let run = sync(
+        &kubeconfig,
+        &namespace,
+        &file,
+        &["--timeout", "10s", "--request-timeout", "2s"],
+    );
+    assert_eq!(run.code, Some(3), "{}", run.output());
+    assert!(
+        run.stderr.contains("credential plugin") && run.stderr.contains("did not finish within 2s"),
+        "{}",
+        run.output()
+    );
+    let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+    let proc = PathBuf::from(format!("/proc/{}/stat", pid.trim()));
+    // Killed: gone, or a zombie waiting for init to reap it.
+    let alive = std::fs::read_to_string(&proc)
+        .map(|stat| !stat.contains(") Z "))
+        .unwrap_or(false);
+    assert!(!alive, "the plugin (pid {}) still runs", pid.trim());
+    assert!(!exists(&namespace, "configmap", "plugged-in"));
+}
+
+#[test]
+fn a_malformed_plugin_output_is_named_and_never_shown() {
+    let namespace = create_namespace("exec-bad");
+    let dir = tempfile::tempdir().unwrap();
+    let token_fragment = "tok-3f9a1c77";
+    for (body, says) in [
+        (
+            format!(r#"printf '{{"kind":"ExecCredential","status":{{"token":"{token_fragment}'"#),
+            "printed no valid ExecCredential",
+        ),
+        (
+            format!(r#"echo "token={token_fragment}""#),
+            "printed no valid ExecCredential",
+        ),
+        (
+            format!(r#"echo "{token_fragment}" >&1; exit 7"#),
+            "failed (exit status: 7)",
+        ),
+    ] {
+        let kubeconfig = kubeconfig_with_plugin(dir.path(), &body);
+        let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+        let run = sync(&kubeconfig, &namespace, &file, &[]);
+        assert_eq!(run.code, Some(3), "{body}: {}", run.output());
+        assert!(run.stderr.contains(says), "{body}: {}", run.output());
+        assert!(
+            !run.stderr.contains(token_fragment) && !run.stdout.contains(token_fragment),
+            "{body}: the plugin's output is shown: {}",
+            run.output()
+        );
+        assert!(
+            !run.stderr.contains("did not accept"),
+            "{body}: the server was never asked: {}",
+            run.output()
+        );
+    }
+    assert!(!exists(&namespace, "configmap", "plugged-in"));
+}

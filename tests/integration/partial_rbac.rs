@@ -1,0 +1,217 @@
+//! A ServiceAccount token with partial RBAC, as CI pipelines get them: ConfigMaps in full, Jobs
+//! create and patch only. The dry run alone would pass (it needs only create and patch); the
+//! sync must still refuse before writing anything, naming what is missing, with exit 3.
+
+use crate::support;
+
+use crate::support::{Run, create_namespace, exists, kubectl, write_input};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A ServiceAccount in `namespace` allowed `rules` there, and a kubeconfig using its token.
+fn service_account(namespace: &str, rules: Value, dir: &Path) -> PathBuf {
+    let manifest = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "deployer"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": "deployer"}, "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": "deployer"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deployer"},
+         "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": namespace}]},
+    ]});
+    support::create(namespace, &manifest.to_string());
+    // Kubernetes 1.20's token controller writes the account's token into a Secret.
+    let token = (0..300)
+        .find_map(|_| {
+            let sa: Value = serde_json::from_str(&kubectl(&[
+                "get",
+                "serviceaccount",
+                "deployer",
+                "-n",
+                namespace,
+                "-o",
+                "json",
+            ]))
+            .unwrap();
+            let secret = sa["secrets"][0]["name"].as_str().map(str::to_owned);
+            let token = secret.and_then(|name| {
+                support::try_kubectl(&[
+                    "get",
+                    "secret",
+                    &name,
+                    "-n",
+                    namespace,
+                    "-o",
+                    "jsonpath={.data.token}",
+                ])
+                .ok()
+                .filter(|t| !t.is_empty())
+            });
+            if token.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            token
+        })
+        .expect("the token controller gave the ServiceAccount a token");
+    let token = String::from_utf8(decode_base64(&token)).unwrap();
+    let config: Value =
+        serde_json::from_str(&kubectl(&["config", "view", "--raw", "-o", "json"])).unwrap();
+    let kubeconfig = json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [config["clusters"][0]],
+        "users": [{"name": "deployer", "user": {"token": token}}],
+        "contexts": [{"name": "deployer", "context": {
+            "cluster": config["clusters"][0]["name"], "user": "deployer", "namespace": namespace}}],
+        "current-context": "deployer",
+    });
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, kubeconfig.to_string()).unwrap();
+    path
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.trim().bytes().filter(|c| *c != b'=') {
+        let value = ALPHABET.iter().position(|a| *a == c).expect("base64") as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+fn run_as(kubeconfig: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const APP: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  colour: blue
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: smoke
+  annotations:
+    argocd.argoproj.io/hook: PostSync
+    argocd.argoproj.io/hook-delete-policy: HookSucceeded
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: smoke, image: busybox}]
+"#;
+
+#[test]
+fn a_sync_missing_a_verb_refuses_before_writing() {
+    let namespace = create_namespace("partial-rbac");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = service_account(
+        &namespace,
+        json!([
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]},
+            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "patch"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]},
+        ]),
+        dir.path(),
+    );
+    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let run = run_as(
+        &kubeconfig,
+        &["sync", "-f", &file, "--yes", "--timeout", "60s"],
+    );
+    assert_eq!(run.code, Some(3), "{}", run.output());
+    for verb in ["delete", "get", "list", "watch"] {
+        assert!(
+            run.stderr
+                .contains(&format!("may not {verb} jobs.batch in namespace")),
+            "{verb}: {}",
+            run.output()
+        );
+    }
+    assert!(run.stderr.contains("Job/smoke"), "{}", run.output());
+    assert!(
+        !run.stderr.contains("configmaps"),
+        "ConfigMaps are allowed: {}",
+        run.output()
+    );
+    assert!(
+        !exists(&namespace, "configmap", "settings"),
+        "nothing may be written"
+    );
+
+    // With the missing verbs granted, the same account syncs the same input.
+    kubectl(&[
+        "patch",
+        "role",
+        "deployer",
+        "-n",
+        &namespace,
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op": "replace", "path": "/rules/1/verbs", "value": ["*"]},
+            {"op": "add", "path": "/rules/-", "value": {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}}]"#,
+    ]);
+    let run = run_as(
+        &kubeconfig,
+        &["sync", "-f", &file, "--yes", "--timeout", "60s"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(exists(&namespace, "configmap", "settings"));
+}
+
+#[test]
+fn a_delete_missing_a_verb_refuses_before_deleting() {
+    let namespace = create_namespace("partial-rbac-delete");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = service_account(
+        &namespace,
+        json!([
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "delete"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]},
+        ]),
+        dir.path(),
+    );
+    support::create(
+        &namespace,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let run = run_as(
+        &kubeconfig,
+        &["delete", "-f", &file, "--yes", "--timeout", "60s"],
+    );
+    assert_eq!(run.code, Some(3), "{}", run.output());
+    assert!(
+        run.stderr.contains("may not watch configmaps in namespace"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        exists(&namespace, "configmap", "settings"),
+        "nothing may be deleted"
+    );
+}

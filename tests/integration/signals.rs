@@ -1,0 +1,175 @@
+//! Signals and running hooks, against the real test control plane: SIGTERM as Ctrl-C
+//! (report, lock released, exit 143), running hooks terminated as Argo CD's Terminate does
+//! (on interrupt and when a timeout ends them), `--keep-running-hooks`, and one "interrupted"
+//! line.
+
+use crate::support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+const SLOW_HOOK: &str = r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations: {test.kubectl-hooks.io/delay: 120s}
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: example/migrate}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: "1"}
+"#;
+
+const ALERT: &str = r#"
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: alert
+  annotations: {argocd.argoproj.io/hook: SyncFail}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: a, image: example/alert}]
+"#;
+
+struct Ended {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Starts a sync, waits until it says the slow hook was applied, sends `signal`, and waits
+/// for the sync to end.
+fn sync_then_signal(namespace: &str, yaml: &str, signal: &str, extra: &[&str]) -> Ended {
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::write_input(dir.path(), "app.yaml", yaml, namespace);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args(["sync", "-f", &file, "-n", namespace, "--timeout", "5m"])
+        .args(extra)
+        .arg("--kubeconfig")
+        .arg(support::test_kubeconfig())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).unwrap();
+        assert!(n > 0, "the sync ended before the hook was applied:\n{seen}");
+        seen.push_str(&line);
+        if line.contains("Job/migrate applied") {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stderr.read_to_string(&mut seen).unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let code = child.wait().unwrap().code();
+    Ended {
+        code,
+        stdout,
+        stderr: seen,
+    }
+}
+
+fn names(namespace: &str, what: &str) -> String {
+    support::kubectl(&["get", what, "-n", namespace, "-o", "name"])
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn sigterm_reports_releases_the_lock_terminates_the_hook_and_exits_143() {
+    let ns = support::create_namespace("sigterm");
+    let run = sync_then_signal(&ns, SLOW_HOOK, "TERM", &["-o", "json"]);
+    assert_eq!(run.code, Some(143), "{}\n{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    assert_eq!(report["result"], "Interrupted");
+    let hook = &report["tasks"][0];
+    assert_eq!(hook["name"], "migrate");
+    assert_eq!(hook["deletedByPolicy"], "terminated", "{report:#}");
+    assert_eq!(report["tasks"][1]["result"], "Pending");
+    // The hook Job and its pods are gone, and so is the lock's Lease.
+    assert_eq!(names(&ns, "jobs,pods"), "", "{}", run.stderr);
+    assert_eq!(names(&ns, "leases"), "", "{}", run.stderr);
+    assert!(!support::exists(&ns, "configmap", "settings"));
+}
+
+#[test]
+fn ctrl_c_says_interrupted_once_and_the_step_is_not_done() {
+    let ns = support::create_namespace("sigint");
+    let run = sync_then_signal(&ns, SLOW_HOOK, "INT", &[]);
+    assert_eq!(run.code, Some(130), "{}\n{}", run.stdout, run.stderr);
+    let everything = format!("{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = everything
+        .lines()
+        .filter(|l| l.to_lowercase().contains("interrupted"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{everything}");
+    assert!(lines[0].contains("Sync INTERRUPTED"), "{everything}");
+    assert!(run.stderr.contains("step stopped after"), "{}", run.stderr);
+    assert!(!run.stderr.contains("step done"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Job/migrate deleted (terminated)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(names(&ns, "jobs,pods"), "");
+}
+
+#[test]
+fn keep_running_hooks_leaves_an_interrupted_hook_running() {
+    let ns = support::create_namespace("keep-hooks");
+    let run = sync_then_signal(&ns, SLOW_HOOK, "INT", &["--keep-running-hooks"]);
+    assert_eq!(run.code, Some(130), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(names(&ns, "jobs"), "job.batch/migrate", "{}", run.stderr);
+    assert!(run.stdout.contains("Running"), "{}", run.stdout);
+}
+
+#[test]
+fn a_hook_timeout_terminates_the_hook_before_the_sync_fail_hooks_run() {
+    let ns = support::create_namespace("hook-timeout");
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::write_input(dir.path(), "app.yaml", &format!("{SLOW_HOOK}{ALERT}"), &ns);
+    let run = support::on_input("sync", &ns, &file, &["--hook-timeout", "2s"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let terminated = run
+        .stderr
+        .find("Job/migrate deleted (terminated: its wait timed out)")
+        .unwrap_or_else(|| panic!("{}", run.output()));
+    let alert = run
+        .stderr
+        .find("running 1 SyncFail hook(s)")
+        .unwrap_or_else(|| panic!("{}", run.output()));
+    assert!(terminated < alert, "{}", run.output());
+    assert_eq!(names(&ns, "jobs"), "job.batch/alert", "{}", run.output());
+    let report = run.json();
+    assert_eq!(report["tasks"][0]["result"], "Failed");
+}

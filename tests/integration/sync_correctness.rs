@@ -1,0 +1,432 @@
+//! What a user of `sync` notices when the engine is correct, against the real test control
+//! plane: a CRD and its custom resource in one wave, a too-small `--timeout` that deletes
+//! nothing, `--timeout 0`, hooks dry-run under their real names, `--dry-run -o json`,
+//! namespaces in the prompt and against `-n`, and one step count.
+
+use crate::support;
+
+use crate::support::{Run, hooks, kubectl, unique_namespace, write_input};
+use serde_json::Value;
+
+fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_input(dir.path(), "app.yaml", yaml, namespace);
+    support::on_input("sync", namespace, &file, extra)
+}
+
+fn uid(namespace: &str, kind: &str, name: &str) -> String {
+    kubectl(&[
+        "get",
+        kind,
+        name,
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.metadata.uid}",
+    ])
+}
+
+#[test]
+fn a_crd_and_its_custom_resource_sync_in_one_wave() {
+    let ns = support::create_namespace("crd-wave");
+    let group = format!("{ns}.example.com");
+    let yaml = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.GROUP
+spec:
+  group: GROUP
+  names: {kind: Gadget, plural: gadgets, singular: gadget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+---
+apiVersion: GROUP/v1
+kind: Gadget
+metadata: {name: g1}
+spec: {size: 3}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: "1"}
+"#
+    .replace("GROUP", &group);
+    let run = sync(&ns, &yaml, &["--timeout", "20s"]);
+    let crd = format!("gadgets.{group}");
+    let _ = support::try_kubectl(&["delete", "crd", &crd, "--wait=false"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let report = run.json();
+    let names: Vec<&str> = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["settings", crd.as_str(), "g1"]);
+    assert!(
+        report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["result"] == "Succeeded"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_custom_resource_whose_crd_never_comes_fails_within_the_timeout() {
+    // The CRD's own kind is served, but its custom resource names a version it does not
+    // serve: the kind never appears, and --timeout (not a fixed minute) ends the wait.
+    let ns = support::create_namespace("crd-never");
+    let group = format!("{ns}.example.com");
+    let yaml = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.GROUP
+spec:
+  group: GROUP
+  names: {kind: Gizmo, plural: gizmos}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: false
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+---
+apiVersion: GROUP/v1
+kind: Gizmo
+metadata: {name: g}
+"#
+    .replace("GROUP", &group);
+    let run = sync(&ns, &yaml, &["--timeout", "3s"]);
+    let _ = support::try_kubectl(&["delete", "crd", &format!("gizmos.{group}"), "--wait=false"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("timed out (--timeout 3s) waiting for the cluster to serve Gizmo"),
+        "{}",
+        run.output()
+    );
+}
+
+const HOOKED: &str = r#"
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db-creds
+  annotations: {argocd.argoproj.io/hook: PreSync}
+stringData: {password: not-shown}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: runner
+  annotations: {argocd.argoproj.io/hook: PreSync}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: "1"}
+"#;
+
+#[test]
+fn a_too_small_timeout_deletes_nothing_and_zero_means_no_limit() {
+    let ns = support::create_namespace("tiny-timeout");
+    let first = sync(&ns, HOOKED, &[]);
+    assert_eq!(first.code, Some(0), "{}", first.output());
+    let before = (
+        uid(&ns, "secret", "db-creds"),
+        uid(&ns, "serviceaccount", "runner"),
+    );
+
+    let tiny = sync(&ns, HOOKED, &["--timeout", "1ms"]);
+    assert_eq!(tiny.code, Some(1), "{}", tiny.output());
+    assert!(tiny.stderr.contains("timed out"), "{}", tiny.output());
+    // The BeforeHookCreation hooks a running app may use are still the same objects.
+    assert_eq!(
+        (
+            uid(&ns, "secret", "db-creds"),
+            uid(&ns, "serviceaccount", "runner")
+        ),
+        before,
+        "{}",
+        tiny.output()
+    );
+
+    let unlimited = sync(&ns, HOOKED, &["--timeout", "0"]);
+    assert_eq!(unlimited.code, Some(0), "{}", unlimited.output());
+    // Re-created by this sync (BeforeHookCreation), so new objects.
+    assert_ne!(uid(&ns, "secret", "db-creds"), before.0);
+}
+
+#[test]
+fn a_hook_name_too_long_for_its_kind_fails_the_dry_run_with_nothing_written() {
+    let ns = support::create_namespace("long-hook");
+    let long = "m".repeat(64);
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\n---\n{}",
+        support::job(
+            &long,
+            "argocd.argoproj.io/hook: Sync, argocd.argoproj.io/sync-wave: \"1\", argocd.argoproj.io/hook-delete-policy: BeforeHookCreation",
+            ""
+        )
+    );
+    // Without the dry run under the real name, wave 0's ConfigMap would be written first.
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let run = sync(&ns, &yaml, extra);
+        assert_eq!(run.code, Some(1), "{extra:?}: {}", run.output());
+        assert!(
+            run.stderr.contains("must be no more than 63 characters")
+                && run.stderr.contains("nothing was changed"),
+            "{}",
+            run.output()
+        );
+    }
+    assert!(!support::exists(&ns, "configmap", "settings"));
+}
+
+#[test]
+fn dry_run_json_lists_every_task_with_phase_wave_and_policy() {
+    let ns = support::create_namespace("dry-json");
+    let yaml = format!(
+        "{}{}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations: {{argocd.argoproj.io/sync-wave: \"2\"}}\n",
+        support::job(
+            "migrate",
+            "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: HookSucceeded",
+            ""
+        ),
+        support::job("page", "argocd.argoproj.io/hook: SyncFail", "")
+    );
+    let run = sync(&ns, &yaml, &["--dry-run"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let doc: Value = run.json();
+    assert_eq!(doc["dryRun"], true);
+    let rows: Vec<String> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["tasks"].as_array().unwrap().clone())
+        .map(|t| {
+            format!(
+                "{} {} {}/{} {}",
+                t["phase"].as_str().unwrap(),
+                t["wave"],
+                t["kind"].as_str().unwrap(),
+                t["name"].as_str().unwrap(),
+                t["deletePolicies"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "PreSync 0 Job/migrate HookSucceeded",
+            "Sync 2 ConfigMap/settings ",
+            "SyncFail 0 Job/page BeforeHookCreation",
+        ]
+    );
+    assert_eq!(doc["steps"][2]["onFailureOnly"], true);
+    assert!(!support::exists(&ns, "configmap", "settings"));
+}
+
+#[test]
+fn the_summary_names_where_objects_go_and_counts_steps_as_plan_does() {
+    let ns = support::create_namespace("summary-ns");
+    let dir = tempfile::tempdir().unwrap();
+    // Objects name their namespace; no -n: the context's "default" is not where they go.
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: NAMESPACE}}\n---\n{}",
+        support::job("page", "argocd.argoproj.io/hook: SyncFail", "")
+            .replace("  name: page", "  name: page\n  namespace: NAMESPACE")
+    );
+    let file = write_input(dir.path(), "app.yaml", &yaml, &ns);
+    let run = hooks(&["sync", "-f", &file, "--dry-run"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("in 1 step (+ SyncFail on failure) to context \"admin\"")
+            && run.stderr.contains(&format!("namespace \"{ns}\"")),
+        "{}",
+        run.output()
+    );
+    assert!(
+        !run.stderr.contains("namespace \"default\""),
+        "{}",
+        run.output()
+    );
+    let plan = hooks(&["plan", "-f", &file]);
+    assert!(
+        plan.stdout
+            .contains("2 objects in 1 step (+ SyncFail on failure)"),
+        "{}",
+        plan.output()
+    );
+}
+
+#[test]
+fn an_object_in_another_namespace_than_dash_n_is_refused_with_nothing_applied() {
+    let ns = support::create_namespace("ns-mismatch");
+    let other = unique_namespace("elsewhere");
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ok}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: {other}\n"
+    );
+    let run = sync(&ns, &yaml, &[]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains(&format!(
+            "app.yaml:5: the namespace from the provided object \"{other}\" does not match the namespace \"{ns}\""
+        )),
+        "{}",
+        run.output()
+    );
+    assert!(!support::exists(&ns, "configmap", "ok"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_input(dir.path(), "app.yaml", &yaml, &ns);
+    let plan = hooks(&["plan", "-f", &file, "-n", &ns]);
+    assert_eq!(plan.code, Some(2), "{}", plan.output());
+}
+
+const IN_NEW_NAMESPACE: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: NAMESPACE}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: NAMESPACE}
+data: {a: "1"}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: NAMESPACE
+  annotations: {argocd.argoproj.io/hook: PreSync}
+spec:
+  backoffLimit: BACKOFF
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: example/migrate}]
+"#;
+
+#[test]
+fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
+    // The namespace does not exist: the input creates it.
+    let ns = unique_namespace("first-sync");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_input(
+        dir.path(),
+        "bad.yaml",
+        &IN_NEW_NAMESPACE.replace("BACKOFF", "-1"),
+        &ns,
+    );
+    let run = hooks(&["sync", "-f", &bad, "-o", "json"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stderr.contains("spec.backoffLimit")
+            && run.stderr.contains("standing in for")
+            && run.stderr.contains("nothing was changed"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        support::try_kubectl(&["get", "namespace", &ns]).is_err(),
+        "the namespace was created: {}",
+        run.output()
+    );
+
+    let good = write_input(
+        dir.path(),
+        "good.yaml",
+        &IN_NEW_NAMESPACE.replace("BACKOFF", "0"),
+        &ns,
+    );
+    let run = hooks(&["sync", "-f", &good, "-o", "json"]);
+    let _ = support::try_kubectl(&["delete", "namespace", &ns, "--wait=false"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(
+        run.stderr.contains(&format!(
+            "2 object(s) in namespace \"{ns}\", which this sync creates, were dry-run in namespace"
+        )),
+        "{}",
+        run.output()
+    );
+}
+
+/// Runs `cat FILE | kubectl-hooks ARGS` on a pseudo-terminal (util-linux `script`), as a
+/// person at a terminal piping manifests would, typing `answer` when asked.
+fn piped_on_a_terminal(file: &str, args: &str, answer: &str) -> Run {
+    use std::io::Write;
+    let command = format!(
+        "cat {file} | {} {args} --kubeconfig {}",
+        env!("CARGO_BIN_EXE_kubectl-hooks"),
+        support::test_kubeconfig().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("this test needs util-linux `script`: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code(),
+        // On a terminal, stdout and stderr are one stream.
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn piped_input_on_a_terminal_is_asked_for_on_dev_tty() {
+    let ns = support::create_namespace("tty-ask");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_input(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+        &ns,
+    );
+    let args = format!("sync -n {ns}");
+    let no = piped_on_a_terminal(&file, &args, "n\n");
+    assert_eq!(no.code, Some(1), "{}", no.output());
+    assert!(
+        no.stdout.contains(&format!("namespace \"{ns}\"? [y/N]"))
+            && no.stdout.contains("aborted: nothing was changed"),
+        "{}",
+        no.output()
+    );
+    assert!(!support::exists(&ns, "configmap", "settings"));
+
+    let yes = piped_on_a_terminal(&file, &args, "y\n");
+    assert_eq!(yes.code, Some(0), "{}", yes.output());
+    assert!(support::exists(&ns, "configmap", "settings"));
+
+    // --yes asks nothing.
+    let quiet = piped_on_a_terminal(&file, &format!("{args} --yes"), "");
+    assert_eq!(quiet.code, Some(0), "{}", quiet.output());
+    assert!(!quiet.stdout.contains("[y/N]"), "{}", quiet.output());
+}
