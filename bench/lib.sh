@@ -14,8 +14,11 @@ bench_setup() {
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-    log "building the release binary"
-    cargo build --release --quiet
+    # BENCH_NO_BUILD=1 measures the release binary as it is (for trying the scripts out).
+    if [[ -z ${BENCH_NO_BUILD:-} ]]; then
+        log "building the release binary"
+        cargo build --release --quiet
+    fi
     bin=$root/target/release/kubectl-hooks
     results=$work/results.tsv # bench tool run wall cpu rss_kib requests steps
     : >"$results"
@@ -34,6 +37,7 @@ cleanup() {
     rm -rf "$work"
     exit "$status"
 }
+
 # use_cluster: with cp_dir, the control plane there (started if needed, left running); else
 # KUBECONFIG's cluster; else a control plane of its own in a temp dir, stopped at the exit.
 use_cluster() {
@@ -49,9 +53,6 @@ use_cluster() {
     server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
     log "cluster: $server (KUBECONFIG=$KUBECONFIG)"
 }
-
-results=$work/results.tsv # bench tool run wall cpu rss_kib requests steps
-: >"$results"
 
 # measure BENCH TOOL RUN CMD...: runs CMD once under GNU time; records wall (clock around it),
 # user+system CPU and peak RSS; for `-o json` syncs also apiRequests and step durations.

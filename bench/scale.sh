@@ -55,7 +55,7 @@ done
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_setup
-cargo build --release --quiet --example floor
+[[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release --quiet --example floor
 floor=$root/target/release/examples/floor
 if wants scale || wants jobs || wants apps; then
     use_cluster
