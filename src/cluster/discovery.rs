@@ -135,16 +135,21 @@ impl Cluster {
         }
         let mut pause = Duration::from_millis(100);
         loop {
-            self.invalidate(api_version);
-            if let Some(found) = self.resolve(api_version, kind).await? {
-                return Ok(Some(found));
-            }
+            // Checked before each look: a client bounded by this same deadline cannot ask past
+            // it, and "not served in time" is the answer then, not a request's timeout.
             let now = Instant::now();
             if now >= deadline {
                 return Ok(None);
             }
             tokio::time::sleep(pause.min(deadline - now)).await;
             pause = (pause * 2).min(Duration::from_secs(1));
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            self.invalidate(api_version);
+            if let Some(found) = self.resolve(api_version, kind).await? {
+                return Ok(Some(found));
+            }
         }
     }
 

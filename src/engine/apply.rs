@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 use tokio::time::Instant;
 
+/// How long reading pods, events and logs of the step's failed tasks may take.
+const WHY_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 pub(crate) async fn create_namespaces(
     cluster: &Cluster,
     names: &[String],
@@ -50,7 +53,9 @@ pub(crate) async fn run_step(
     cancel: &mut Cancel,
 ) -> StepEnd {
     // Every request of the step ends by the deadline, and a server that went away is retried
-    // until then, not past it.
+    // until then, not past it. Saying why a task failed comes after it (a timeout), so it
+    // gets a short time of its own.
+    let unbounded = cluster;
     let cluster = &cluster.until(Some(deadline));
     let watched: Vec<usize> = tasks
         .iter()
@@ -135,9 +140,10 @@ pub(crate) async fn run_step(
     let end = watches
         .until_done(works, running, applied, &ctx, cancel, &mut lookout)
         .await;
-    lookout.finish(cluster, works, tasks, emit).await;
+    let explaining = unbounded.until(Some(Instant::now() + WHY_GRACE));
+    lookout.finish(&explaining, works, tasks, emit).await;
     if matches!(end, StepEnd::Failed(_)) {
-        why::explain_failures(cluster, works, &waited, settings).await;
+        why::explain_failures(&explaining, works, &waited, settings).await;
     }
     end
 }

@@ -258,6 +258,14 @@ fn shared_examples_plan_when_present() {
     let out = run(&["plan", "-f", "../shared/examples/schema-migrate"], None);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("schema-migrate-*"));
+    // Two of the examples define the same Job (agents/db-migration): read together they are
+    // one input with an object defined twice, which is refused with both places named.
     let out = run(&["plan", "-R", "-f", "../shared/examples"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("agent-api/00-migration.yaml:2")
+            && stderr.contains("db-migration/migration-job.yaml:2"),
+        "{stderr}"
+    );
 }

@@ -147,11 +147,11 @@ fn a_rejected_secret_value_is_in_no_output_mode() {
     }
 }
 
-/// Objects in a namespace the input creates are not dry-run, so this Secret is rejected by
-/// the real apply, in the middle of the sync: the progress lines, the table and the JSON
-/// report all carry the server's message.
+/// Objects in a namespace the input creates are dry-run in an existing namespace standing in
+/// for it, so this Secret is refused before anything is written (the Namespace included), in
+/// both report formats, with the server's message redacted.
 #[test]
-fn a_secret_rejected_mid_sync_is_redacted_in_progress_table_and_report() {
+fn a_secret_in_a_namespace_the_input_creates_is_refused_redacted_before_writing() {
     for format in ["table", "json"] {
         let namespace = support::unique_namespace("secret-mid-sync");
         let yaml = format!(
@@ -165,8 +165,10 @@ fn a_secret_rejected_mid_sync_is_redacted_in_progress_table_and_report() {
         let _ = support::try_kubectl(&["delete", "namespace", &namespace, "--wait=false"]);
         assert_eq!(run.code, Some(1), "{format}: {}", run.output());
         assert!(
-            run.stdout.contains("stringData.DB_PIN") && run.stdout.contains("<redacted>"),
-            "{format}: the report must still say what was wrong: {}",
+            run.stderr.contains("stringData.DB_PIN")
+                && run.stderr.contains("<redacted>")
+                && run.stderr.contains("nothing was changed"),
+            "{format}: the refusal must still say what was wrong: {}",
             run.output()
         );
         assert_no_value(&format!("sync -o {format}"), &run.output());
