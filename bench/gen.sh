@@ -6,6 +6,8 @@
 #                                         PreSync hook Job; 10 waves, 20 namespaces (lint/plan)
 #   bench/gen.sh configmaps N WAVES DIR   N ConfigMaps spread evenly over WAVES waves, one file
 #                                         per wave, no namespace (sync/apply with -n)
+#   bench/gen.sh jobs N DIR               N Sync hook Jobs in one wave, one file, no namespace;
+#                                         each pod "runs" 100 ms (tools/test-kubelet)
 set -euo pipefail
 
 gen_docs() {
@@ -52,11 +54,24 @@ BEGIN {
 }'
 }
 
+gen_jobs() {
+    local count=$1 dir=$2
+    mkdir -p "$dir"
+    rm -f "$dir"/jobs.yaml
+    awk -v count="$count" -v file="$dir/jobs.yaml" '
+BEGIN {
+    for (i = 0; i < count; i++) {
+        printf "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: hook-%04d\n  annotations:\n    argocd.argoproj.io/hook: Sync\n    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation\nspec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations:\n        test.kubectl-hooks.io/delay: 100ms\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: hook\n          image: registry.example.com/tools/task:1\n          command: [\"task\", \"%d\"]\n", i, i > file
+    }
+}'
+}
+
 case "${1:-}" in
 docs) gen_docs "$2" "$3" ;;
 configmaps) gen_configmaps "$2" "$3" "$4" ;;
+jobs) gen_jobs "$2" "$3" ;;
 *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,11p' "$0" >&2
     exit 2
     ;;
 esac

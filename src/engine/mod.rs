@@ -166,15 +166,22 @@ impl Work {
 
 /// Runs `tasks` with at most `limit` in flight (`--concurrency`: every batch of requests the
 /// engine sends goes through here), results in the order of `tasks`.
+///
+/// `buffer_unordered`, then sorted: a request that finishes frees its slot at once. With
+/// `buffered`, results that arrive before an earlier, slower one keep their slots until it
+/// returns, so one slow request holds back every request behind it.
 pub(crate) async fn concurrently<F: std::future::Future>(
     limit: usize,
     tasks: impl IntoIterator<Item = F>,
 ) -> Vec<F::Output> {
     use futures::StreamExt;
-    futures::stream::iter(tasks)
-        .buffered(limit.max(1))
+    let mut results: Vec<(usize, F::Output)> = futures::stream::iter(tasks.into_iter().enumerate())
+        .map(|(i, task)| async move { (i, task.await) })
+        .buffer_unordered(limit.max(1))
         .collect()
-        .await
+        .await;
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, output)| output).collect()
 }
 
 /// How an operation ended.
