@@ -69,6 +69,25 @@ pub struct InputArgs {
     pub recursive: bool,
 }
 
+/// Which app a command works on.
+#[derive(Debug, Clone, Args, Default)]
+pub struct AppArgs {
+    /// The app's name (a DNS label): keys its lock, labels and inventory (default: the -f
+    /// directory's name, or a single file's name without extension; required with stdin)
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrunePropagation {
+    /// Dependents first, then the object (as Argo CD prunes by default)
+    Foreground,
+    /// The object now, its dependents by the garbage collector afterwards
+    Background,
+    /// The object only; its dependents stay
+    Orphan,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check hook and wave annotations and ordering; nothing touches a cluster
@@ -197,11 +216,26 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = SYNC_HELP)]
 pub struct SyncArgs {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
     pub run: RunArgs,
+    /// Delete the app's objects that are no longer in the input (members of its inventory only)
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: prune after the last Sync wave (as PruneLast=true on every object)
+    #[arg(long, requires = "prune")]
+    pub prune_last: bool,
+    /// How prunes propagate to what the pruned objects own
+    #[arg(long, value_enum, default_value = "foreground", value_name = "POLICY")]
+    pub prune_propagation: PrunePropagation,
+    /// Take over objects that another app's inventory holds, instead of refusing
+    #[arg(long)]
+    pub force_adopt: bool,
     /// Pause between steps (Argo CD pauses 2s; by default this tool does not)
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub wave_delay: Option<std::time::Duration>,
@@ -243,13 +277,39 @@ pub struct RunArgs {
     /// How many objects to send at once
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
+    /// Run without the app's lock (a Lease in its namespace), e.g. without rights on leases
+    #[arg(long)]
+    pub no_lock: bool,
 }
+
+const SYNC_HELP: &str = "\
+The app: --app NAME, else the -f directory's name (or a single file's name without extension).
+Its lock (Lease kubectl-hooks-NAME) and inventory (Secret kubectl-hooks-NAME, a kubectl ApplySet
+parent) live in the app's namespace: -n, else the context's. That namespace must exist, or be
+created first with --create-namespace. Every applied object (not hooks) is labelled
+applyset.kubernetes.io/part-of=<id>, so `kubectl get -l applyset.kubernetes.io/part-of=<id>`
+lists the app. Members that left the input are deleted with --prune (Argo CD's prune order:
+live waves mirrored, PruneLast after the last wave, Prune=false kept, Prune=confirm asked for),
+and named as \"ignored (requires pruning)\" without it.
+
+Exit codes:
+  0    success
+  1    the sync failed, or was refused (lock held, objects owned by another app)
+  2    bad usage or bad input (nothing was done)
+  3    cannot reach or use the cluster (connection, authentication, RBAC, no rights on leases)
+  130  interrupted (Ctrl-C)";
 
 #[derive(Debug, Args)]
 #[command(after_help = CLEANUP_HELP)]
 pub struct CleanupArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Only the hooks of this app (default: every app's hooks; with -f, the input's hooks)
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+    /// Run without taking the apps' locks
+    #[arg(long)]
+    pub no_lock: bool,
     /// Look in every namespace
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
@@ -291,6 +351,8 @@ Exit codes:
 pub struct DeleteArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
     #[command(flatten)]
     pub run: RunArgs,
     /// Wait for each wave's objects to be gone before deleting the next (the default)

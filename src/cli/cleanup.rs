@@ -2,12 +2,14 @@
 //! stays and why, check the deletions are allowed, ask, delete, report. Prompt, progress,
 //! Ctrl-C and exit codes are sync's.
 
+use super::app::release;
 use super::args::{CleanupArgs, ReportFormat};
 use super::input::{read_input, refuse_errors};
-use super::sync::{cluster_failure, cluster_flags, confirm_unless, on_interrupt, release, runtime};
+use super::sync::{cluster_failure, cluster_flags, confirm_unless, on_interrupt, runtime};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
 use crate::cluster::Cluster;
 use crate::engine::cleanup::{self, Found, Query, Wanted};
+use crate::engine::inventory::App;
 use crate::engine::lock::{self, Lock, LockError};
 use crate::engine::policy::Decision;
 use crate::engine::{Report, SyncResult};
@@ -19,6 +21,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub fn run(cluster_args: &ClusterArgs, args: &CleanupArgs) -> Outcome {
+    if let Some(app) = &args.app {
+        crate::engine::inventory::check_name(app)
+            .map_err(|e| Failure::bad_input(format!("--app: {e}")))?;
+    }
     // Without -f every hook is a candidate: stdin is not read.
     let only = if args.input.filenames.is_empty() {
         None
@@ -67,6 +73,7 @@ async fn clean(
         only,
         all: args.all,
         force: args.force,
+        app: args.app.clone(),
     };
     let scope = match &query.namespace {
         Some(ns) => format!("in namespace \"{ns}\" (context \"{}\")", cluster.context()),
@@ -118,7 +125,11 @@ async fn clean(
         &format!("Delete {chosen} hook object(s) {scope}?"),
     )?;
 
-    let locks = lock_apps(&cluster, &mut found, args.timeout).await?;
+    let locks = if args.no_lock {
+        Vec::new()
+    } else {
+        lock_apps(&cluster, &mut found).await?
+    };
     let (cancel, interrupts) = on_interrupt();
     let progress = output::sync::Progress::for_stderr();
     progress.note(&format!("deleting {chosen} hook object(s) {scope}"));
@@ -140,31 +151,22 @@ async fn clean(
     super::sync::exit_for(report)
 }
 
-/// Takes the lock of each app whose hooks are to be deleted, so no sync or delete of that app
-/// runs meanwhile; the hooks of an app whose lock is held are kept.
-async fn lock_apps(
-    cluster: &Cluster,
-    found: &mut [Found],
-    timeout: Duration,
-) -> Result<Vec<Lock>, Failure> {
-    let apps: BTreeSet<(String, String)> = found
+/// Takes the lock of each app whose hooks are to be deleted, in the app's namespace (as sync
+/// and delete take it), so no sync or delete of that app runs meanwhile; the hooks of an app
+/// whose lock is held are kept. Hooks made before the app's namespace was recorded on them
+/// are locked in their own namespace.
+async fn lock_apps(cluster: &Cluster, found: &mut [Found]) -> Result<Vec<Lock>, Failure> {
+    let apps: BTreeSet<App> = found
         .iter()
         .filter(|f| f.decision.deletes() && !f.app.is_empty())
-        .map(|f| (namespace_of(cluster, f), f.app.clone()))
+        .filter_map(|f| app_of(cluster, f))
         .collect();
     let mut locks = Vec::new();
-    let mut unlocked = false;
-    for (namespace, app) in apps {
-        match lock::acquire(
-            cluster,
-            &namespace,
-            &app,
-            timeout + Duration::from_secs(120),
-        )
-        .await
-        {
-            Ok(Some(lock)) => locks.push(lock),
-            Ok(None) => unlocked = true,
+    for app in apps {
+        match lock::acquire(cluster, &app).await {
+            Ok(lock) => locks.push(lock),
+            // The app's namespace is gone: no operation of the app can hold its lock.
+            Err(LockError::NoNamespace(_)) => {}
             Err(LockError::Held {
                 holder,
                 since,
@@ -172,34 +174,39 @@ async fn lock_apps(
                 name,
             }) => {
                 let reason = format!(
-                    "a sync or delete of its input holds lease {lease_namespace}/{name} ({holder}, since {since}); if that run was killed, delete the lease"
+                    "a sync or delete of app \"{}\" holds lease {lease_namespace}/{name} ({holder}, since {since})",
+                    app.name
                 );
                 for f in found.iter_mut() {
-                    if f.app == app && namespace_of(cluster, f) == namespace {
+                    if app_of(cluster, f).as_ref() == Some(&app) {
                         f.decision = Decision::Keep(reason.clone());
                     }
                 }
             }
-            Err(LockError::Cluster(e)) => {
+            Err(e) => {
                 for lock in locks {
                     release(Some(lock), cluster).await;
                 }
-                return Err(cluster_failure(e));
+                return Err(super::app::lock_failure(e, &app));
             }
         }
-    }
-    if unlocked {
-        eprintln!(
-            "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
-        );
     }
     Ok(locks)
 }
 
-fn namespace_of(cluster: &Cluster, f: &Found) -> String {
-    f.namespace
+fn app_of(cluster: &Cluster, f: &Found) -> Option<App> {
+    if f.app.is_empty() {
+        return None;
+    }
+    let namespace = f
+        .app_namespace
         .clone()
-        .unwrap_or_else(|| cluster.namespace().to_owned())
+        .or_else(|| f.namespace.clone())
+        .unwrap_or_else(|| cluster.namespace().to_owned());
+    Some(App {
+        name: f.app.clone(),
+        namespace,
+    })
 }
 
 fn report(found: &[Found], interrupted: bool, duration: Duration) -> Report {

@@ -2,11 +2,12 @@
 //! in reverse order, run PostDelete hooks, report. Prompt, lock, Ctrl-C and exit codes are
 //! sync's.
 
+use super::app;
 use super::args::{DeleteArgs, ReportFormat};
 use super::input::{read_input, refuse_errors};
 use super::sync::{
-    announce, cluster_failure, cluster_flags, confirm_unless, exit_for, lock_input, on_interrupt,
-    prepare_failure, release, runtime, settings, unix_now,
+    announce, cluster_failure, cluster_flags, confirm_unless, exit_for, on_interrupt,
+    prepare_failure, runtime, settings, unix_now,
 };
 use super::{ClusterArgs, Outcome, print};
 use crate::cluster::Cluster;
@@ -17,21 +18,24 @@ use crate::model::SyncSpec;
 use crate::output;
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
+    let name = app::name(&args.app, &args.input)?;
     let loaded = read_input(&args.input)?;
     refuse_errors(&loaded)?;
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
-    runtime()?.block_on(delete(cluster_args, args, &loaded.manifests, &specs))
+    runtime()?.block_on(delete(cluster_args, args, name, &loaded.manifests, &specs))
 }
 
 async fn delete(
     cluster_args: &ClusterArgs,
     args: &DeleteArgs,
+    name: String,
     manifests: &[Manifest],
     specs: &[SyncSpec],
 ) -> Outcome {
     let cluster = Cluster::connect(&cluster_flags(cluster_args))
         .await
         .map_err(cluster_failure)?;
+    let app = app::app(&cluster, name);
     let settings = settings(&args.run);
     let started_unix = unix_now();
 
@@ -42,6 +46,7 @@ async fn delete(
         args.run.drop_unknown_hooks,
         &settings,
         started_unix,
+        &app,
     )
     .await
     .map_err(|e| prepare_failure(e, manifests))?;
@@ -56,7 +61,7 @@ async fn delete(
     }
     confirm_unless(args.run.yes, &format!("Delete {summary}?"))?;
 
-    let lock = lock_input(&cluster, &teardown.app_id, settings.timeout).await?;
+    let lock = app::lock(&cluster, &app, args.run.no_lock, true).await?;
     let (cancel, interrupts) = on_interrupt();
     let progress = output::sync::Progress::for_stderr();
     progress.note(&format!("deleting {summary}"));
@@ -71,7 +76,13 @@ async fn delete(
     )
     .await;
     interrupts.abort();
-    release(lock, &cluster).await;
+    // The app is gone: so is its inventory (after a failure it stays, to be run again).
+    if report.result == crate::engine::SyncResult::Succeeded
+        && let Err(e) = crate::engine::members::delete_parent(&cluster, &app).await
+    {
+        eprintln!("warning: could not delete the app's inventory: {e}");
+    }
+    app::release(lock, &cluster).await;
 
     show(args.run.output, Some(&report), &teardown);
     exit_for(report)
@@ -95,6 +106,7 @@ fn summary_line(cluster: &Cluster, teardown: &Teardown) -> String {
             .count()
     };
     let kept = teardown.left_in_place();
+    let app = &teardown.app.name;
     let plural = output::plan::plural;
     let (pre, objects, post) = (
         count(Part::PreDelete),
@@ -102,7 +114,8 @@ fn summary_line(cluster: &Cluster, teardown: &Teardown) -> String {
         count(Part::PostDelete),
     );
     format!(
-        "{objects} {}, {pre} PreDelete and {post} PostDelete {} ({kept} left in place) in context \"{}\" ({}), namespace \"{}\"",
+        "app \"{}\": {objects} {}, {pre} PreDelete and {post} PostDelete {} ({kept} left in place) in context \"{}\" ({}), namespace \"{}\"",
+        app,
         plural(objects, "object", "objects"),
         plural(pre + post, "hook", "hooks"),
         cluster.context(),

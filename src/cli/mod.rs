@@ -1,5 +1,6 @@
 //! The command line: parsing, dispatch, and the mapping from outcomes to exit codes.
 
+mod app;
 pub mod args;
 mod cleanup;
 pub mod complete;

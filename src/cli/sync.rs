@@ -1,24 +1,30 @@
 //! `kubectl hooks sync`: validate everything, ask, run the plan against the cluster, report.
 
-use super::args::{ReportFormat, RunArgs, SyncArgs};
+use super::app;
+use super::args::{PrunePropagation, ReportFormat, RunArgs, SyncArgs};
 use super::input::{read_input, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, Outcome, exit, print};
-use crate::cluster::{Cluster, ClusterError};
-use crate::engine::{self, Cancel, PrepareError, Prepared, Report, Settings, SyncResult, lock};
+use crate::cluster::{Cluster, ClusterError, Propagation};
+use crate::engine::inventory::{self, LastSync};
+use crate::engine::prune::{self, InspectError, PruneFate, PruneOptions, PruneWork};
+use crate::engine::{
+    self, Cancel, PrepareError, Prepared, Report, Settings, SyncResult, lock, members,
+};
 use crate::health::HealthMode;
 use crate::manifest::Manifest;
 use crate::model::SyncSpec;
 use crate::output;
 use crate::plan::Plan;
 use std::io::IsTerminal;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
+    let name = app::name(&args.app, &args.input)?;
     let loaded = read_input(&args.input)?;
     refuse_errors(&loaded)?;
     let specs: Vec<SyncSpec> = loaded.manifests.iter().map(SyncSpec::of).collect();
-    runtime()?.block_on(sync(cluster_args, args, &loaded.manifests, &specs))
+    runtime()?.block_on(sync(cluster_args, args, name, &loaded.manifests, &specs))
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -50,18 +56,22 @@ pub fn cluster_failure(e: ClusterError) -> Failure {
 async fn sync(
     cluster_args: &ClusterArgs,
     args: &SyncArgs,
+    name: String,
     manifests: &[Manifest],
     specs: &[SyncSpec],
 ) -> Outcome {
     let cluster = Cluster::connect(&cluster_flags(cluster_args))
         .await
         .map_err(cluster_failure)?;
+    let app = app::app(&cluster, name);
     let settings = Settings {
         wave_delay: args.wave_delay,
         create_namespace: args.create_namespace,
+        prune_propagation: propagation(args.prune_propagation),
         ..settings(&args.run)
     };
     let started_unix = unix_now();
+    let started_at = SystemTime::now();
 
     let mut prepared = engine::prepare(
         &cluster,
@@ -70,21 +80,64 @@ async fn sync(
         args.run.drop_unknown_hooks,
         &settings,
         started_unix,
+        &app,
     )
     .await
     .map_err(|e| prepare_failure(e, manifests))?;
+    let prune_options = PruneOptions {
+        enabled: args.prune,
+        last: args.prune_last,
+        force_adopt: args.force_adopt,
+        propagation: settings.prune_propagation,
+        concurrency: settings.concurrency,
+    };
+    let before = prune::inspect(&cluster, &mut prepared, &prune_options)
+        .await
+        .map_err(inspect_failure)?;
     announce(&prepared.plan, manifests, &prepared.notes);
     let summary = summary_line(&cluster, &prepared);
     if args.run.dry_run {
+        if !args.create_namespace {
+            app::ensure_namespace(&cluster, &app, false).await?;
+        }
         print(&output::plan::render(&prepared.plan, manifests, false));
+        print(&output::prune::render(&prepared.prunes));
         eprintln!(
-            "dry run: {summary}; every object passed the server-side dry run; nothing was changed"
+            "dry run: {summary}; every object passed the server-side dry run{}; nothing was changed",
+            if prepared.prunes.iter().any(|p| p.fate == PruneFate::Prune) {
+                " and every prune the dry-run delete"
+            } else {
+                ""
+            }
         );
         return Ok(());
     }
     confirm_unless(args.run.yes, &format!("Sync {summary}?"))?;
+    confirm_prunes(args.run.yes, &prepared.prunes)?;
 
-    let lock = lock_input(&cluster, &prepared.app_id, settings.timeout).await?;
+    app::ensure_namespace(&cluster, &app, args.create_namespace).await?;
+    let lock = app::lock(&cluster, &app, args.run.no_lock, false).await?;
+    let mut last = LastSync {
+        started: Some(lock::micro_time(started_at)),
+        result: Some("Running".into()),
+        digest: Some(inventory::digest(
+            &manifests.iter().map(Manifest::to_json).collect::<Vec<_>>(),
+        )),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+        ..LastSync::default()
+    };
+    // The parent names every kind and namespace of the old and the new members before any
+    // object is applied, so a sync that dies midway leaves no member untracked.
+    let (kinds, namespaces) = prune::recorded_sets(&prepared, before.as_ref());
+    if let Err(e) = members::write_parent(&cluster, &app, &kinds, &namespaces, &last).await {
+        app::release(lock, &cluster).await;
+        let mut f = cluster_failure(e);
+        f.message = format!(
+            "writing the app's inventory: {}; nothing was changed",
+            f.message
+        );
+        return Err(f);
+    }
     let (cancel, interrupts) = on_interrupt();
     let progress = output::sync::Progress::for_stderr();
     progress.note(&format!("syncing {summary}"));
@@ -97,13 +150,117 @@ async fn sync(
     )
     .await;
     interrupts.abort();
-    release(lock, &cluster).await;
+    last.finished = Some(lock::micro_time(SystemTime::now()));
+    last.result = Some(format!("{:?}", report.result));
+    last.message = Some(report.message.clone());
+    let keep_old = report.result != SyncResult::Succeeded;
+    let (kinds, namespaces) = prune::recorded_sets(&prepared, before.as_ref().filter(|_| keep_old));
+    if let Err(e) = members::write_parent(&cluster, &app, &kinds, &namespaces, &last).await {
+        eprintln!("warning: could not record the sync in the app's inventory: {e}");
+    }
+    app::release(lock, &cluster).await;
 
     match args.run.output {
-        ReportFormat::Table => print(&output::sync::render(&report, &prepared.works, args.stats)),
-        ReportFormat::Json => print(&output::sync::json(&report, &prepared.works)),
+        ReportFormat::Table => {
+            print(&output::sync::render(&report, &prepared.works, args.stats));
+            print(&output::prune::render(&prepared.prunes));
+        }
+        ReportFormat::Json => print(&output::prune::with_app(
+            &output::sync::json(&report, &prepared.works),
+            &app,
+            &prepared.prunes,
+        )),
+    }
+    let kept = prepared
+        .prunes
+        .iter()
+        .filter(|p| p.fate == PruneFate::RequiresPruning)
+        .count();
+    if kept > 0 {
+        eprintln!(
+            "note: {kept} object(s) of app \"{}\" left the input and were kept: ignored (requires pruning); sync with --prune to delete them",
+            app.name
+        );
     }
     exit_for(report)
+}
+
+fn propagation(p: PrunePropagation) -> Propagation {
+    match p {
+        PrunePropagation::Foreground => Propagation::Foreground,
+        PrunePropagation::Background => Propagation::Background,
+        PrunePropagation::Orphan => Propagation::Orphan,
+    }
+}
+
+/// Prunes of objects marked `Prune=confirm` go ahead only with `--yes` or an answer at the
+/// prompt; without a terminal to ask on, the sync stops before it changes anything.
+fn confirm_prunes(yes: bool, prunes: &[PruneWork]) -> Outcome {
+    let asked: Vec<String> = prunes
+        .iter()
+        .filter(|p| p.fate == PruneFate::Prune && p.confirm)
+        .map(|p| p.member.key.to_string())
+        .collect();
+    if asked.is_empty() || yes {
+        return Ok(());
+    }
+    let list = asked.join(", ");
+    if std::io::stdin().is_terminal() {
+        return confirm(&format!(
+            "Prune {} object(s) marked Prune=confirm: {list}?",
+            asked.len()
+        ));
+    }
+    Err(Failure::new(
+        exit::FAILED,
+        format!(
+            "pruning {list} needs confirmation (Prune=confirm): pass --yes, or run on a terminal to be asked; nothing was changed"
+        ),
+    ))
+}
+
+fn inspect_failure(e: InspectError) -> Failure {
+    match e {
+        InspectError::OwnedByOthers(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            Failure::new(
+                exit::FAILED,
+                format!(
+                    "{} object(s) of the input belong to another app; nothing was changed",
+                    problems.len()
+                ),
+            )
+        }
+        InspectError::ForeignTooling { parent, tooling } => Failure::new(
+            exit::FAILED,
+            format!(
+                "the app's inventory {parent} is managed by {tooling}, not kubectl-hooks; nothing was changed"
+            ),
+        ),
+        InspectError::Refused(refusal) => {
+            for p in &refusal.problems {
+                eprintln!("error: {p}");
+            }
+            Failure::new(
+                if refusal.access {
+                    exit::CLUSTER
+                } else {
+                    exit::FAILED
+                },
+                format!(
+                    "{} prune(s) refused by the dry-run delete; nothing was changed",
+                    refusal.problems.len()
+                ),
+            )
+        }
+        InspectError::Cluster(e) => {
+            let mut f = cluster_failure(e);
+            f.message.push_str("; nothing was changed");
+            f
+        }
+    }
 }
 
 /// The exit code of an operation's report: 0, 1 (failed) or 130 (interrupted).
@@ -119,7 +276,8 @@ fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
     let objects = prepared.works.len();
     let hooks = prepared.works.iter().filter(|w| w.task.hook).count();
     format!(
-        "{objects} {} ({hooks} hook {}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
+        "app \"{}\": {objects} {} ({hooks} hook {}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
+        prepared.app.name,
         output::plan::plural(objects, "task", "tasks"),
         output::plan::plural(hooks, "task", "tasks"),
         prepared.steps.len(),
@@ -159,46 +317,6 @@ pub(super) fn announce(plan: &Plan, manifests: &[Manifest], notes: &[String]) {
     warn_dropped(plan, manifests);
     for note in notes {
         eprintln!("note: {note}");
-    }
-}
-
-/// One sync or delete of an input at a time: the Lease lock named after the input, held
-/// for the operation's `timeout` and two minutes more (a crashed holder's lock expires).
-/// `Ok(None)`: the user may not manage leases; the operation runs without the lock.
-pub(super) async fn lock_input(
-    cluster: &Cluster,
-    app_id: &str,
-    timeout: Duration,
-) -> Result<Option<lock::Lock>, Failure> {
-    let hold_for = timeout + Duration::from_secs(120);
-    match lock::acquire(cluster, cluster.namespace(), app_id, hold_for).await {
-        Ok(Some(lock)) => Ok(Some(lock)),
-        Ok(None) => {
-            eprintln!(
-                "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
-            );
-            Ok(None)
-        }
-        Err(lock::LockError::Held {
-            holder,
-            since,
-            namespace,
-            name,
-        }) => Err(Failure::new(
-            exit::FAILED,
-            format!(
-                "another sync or delete of this input is running: lease {namespace}/{name} is held by {holder} since {since}; nothing was changed"
-            ),
-        )),
-        Err(lock::LockError::Cluster(e)) => Err(cluster_failure(e)),
-    }
-}
-
-pub(super) async fn release(lock: Option<lock::Lock>, cluster: &Cluster) {
-    if let Some(lock) = lock
-        && let Err(e) = lock.release(cluster).await
-    {
-        eprintln!("warning: could not release the sync lock: {e}");
     }
 }
 

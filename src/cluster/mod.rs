@@ -8,6 +8,7 @@
 mod config;
 mod discovery;
 mod error;
+mod inventory;
 mod normalize;
 mod ops;
 mod watch;

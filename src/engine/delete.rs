@@ -18,6 +18,7 @@ mod execute;
 
 pub use execute::execute;
 
+use super::inventory::App;
 use super::prepare::{self};
 use super::remove::{self, Gone, Target};
 use super::{PrepareError, Settings, Work, naming};
@@ -38,7 +39,7 @@ pub struct Teardown {
     /// What happens to each work's object, by index.
     pub fates: Vec<Fate>,
     pub stages: Vec<Stage>,
-    pub app_id: String,
+    pub app: App,
     /// The `kubectl-hooks.io/sync-id` label of the hooks this delete creates.
     pub sync_id: String,
     /// Things the user should know that do not stop the delete.
@@ -79,6 +80,7 @@ pub async fn prepare(
     drop_unknown_hooks: bool,
     settings: &Settings,
     started_unix: u64,
+    app: &App,
 ) -> Result<Teardown, PrepareError> {
     let kinds = prepare::resolve_kinds(cluster, manifests).await?;
     let options = PlanOptions {
@@ -87,13 +89,12 @@ pub async fn prepare(
         drop_unknown_hooks,
     };
     let plan = plan::build(manifests, specs, &options).map_err(PrepareError::UnknownHooks)?;
-    // The same identity as a sync of this input: same lock, same `app` label on hooks.
-    let app_id = naming::app_id(&mut prepare::identities(manifests, cluster.namespace()));
-    let sync_id = naming::sync_id(&app_id, started_unix);
+    // The same identity as a sync of this app: same lock, same `app` label on hooks.
+    let sync_id = naming::sync_id(&app.name, started_unix);
     let ready = |task: &Task| {
         let m = &manifests[task.object];
         let kind = kinds.resolved(task.object);
-        prepare::ready(task, m, kind, &app_id, &sync_id, started_unix)
+        prepare::ready(task, m, kind, app, &sync_id, started_unix)
     };
 
     let hooks = delete_hooks(manifests, specs, &options);
@@ -131,7 +132,7 @@ pub async fn prepare(
         works: Vec::new(),
         fates: Vec::new(),
         stages: Vec::new(),
-        app_id: app_id.clone(),
+        app: app.clone(),
         sync_id: sync_id.clone(),
         notes,
     };

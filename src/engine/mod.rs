@@ -6,10 +6,13 @@
 pub mod cleanup;
 pub mod delete;
 mod events;
+pub mod inventory;
 pub mod lock;
+pub mod members;
 pub mod naming;
 pub mod policy;
 mod prepare;
+pub mod prune;
 pub mod remove;
 mod run;
 mod wait;
@@ -41,6 +44,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// Create missing namespaces the objects need.
     pub create_namespace: bool,
+    /// How prunes propagate to dependents (`--prune-propagation`).
+    pub prune_propagation: crate::cluster::Propagation,
 }
 
 impl Default for Settings {
@@ -53,6 +58,7 @@ impl Default for Settings {
             health: HealthMode::Argo,
             concurrency: 16,
             create_namespace: false,
+            prune_propagation: crate::cluster::Propagation::Foreground,
         }
     }
 }

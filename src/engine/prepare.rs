@@ -2,9 +2,10 @@
 //! it needs, hook names made final, and a server-side dry run of every object. Any problem
 //! here stops the sync with nothing applied.
 
+use super::inventory::{self, App};
 use super::naming::{
-    self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
-    LABEL_SYNC,
+    self, ANNOTATION_APP_NAMESPACE, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP,
+    LABEL_HOOK, LABEL_PHASE, LABEL_SYNC,
 };
 use super::{Settings, TaskState, Work, policy};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ResolvedKind};
@@ -21,6 +22,8 @@ pub struct StepWork {
     pub phase: Phase,
     pub wave: i64,
     pub tasks: Vec<usize>,
+    /// Prunes that run first in this step, as indices into `Prepared::prunes`.
+    pub prunes: Vec<usize>,
 }
 
 /// A validated sync, ready to run.
@@ -34,8 +37,11 @@ pub struct Prepared {
     pub sync_fail: Option<StepWork>,
     /// Missing namespaces to create first (`--create-namespace`).
     pub namespaces_to_create: Vec<String>,
-    pub app_id: String,
+    pub app: App,
     pub sync_id: String,
+    /// What `--prune` deletes, and the members that left the input (filled by
+    /// `prune::inspect` after this preparation).
+    pub prunes: Vec<super::prune::PruneWork>,
     /// Things the user should know that do not stop the sync.
     pub notes: Vec<String>,
 }
@@ -73,6 +79,7 @@ pub async fn prepare(
     drop_unknown_hooks: bool,
     settings: &Settings,
     started_unix: u64,
+    app: &App,
 ) -> Result<Prepared, PrepareError> {
     let kinds = resolve_kinds(cluster, manifests).await?;
     let plan = plan::build(
@@ -86,8 +93,7 @@ pub async fn prepare(
     )
     .map_err(PrepareError::UnknownHooks)?;
 
-    let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
-    let sync_id = naming::sync_id(&app_id, started_unix);
+    let sync_id = naming::sync_id(&app.name, started_unix);
     let mut works = Vec::new();
     let mut steps = Vec::new();
     let mut sync_fail = None;
@@ -99,7 +105,7 @@ pub async fn prepare(
                 task,
                 &manifests[task.object],
                 kinds.resolved(task.object),
-                &app_id,
+                app,
                 &sync_id,
                 started_unix,
             ));
@@ -108,6 +114,7 @@ pub async fn prepare(
             phase: step.phase,
             wave: step.wave,
             tasks: indices,
+            prunes: Vec::new(),
         };
         if step.phase == Phase::SyncFail {
             sync_fail = Some(step_work);
@@ -126,8 +133,9 @@ pub async fn prepare(
         steps,
         sync_fail,
         namespaces_to_create,
-        app_id,
+        app: app.clone(),
         sync_id,
+        prunes: Vec::new(),
         notes,
     })
 }
@@ -230,37 +238,20 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
-pub(super) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
-    manifests
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}/{}/{}",
-                m.group(),
-                m.kind,
-                m.namespace.as_deref().unwrap_or(default_namespace),
-                m.name
-                    .as_deref()
-                    .or(m.generate_name.as_deref())
-                    .unwrap_or_default()
-            )
-        })
-        .collect()
-}
-
-/// The object as it will be sent: final name and namespace, and for hooks the labels and
-/// annotations that mark them as this tool's.
+/// The object as it will be sent: final name and namespace, for hooks the labels and
+/// annotations that mark them as this tool's, and for every other object the label that
+/// makes it a member of the app's inventory.
 pub(super) fn ready(
     task: &Task,
     m: &Manifest,
     kind: Option<ResolvedKind>,
-    app_id: &str,
+    app: &App,
     sync_id: &str,
     started_unix: u64,
 ) -> Work {
     let name = match (&m.name, &m.generate_name) {
         (Some(name), _) => name.clone(),
-        (None, Some(prefix)) => naming::generated_name(prefix, app_id, task.phase, started_unix),
+        (None, Some(prefix)) => naming::generated_name(prefix, &app.name, task.phase, started_unix),
         (None, None) => String::new(),
     };
     let mut object = m.to_json();
@@ -288,13 +279,17 @@ pub(super) fn ready(
                 json!(task.phase.as_str().to_lowercase()),
             );
             labels.insert(LABEL_SYNC.into(), json!(sync_id));
-            labels.insert(LABEL_APP.into(), json!(app_id));
+            labels.insert(LABEL_APP.into(), json!(app.name));
             let annotations = map_entry(meta, "annotations");
             annotations.insert(ANNOTATION_SOURCE.into(), json!(m.source.to_string()));
+            annotations.insert(ANNOTATION_APP_NAMESPACE.into(), json!(app.namespace));
             if let Some(prefix) = &m.generate_name {
                 annotations.insert(ANNOTATION_GENERATE_NAME.into(), json!(prefix));
             }
         }
+    }
+    if !task.hook {
+        inventory::mark_member(&mut object, app);
     }
     Work {
         task: task.clone(),

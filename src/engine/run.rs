@@ -78,16 +78,31 @@ pub async fn execute(
             tasks: step.tasks.len(),
         });
         let step_started = Instant::now();
-        let end = run_step(
+        // Argo CD prunes first within a step, then applies.
+        let pruned = super::prune::run(
             cluster,
-            &mut prepared.works,
-            &step.tasks,
-            settings,
+            &mut prepared.prunes,
+            &step.prunes,
+            settings.prune_propagation,
             deadline,
             emit,
-            &mut cancel,
         )
         .await;
+        let end = match pruned {
+            Err(message) => StepEnd::Failed(message),
+            Ok(()) => {
+                run_step(
+                    cluster,
+                    &mut prepared.works,
+                    &step.tasks,
+                    settings,
+                    deadline,
+                    emit,
+                    &mut cancel,
+                )
+                .await
+            }
+        };
         let took = step_started.elapsed();
         step_durations.push((step.phase, step.wave, took));
         emit(&Event::StepFinished {

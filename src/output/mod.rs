@@ -3,6 +3,7 @@
 pub mod cleanup;
 pub mod delete;
 pub mod plan;
+pub mod prune;
 pub mod sync;
 
 use comfy_table::{ContentArrangement, Table, presets};
