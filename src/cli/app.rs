@@ -72,8 +72,15 @@ pub fn app(cluster: &Cluster, name: String) -> App {
 }
 
 /// The app's namespace holds its lock and inventory: it must exist before the lock is taken.
-/// With `create` (`sync --create-namespace`) a missing one is created first.
-pub async fn ensure_namespace(cluster: &Cluster, app: &App, create: bool) -> Result<(), Failure> {
+/// A missing one is created first when the input defines it (`from_input`, the Namespace as
+/// the sync applies it) or with `create` (`sync --create-namespace`); otherwise the operation
+/// stops with nothing changed.
+pub async fn ensure_namespace(
+    cluster: &Cluster,
+    app: &App,
+    create: bool,
+    from_input: Option<&serde_json::Value>,
+) -> Result<(), Failure> {
     let kind = cluster
         .resolve("v1", "Namespace")
         .await
@@ -81,11 +88,11 @@ pub async fn ensure_namespace(cluster: &Cluster, app: &App, create: bool) -> Res
         .ok_or_else(|| Failure::new(exit::CLUSTER, "the cluster serves no v1 Namespace"))?;
     match cluster.get(&kind, "", &app.namespace).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) if create => {
-            let object = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
-                                            "metadata": {"name": app.namespace}});
+        Ok(None) if create || from_input.is_some() => {
+            let bare = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                                          "metadata": {"name": app.namespace}});
             cluster
-                .apply(&kind, &object, ApplyOptions::default())
+                .apply(&kind, from_input.unwrap_or(&bare), ApplyOptions::default())
                 .await
                 .map_err(cluster_failure)?;
             eprintln!("namespace/{} created (the app's namespace)", app.namespace);
@@ -96,6 +103,19 @@ pub async fn ensure_namespace(cluster: &Cluster, app: &App, create: bool) -> Res
         Err(e) if e.status_code() == Some(403) => Ok(()),
         Err(e) => Err(cluster_failure(e)),
     }
+}
+
+/// Whether the app's namespace can be made by this sync (the input defines it, or
+/// `--create-namespace`), for `--dry-run`, which creates nothing.
+pub async fn check_namespace(
+    cluster: &Cluster,
+    app: &App,
+    will_create: bool,
+) -> Result<(), Failure> {
+    if will_create {
+        return Ok(());
+    }
+    ensure_namespace(cluster, app, false, None).await
 }
 
 fn no_namespace(app: &App) -> Failure {

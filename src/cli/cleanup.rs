@@ -174,8 +174,9 @@ async fn lock_apps(cluster: &Cluster, found: &mut [Found]) -> Result<Vec<Lock>, 
                 name,
             }) => {
                 let reason = format!(
-                    "a sync or delete of app \"{}\" holds lease {lease_namespace}/{name} ({holder}, since {since})",
-                    app.name
+                    "a sync or delete of app \"{}\" holds lease {lease_namespace}/{name} ({holder}, since {since}); if that run was killed, the lease expires {}s after its last renewal (or delete the lease)",
+                    app.name,
+                    lock::LEASE_DURATION.as_secs()
                 );
                 for f in found.iter_mut() {
                     if app_of(cluster, f).as_ref() == Some(&app) {

@@ -97,9 +97,8 @@ async fn sync(
     announce(&prepared.plan, manifests, &prepared.notes);
     let summary = summary_line(&cluster, &prepared);
     if args.run.dry_run {
-        if !args.create_namespace {
-            app::ensure_namespace(&cluster, &app, false).await?;
-        }
+        let will_create = args.create_namespace || app_namespace_in(&prepared).is_some();
+        app::check_namespace(&cluster, &app, will_create).await?;
         print(&output::plan::render(&prepared.plan, manifests, false));
         print(&output::prune::render(&prepared.prunes));
         eprintln!(
@@ -115,7 +114,13 @@ async fn sync(
     confirm_unless(args.run.yes, &format!("Sync {summary}?"))?;
     confirm_prunes(args.run.yes, &prepared.prunes)?;
 
-    app::ensure_namespace(&cluster, &app, args.create_namespace).await?;
+    app::ensure_namespace(
+        &cluster,
+        &app,
+        args.create_namespace,
+        app_namespace_in(&prepared),
+    )
+    .await?;
     let lock = app::lock(&cluster, &app, args.run.no_lock, false).await?;
     let mut last = LastSync {
         started: Some(lock::micro_time(started_at)),
@@ -183,6 +188,20 @@ async fn sync(
         );
     }
     exit_for(report)
+}
+
+/// The input's Namespace object for the app's own namespace, as the sync applies it.
+fn app_namespace_in(prepared: &Prepared) -> Option<&serde_json::Value> {
+    prepared
+        .works
+        .iter()
+        .find(|w| {
+            !w.task.hook
+                && w.task.group.is_empty()
+                && w.task.kind == "Namespace"
+                && w.name == prepared.app.namespace
+        })
+        .map(|w| &w.object)
 }
 
 fn propagation(p: PrunePropagation) -> Propagation {
