@@ -255,7 +255,7 @@ fn another_apps_object_is_refused_naming_that_app_unless_adopted() {
     let run = sync_app(dir.path(), &ns, "second", &second, &[]);
     assert_eq!(run.code, Some(1), "{}", run.output());
     assert!(
-        run.stderr.contains(&format!("ConfigMap/shared ("))
+        run.stderr.contains("ConfigMap/shared (")
             && run.stderr.contains(&format!("belongs to app {ns}/first")),
         "{}",
         run.stderr
