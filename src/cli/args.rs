@@ -100,6 +100,10 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Take the app down: PreDelete hooks, objects in reverse wave order, PostDelete hooks
     Delete(DeleteArgs),
+    /// What a sync would change, object by object (exit 1 when anything would)
+    Diff(DiffArgs),
+    /// The app's objects: health, in sync or not, the last sync's result
+    Status(StatusArgs),
     /// Print the version
     Version(VersionArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish), or the
@@ -379,6 +383,80 @@ Exit codes:
   2    bad usage or bad input (nothing was done)
   3    cannot reach or use the cluster, or not allowed to delete (nothing was deleted)
   130  interrupted (Ctrl-C)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diffs (or KUBECTL_EXTERNAL_DIFF's output)
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DIFF_HELP)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: DiffFormat,
+    /// Fail on field-manager conflicts instead of taking the fields over (as sync would)
+    #[arg(long)]
+    pub no_force_conflicts: bool,
+    /// How many objects to ask about at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+}
+
+const DIFF_HELP: &str = "\
+For each object of the input: a unified diff of the live object against the result of a
+server-side dry-run apply (fields the server sets left out: managedFields, resourceVersion,
+generation, uid, creationTimestamp, status). Objects that would be created show as added;
+members of the app that left the input as \"to be pruned\"; hooks as \"would run\". Secret
+values are masked on both sides (*** , or *** (before) / *** (after) where a value changed).
+KUBECTL_EXTERNAL_DIFF is honoured as by kubectl: the command gets two directories, LIVE and
+MERGED, with one file per object.
+
+Exit codes (as kubectl diff):
+  0    no differences
+  1    differences
+  2    bad usage or bad input, or the server rejected an object
+  3    cannot reach or use the cluster";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = STATUS_HELP)]
+pub struct StatusArgs {
+    /// With -f, each member is also compared with the input (in sync or not)
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: StatusFormat,
+    /// Print again whenever something changes (Ctrl-C to stop)
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// With --watch: how often to look again
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: std::time::Duration,
+}
+
+const STATUS_HELP: &str = "\
+Lists the app's members (from its inventory: kubectl-hooks-NAME in the app's namespace) with
+their Argo CD health and message, whether each is in sync with the input (-f; \"unknown\"
+without it), and the last sync's time and result.
+
+Exit codes:
+  0    every member is healthy and in sync
+  1    something is not healthy, not in sync (or unknown), or the app has no inventory
+  2    bad usage or bad input
+  3    cannot reach or use the cluster";
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {

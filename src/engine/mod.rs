@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod delete;
+pub mod diff;
 mod events;
 pub mod inventory;
 pub mod lock;
@@ -15,6 +16,7 @@ mod prepare;
 pub mod prune;
 pub mod remove;
 mod run;
+pub mod status;
 mod wait;
 
 pub use events::{Event, TaskRef};
