@@ -43,6 +43,9 @@ impl Change {
     }
 }
 
+/// The live object (if any) and what the server would store.
+type Sides = (Option<Value>, Value);
+
 /// One object's two sides, cleaned and masked.
 #[derive(Debug, Clone)]
 pub struct ObjectDiff {
@@ -81,7 +84,7 @@ pub async fn compute(
         .iter()
         .filter(|w| !w.task.hook)
         .map(|w| async move { (w, sides_of(cluster, w, force_conflicts).await) });
-    let results: Vec<(&Work, Result<(Option<Value>, Value), ClusterError>)> =
+    let results: Vec<(&Work, Result<Sides, ClusterError>)> =
         futures::stream::iter(sides.collect::<Vec<_>>())
             .buffered(concurrency.max(1))
             .collect()
@@ -133,11 +136,7 @@ pub async fn compute(
 
 /// The live object (if any) and what the server would store. An object whose kind or
 /// namespace this same sync creates cannot be dry-run: its merged side is the object as sent.
-async fn sides_of(
-    cluster: &Cluster,
-    w: &Work,
-    force: bool,
-) -> Result<(Option<Value>, Value), ClusterError> {
+async fn sides_of(cluster: &Cluster, w: &Work, force: bool) -> Result<Sides, ClusterError> {
     let Some(kind) = &w.kind else {
         return Ok((None, w.object.clone()));
     };
