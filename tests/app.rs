@@ -483,3 +483,131 @@ fn without_rights_on_leases_a_sync_refuses_unless_no_lock() {
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(exists(&ns, "configmap", "settings"));
 }
+
+#[test]
+fn prune_confirm_needs_yes_and_orphan_propagation_keeps_what_the_pruned_owned() {
+    let ns = support::create_namespace("app-confirm");
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = config_map("careful", "argocd.argoproj.io/sync-options: Prune=confirm")
+        + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: example/api}]}\n";
+    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let v2 = config_map("other", "");
+
+    // No terminal to ask on and no --yes: refused before anything changes.
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stderr.contains("Prune=confirm") && run.stderr.contains("--yes"),
+        "{}",
+        run.stderr
+    );
+    assert!(exists(&ns, "configmap", "careful") && exists(&ns, "deployment", "api"));
+    assert!(!exists(&ns, "configmap", "other"), "nothing was applied");
+
+    let run = sync_app(
+        dir.path(),
+        &ns,
+        "shop",
+        &v2,
+        &["--prune", "--yes", "--prune-propagation", "orphan"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(!exists(&ns, "configmap", "careful") && !exists(&ns, "deployment", "api"));
+    // Orphaned, not deleted: the Deployment's ReplicaSet stays.
+    let left = kubectl(&[
+        "get",
+        "replicasets",
+        "-n",
+        &ns,
+        "-l",
+        "app=api",
+        "-o",
+        "name",
+    ]);
+    assert!(!left.trim().is_empty(), "the ReplicaSet was orphaned");
+}
+
+#[test]
+fn status_watch_prints_again_when_something_changes() {
+    let ns = support::create_namespace("app-watch");
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = [config_map("a", ""), config_map("b", "")].concat();
+    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args([
+            "status",
+            "--app",
+            "shop",
+            "-n",
+            &ns,
+            "--watch",
+            "--interval",
+            "200ms",
+        ])
+        .arg("--kubeconfig")
+        .arg(support::test_kubeconfig())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |wanted: &dyn Fn(&[String]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !wanted(&seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("gave up; printed so far:\n{}", seen.join("\n")),
+            }
+        }
+    };
+    let headers = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with("app \"shop\""))
+            .count()
+    };
+    wait_for(&|lines| {
+        headers(lines) == 1
+            && lines
+                .iter()
+                .any(|l| l.starts_with("ConfigMap") && l.contains(" b "))
+    });
+    kubectl(&["delete", "configmap", "b", "-n", &ns]);
+    wait_for(&|lines| headers(lines) == 2);
+    // The second print comes after the change and lists only "a".
+    wait_for(&|lines| {
+        let second = lines
+            .iter()
+            .rposition(|l| l.starts_with("app \"shop\""))
+            .unwrap();
+        lines[second..]
+            .iter()
+            .any(|l| l.starts_with("ConfigMap") && l.contains(" a "))
+    });
+    let second = seen
+        .iter()
+        .rposition(|l| l.starts_with("app \"shop\""))
+        .unwrap();
+    assert!(
+        !seen[second..].iter().any(|l| l.contains(" b ")),
+        "{}",
+        seen.join("\n")
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
