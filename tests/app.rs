@@ -611,3 +611,43 @@ fn status_watch_prints_again_when_something_changes() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
+    let ns = support::create_namespace("app-cleanup");
+    let hooks_ns = support::create_namespace("app-cleanup-hooks");
+    let dir = tempfile::tempdir().unwrap();
+    // A finished PreSync hook in another namespace, then a Sync hook that runs a while.
+    let yaml = format!(
+        "{}{}",
+        support::job(
+            "early",
+            "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: BeforeHookCreation",
+            ""
+        )
+        .replace("  name: early", &format!("  name: early\n  namespace: {hooks_ns}")),
+        support::job(
+            "later",
+            "argocd.argoproj.io/hook: Sync",
+            "test.kubectl-hooks.io/delay: 5s"
+        ),
+    );
+    let file = support::write_input(dir.path(), "v1.yaml", &yaml, &ns);
+    let sync = spawn_sync(&file, &ns, "shop", &[]);
+    wait_until("the Sync hook", || exists(&ns, "job", "later"));
+    assert!(exists(&hooks_ns, "job", "early"));
+
+    // The lease is looked for in the app's namespace, recorded on the hook: it is held.
+    let run = hooks(&["cleanup", "-n", &hooks_ns, "--all", "--yes", "-o", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(exists(&hooks_ns, "job", "early"), "{}", run.output());
+    assert!(run.stdout.contains("holds lease"), "{}", run.stdout);
+
+    let sync = finish(sync);
+    assert_eq!(sync.code, Some(0), "{}", sync.output());
+    let run = hooks(&[
+        "cleanup", "-n", &hooks_ns, "--all", "--yes", "--app", "shop",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(!exists(&hooks_ns, "job", "early"), "{}", run.output());
+}
