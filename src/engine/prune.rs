@@ -147,6 +147,15 @@ pub async fn inspect(
         .filter(|m| !input.contains(&m.key) && !is_hook(&m.live))
         .collect();
     prepared.prunes = candidates(left, options, &prepared.steps);
+    // The app's own namespace holds its lock and inventory: pruning it would delete them
+    // with everything else in it.
+    for p in &mut prepared.prunes {
+        let key = &p.member.key;
+        if key.group.is_empty() && key.kind == "Namespace" && key.name == app.namespace {
+            p.fate = PruneFate::NoPrune;
+            p.message = "kept: the app's own namespace holds its lock and inventory".into();
+        }
+    }
     schedule(&mut prepared.steps, &prepared.prunes);
 
     let chosen: Vec<usize> = (0..prepared.prunes.len())
