@@ -151,7 +151,8 @@ pub async fn inspect(
     // with everything else in it.
     for p in &mut prepared.prunes {
         let key = &p.member.key;
-        if key.group.is_empty() && key.kind == "Namespace" && key.name == app.namespace {
+        let own = key.group.is_empty() && key.kind == "Namespace" && key.name == app.namespace;
+        if own && p.fate == PruneFate::Prune {
             p.fate = PruneFate::NoPrune;
             p.message = "kept: the app's own namespace holds its lock and inventory".into();
         }
