@@ -294,8 +294,18 @@ pub(super) fn exit_for(report: Report) -> Outcome {
 fn summary_line(cluster: &Cluster, prepared: &Prepared) -> String {
     let objects = prepared.works.len();
     let hooks = prepared.works.iter().filter(|w| w.task.hook).count();
+    let prunes = prepared
+        .prunes
+        .iter()
+        .filter(|p| p.fate == PruneFate::Prune)
+        .count();
+    let prunes = if prunes > 0 {
+        format!(", {prunes} to prune")
+    } else {
+        String::new()
+    };
     format!(
-        "app \"{}\": {objects} {} ({hooks} hook {}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
+        "app \"{}\": {objects} {} ({hooks} hook {}{prunes}) in {} {} to context \"{}\" ({}), namespace \"{}\"",
         prepared.app.name,
         output::plan::plural(objects, "task", "tasks"),
         output::plan::plural(hooks, "task", "tasks"),
