@@ -48,6 +48,7 @@ pub(super) async fn compute(
         force_conflicts,
         concurrency: concurrency.max(1),
         create_namespace: true,
+        keep_dry_run: true,
         ..Settings::default()
     };
     let mut prepared =

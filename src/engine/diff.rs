@@ -82,8 +82,12 @@ pub async fn compute(
     let sides = prepared
         .works
         .iter()
-        .filter(|w| !w.task.hook)
-        .map(|w| async move { (w, sides_of(cluster, w, force_conflicts).await) });
+        .enumerate()
+        .filter(|(_, w)| !w.task.hook)
+        .map(|(i, w)| {
+            let dry_run = prepared.dry_run_results.get(&i);
+            async move { (w, sides_of(cluster, w, dry_run, force_conflicts).await) }
+        });
     let results: Vec<(&Work, Result<Sides, ClusterError>)> =
         futures::stream::iter(sides.collect::<Vec<_>>())
             .buffered(concurrency.max(1))
@@ -134,14 +138,23 @@ pub async fn compute(
     Ok((diffs, hooks))
 }
 
-/// The live object (if any) and what the server would store. An object whose kind or
-/// namespace this same sync creates cannot be dry-run: its merged side is the object as sent.
-async fn sides_of(cluster: &Cluster, w: &Work, force: bool) -> Result<Sides, ClusterError> {
+/// The live object (if any) and what the server would store: the preparation's dry-run
+/// result when it kept one, else a dry run now. An object whose kind or namespace this same
+/// sync creates cannot be dry-run: its merged side is the object as sent.
+async fn sides_of(
+    cluster: &Cluster,
+    w: &Work,
+    dry_run: Option<&Value>,
+    force: bool,
+) -> Result<Sides, ClusterError> {
     let Some(kind) = &w.kind else {
         return Ok((None, w.object.clone()));
     };
     let namespace = w.namespace.as_deref().unwrap_or("");
     let live = cluster.get(kind, namespace, &w.name).await?;
+    if let Some(merged) = dry_run {
+        return Ok((live, merged.clone()));
+    }
     let options = ApplyOptions {
         force,
         dry_run: true,

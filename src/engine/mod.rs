@@ -48,6 +48,8 @@ pub struct Settings {
     pub create_namespace: bool,
     /// How prunes propagate to dependents (`--prune-propagation`).
     pub prune_propagation: crate::cluster::Propagation,
+    /// Keep what the dry run returned for each object (`diff` compares it with the live one).
+    pub keep_dry_run: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +63,7 @@ impl Default for Settings {
             concurrency: 16,
             create_namespace: false,
             prune_propagation: crate::cluster::Propagation::Foreground,
+            keep_dry_run: false,
         }
     }
 }

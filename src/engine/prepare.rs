@@ -42,6 +42,9 @@ pub struct Prepared {
     /// What `--prune` deletes, and the members that left the input (filled by
     /// `prune::inspect` after this preparation).
     pub prunes: Vec<super::prune::PruneWork>,
+    /// With `Settings::keep_dry_run` (for `diff`): what the server would store for each
+    /// object that is not a hook, by index into `works`.
+    pub dry_run_results: HashMap<usize, Value>,
     /// Things the user should know that do not stop the sync.
     pub notes: Vec<String>,
 }
@@ -126,7 +129,10 @@ pub async fn prepare(
     let mut notes = Vec::new();
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
-    dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    let mut dry_run_results = dry_run(cluster, &works, &not_yet, settings, &mut notes).await?;
+    if !settings.keep_dry_run {
+        dry_run_results.clear();
+    }
     Ok(Prepared {
         plan,
         works,
@@ -136,6 +142,7 @@ pub async fn prepare(
         app: app.clone(),
         sync_id,
         prunes: Vec::new(),
+        dry_run_results,
         notes,
     })
 }
@@ -392,10 +399,10 @@ pub(super) async fn dry_run(
     not_yet: &BTreeSet<String>,
     settings: &Settings,
     notes: &mut Vec<String>,
-) -> Result<(), PrepareError> {
+) -> Result<HashMap<usize, Value>, PrepareError> {
     let mut skipped_for_namespace: BTreeMap<&str, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
-    let checks = works.iter().filter_map(|w| {
+    let checks = works.iter().enumerate().filter_map(|(i, w)| {
         let Some(kind) = &w.kind else {
             skipped_for_crd += 1;
             return None;
@@ -425,20 +432,27 @@ pub(super) async fn dry_run(
                     )
                     .await
             };
-            (w, result)
+            (i, w, result)
         })
     });
-    let results: Vec<(&Work, Result<Value, ClusterError>)> =
+    let results: Vec<(usize, &Work, Result<Value, ClusterError>)> =
         futures::stream::iter(checks.collect::<Vec<_>>())
             .buffer_unordered(settings.concurrency.max(1))
             .collect()
             .await;
     let mut problems = Vec::new();
     let mut access = false;
-    for (w, result) in results {
-        if let Err(e) = result {
-            access |= e.is_access_error();
-            problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+    let mut stored = HashMap::new();
+    for (i, w, result) in results {
+        match result {
+            Err(e) => {
+                access |= e.is_access_error();
+                problems.push(format!("{}/{} ({}): {e}", w.task.kind, w.name, w.source));
+            }
+            Ok(value) if !w.task.hook => {
+                stored.insert(i, value);
+            }
+            Ok(_) => {}
         }
     }
     for (ns, count) in skipped_for_namespace {
@@ -452,7 +466,7 @@ pub(super) async fn dry_run(
         ));
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(stored)
     } else {
         problems.sort();
         Err(PrepareError::Rejected { problems, access })
