@@ -234,6 +234,29 @@ fn the_inventory_reads_back_with_kubectl_as_an_applyset() {
     expected.sort();
     assert_eq!(members, expected, "members, and not the hook");
 
+    // kubectl itself reads the parent as an ApplySet, and sees whose it is.
+    let kubectl_applyset = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(support::test_kubeconfig())
+        .args([
+            "apply",
+            "--server-side",
+            "--prune",
+            "--dry-run=server",
+            "-n",
+            &ns,
+        ])
+        .args(["--applyset=kubectl-hooks-web-shop", "-f"])
+        .arg(&app_dir)
+        .env("KUBECTL_APPLYSET", "true")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&kubectl_applyset.stderr);
+    assert!(
+        said.contains("managed by tooling \"kubectl-hooks\""),
+        "kubectl: {said}"
+    );
+
     // The same input again changes nothing in the record but the times.
     let again = support::on_input("sync", &ns, app_dir.to_str().unwrap(), &[]);
     assert_eq!(again.code, Some(0), "{}", again.output());

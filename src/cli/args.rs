@@ -50,7 +50,8 @@ pub struct ClusterArgs {
     /// The kubeconfig user to use
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// Namespace for objects that name none (default: the context's namespace, else "default")
+    /// Namespace for objects that name none, and the app's namespace, where its lock and
+    /// inventory live (default: the context's namespace, else "default")
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
     /// How long to wait for one API request, e.g. 30s, 1m ("0" waits as long as needed)
