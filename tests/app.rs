@@ -674,3 +674,27 @@ fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(!exists(&hooks_ns, "job", "early"), "{}", run.output());
 }
+
+#[test]
+fn delete_takes_the_inventory_down_with_the_app() {
+    let ns = support::create_namespace("app-delete");
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
+    let run = support::on_input("sync", &ns, &file, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(exists(&ns, "secret", "kubectl-hooks-shop"));
+    let run = support::on_input("delete", &ns, &file, &["--yes"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(!exists(&ns, "configmap", "settings"));
+    assert!(
+        !exists(&ns, "secret", "kubectl-hooks-shop"),
+        "the parent went too"
+    );
+    assert!(
+        !exists(&ns, "lease", "kubectl-hooks-shop"),
+        "the lock was released"
+    );
+    let run = hooks(&["status", "--app", "shop", "-n", &ns]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(run.stdout.contains("never synced"), "{}", run.stdout);
+}
