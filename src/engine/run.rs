@@ -75,7 +75,7 @@ pub async fn execute(
         emit(&Event::StepStarted {
             phase: step.phase,
             wave: step.wave,
-            tasks: step.tasks.len(),
+            tasks: step.tasks.len() + step.prunes.len(),
         });
         let step_started = Instant::now();
         // Argo CD prunes first within a step, then applies.
