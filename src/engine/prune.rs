@@ -10,12 +10,12 @@ use super::inventory::{self, MemberKey, Recorded};
 use super::members::{self, Member};
 use super::remove::{self, Refusal, Target};
 use super::{Event, Prepared, StepWork, TaskRef, TaskState};
-use crate::cluster::{Cluster, ClusterError, Propagation};
+use crate::cluster::{Cluster, ClusterError, Propagation, WatchEvent};
 use crate::model::{Phase, SyncOption, SyncOptions, keys, wave};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use tokio::time::Instant;
 
 /// What a sync does with a member that left the input.
@@ -316,14 +316,22 @@ pub fn schedule(steps: &mut Vec<StepWork>, prunes: &[PruneWork]) {
     }
 }
 
+/// A delete request's outcome: `None` when there was nothing to delete, else the uid of the
+/// object that is going (when the server said).
+type Requested = Result<Option<Option<String>>, ClusterError>;
+/// Prunes of one kind and namespace being waited for: (index, uid).
+type Pending = Vec<(usize, Option<String>)>;
+
 /// Runs a step's prunes, all at once, and waits until each object is gone (with foreground
 /// propagation: and what it owned), as Argo CD waits for pruned objects to disappear before
-/// the next step. An object already being deleted is not deleted again. Returns the first
-/// failure.
+/// the next step: one watch per kind and namespace, on the app's `part-of` label (`selector`),
+/// not one per object. An object already being deleted is not deleted again. Returns the
+/// first failure.
 pub(super) async fn run(
     cluster: &Cluster,
     prunes: &mut [PruneWork],
     indices: &[usize],
+    selector: &str,
     propagation: Propagation,
     deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
@@ -333,27 +341,62 @@ pub(super) async fn run(
         emit(&Event::Deleting(p.reference()));
         async move {
             let t = target(p);
-            let terminating = p.member.live["metadata"]["deletionTimestamp"].is_string();
-            let uid = match terminating {
-                true => p.member.live["metadata"]["uid"].as_str().map(str::to_owned),
-                false => match cluster
-                    .delete(t.kind, t.namespace, t.name, propagation)
-                    .await
-                {
-                    Ok(crate::cluster::Deleted::Requested { uid }) => uid,
-                    Ok(crate::cluster::Deleted::AlreadyGone) => return (i, Ok(())),
-                    Err(e) => return (i, Err(e)),
-                },
-            };
-            let limit = deadline.saturating_duration_since(Instant::now());
-            (i, t.wait_gone(cluster, uid.as_deref(), limit).await)
+            if p.member.live["metadata"]["deletionTimestamp"].is_string() {
+                let uid = p.member.live["metadata"]["uid"].as_str().map(str::to_owned);
+                return (i, Ok(Some(uid)));
+            }
+            let result = cluster
+                .delete(t.kind, t.namespace, t.name, propagation)
+                .await
+                .map(|deleted| match deleted {
+                    crate::cluster::Deleted::Requested { uid } => Some(uid),
+                    crate::cluster::Deleted::AlreadyGone => None,
+                });
+            (i, result)
         }
     });
-    let results: Vec<(usize, Result<(), ClusterError>)> = futures::stream::iter(deletions)
+    let requested: Vec<(usize, Requested)> = futures::stream::iter(deletions)
         .buffer_unordered(16)
         .collect()
         .await;
+
+    let mut results: Vec<(usize, Result<(), String>)> = Vec::new();
+    let mut groups: BTreeMap<(String, String, String), Pending> = BTreeMap::new();
+    for (i, result) in requested {
+        match result {
+            Ok(None) => results.push((i, Ok(()))),
+            Ok(Some(uid)) => {
+                let key = &prunes[i].member.key;
+                groups
+                    .entry((key.group.clone(), key.kind.clone(), key.namespace.clone()))
+                    .or_default()
+                    .push((i, uid));
+            }
+            Err(e) => results.push((i, Err(e.to_string()))),
+        }
+    }
+    let prunes_ref = &*prunes;
+    let waits = groups.into_values().map(|pending| async move {
+        let first = &prunes_ref[pending[0].0].member;
+        let names: HashMap<String, Option<String>> = pending
+            .iter()
+            .map(|(i, uid)| (prunes_ref[*i].member.key.name.clone(), uid.clone()))
+            .collect();
+        let outcome = wait_all_gone(cluster, first, names, selector, deadline).await;
+        (pending, outcome)
+    });
+    let waited: Vec<(Pending, Result<(), ClusterError>)> = futures::stream::iter(waits)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (pending, outcome) in waited {
+        for (i, _) in pending {
+            results.push((i, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string())));
+        }
+    }
+
     let mut first_error = None;
+    results.sort_by_key(|(i, _)| *i);
     for (i, result) in results {
         let p = &mut prunes[i];
         match result {
@@ -371,6 +414,66 @@ pub(super) async fn run(
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Waits until every named object (of `like`'s kind and namespace) is gone, or replaced by
+/// one with another uid, watching the app's members of that kind and namespace.
+async fn wait_all_gone(
+    cluster: &Cluster,
+    like: &Member,
+    mut pending: HashMap<String, Option<String>>,
+    selector: &str,
+    deadline: Instant,
+) -> Result<(), ClusterError> {
+    let kind = &like.kind;
+    let namespace = (!like.key.namespace.is_empty()).then_some(like.key.namespace.as_str());
+    let mut events = cluster.watch_namespace(kind, namespace, Some(selector));
+    // Names seen in the first listing: those not in it are gone already.
+    let mut listing: Option<HashSet<String>> = Some(HashSet::new());
+    let wait = async {
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(WatchEvent::Applied(obj)) => {
+                    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+                    let uid = obj["metadata"]["uid"].as_str();
+                    if let Some(expected) = pending.get(name) {
+                        if expected.is_some() && expected.as_deref() != uid {
+                            pending.remove(name);
+                        } else if let Some(seen) = &mut listing {
+                            seen.insert(name.to_owned());
+                        }
+                    }
+                }
+                Ok(WatchEvent::Deleted(obj)) => {
+                    pending.remove(obj["metadata"]["name"].as_str().unwrap_or_default());
+                }
+                Ok(WatchEvent::Synced) => {
+                    if let Some(seen) = listing.take() {
+                        pending.retain(|name, _| seen.contains(name));
+                    }
+                }
+                Err(e) if e.is_access_error() => return Err(e),
+                Err(_) => {} // the watcher retries with backoff
+            }
+            if listing.is_none() && pending.is_empty() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    };
+    let limit = deadline.saturating_duration_since(Instant::now());
+    let outcome = tokio::time::timeout(limit, wait).await;
+    match outcome {
+        Ok(result) => result,
+        Err(_) => Err(ClusterError::WaitTimeout {
+            what: format!(
+                "deletion of pruned {} ({})",
+                kind.resource_name(),
+                pending.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            after: limit,
+        }),
+    }
 }
 
 /// The group-kinds and namespaces the parent must record: the input's, the members kept

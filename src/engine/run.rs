@@ -79,10 +79,16 @@ pub async fn execute(
         });
         let step_started = Instant::now();
         // Argo CD prunes first within a step, then applies.
+        let members = format!(
+            "{}={}",
+            super::inventory::LABEL_PART_OF,
+            prepared.app.applyset_id()
+        );
         let pruned = super::prune::run(
             cluster,
             &mut prepared.prunes,
             &step.prunes,
+            &members,
             settings.prune_propagation,
             deadline,
             emit,
