@@ -2,7 +2,8 @@
 //! watches, re-create hooks that want it, apply kind by kind (waiting for kinds a CRD of this
 //! step defines), and wait until the step is done.
 
-use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::cluster::{ApplyOptions, Cluster, ClusterError, Propagation};
+use crate::engine::prune::{self, PruneWork};
 use crate::engine::remove::{DELETE_WAIT, Gone};
 use crate::engine::takeover;
 use crate::engine::wait::{self, StepEnd, Watches};
@@ -35,15 +36,27 @@ pub(crate) async fn create_namespaces(
     Ok(())
 }
 
+/// The prunes that run first in a sync's step (Argo CD prunes first within a step, then
+/// applies): indices into `prunes`, whose live objects carry the app's `part-of` label.
+pub(crate) struct StepPrunes<'a> {
+    pub prunes: &'a mut [PruneWork],
+    pub indices: &'a [usize],
+    /// The label selector of the app's members (`applyset.kubernetes.io/part-of=<id>`).
+    pub members: String,
+    pub propagation: Propagation,
+}
+
 /// One step. Everything that can fail before a write comes first (opening the watches, the
 /// deadline), so that nothing is deleted unless the step goes on to re-create it: then the
-/// BeforeHookCreation deletions, then the applies kind by kind. A kind defined by a CRD of this
+/// step's prunes (`--prune`), then the BeforeHookCreation deletions, then the applies kind by
+/// kind. A kind defined by a CRD of this
 /// step exists only once that CRD is applied and established: its objects wait for it, within
 /// the step's deadline, after the kinds before them were applied.
 pub(crate) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
     tasks: &[usize],
+    prunes: Option<StepPrunes<'_>>,
     settings: &Settings,
     deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
@@ -73,6 +86,20 @@ pub(crate) async fn run_step(
     }
     if cancel.is_cancelled() {
         return StepEnd::Interrupted;
+    }
+    if let Some(p) = prunes
+        && let Err(message) = prune::run(
+            cluster,
+            p.prunes,
+            p.indices,
+            &p.members,
+            p.propagation,
+            deadline,
+            emit,
+        )
+        .await
+    {
+        return StepEnd::Failed(message);
     }
     if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
         return StepEnd::Failed(message);

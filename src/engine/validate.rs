@@ -2,9 +2,10 @@
 //! resolved by discovery, the namespaces it needs, hook names made final, and a server-side
 //! dry run of every object. Any problem here stops the operation with nothing changed.
 
+use super::inventory::{self, App};
 use super::naming::{
-    self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
-    LABEL_SYNC,
+    self, ANNOTATION_APP_NAMESPACE, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP,
+    LABEL_HOOK, LABEL_PHASE, LABEL_SYNC,
 };
 use super::takeover;
 use super::{Settings, TaskState, Work, policy};
@@ -180,37 +181,20 @@ fn crds_in_input(manifests: &[Manifest]) -> HashMap<(String, String), CrdFacts> 
     out
 }
 
-pub(crate) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
-    manifests
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}/{}/{}",
-                m.group(),
-                m.kind,
-                m.namespace.as_deref().unwrap_or(default_namespace),
-                m.name
-                    .as_deref()
-                    .or(m.generate_name.as_deref())
-                    .unwrap_or_default()
-            )
-        })
-        .collect()
-}
-
-/// The object as it will be sent: final name and namespace, and for hooks the labels and
-/// annotations that mark them as this tool's.
+/// The object as it will be sent: final name and namespace, for hooks the labels and
+/// annotations that mark them as this tool's, and for every other object the label that
+/// makes it a member of the app's inventory.
 pub(crate) fn ready(
     task: &Task,
     m: &Manifest,
     kind: Option<ResolvedKind>,
-    app_id: &str,
+    app: &App,
     sync_id: &str,
     started_unix: u64,
 ) -> Work {
     let name = match (&m.name, &m.generate_name) {
         (Some(name), _) => name.clone(),
-        (None, Some(prefix)) => naming::generated_name(prefix, app_id, task.phase, started_unix),
+        (None, Some(prefix)) => naming::generated_name(prefix, &app.name, task.phase, started_unix),
         (None, None) => String::new(),
     };
     let mut object = m.to_json();
@@ -238,13 +222,17 @@ pub(crate) fn ready(
                 json!(task.phase.as_str().to_lowercase()),
             );
             labels.insert(LABEL_SYNC.into(), json!(sync_id));
-            labels.insert(LABEL_APP.into(), json!(app_id));
+            labels.insert(LABEL_APP.into(), json!(app.name));
             let annotations = map_entry(meta, "annotations");
             annotations.insert(ANNOTATION_SOURCE.into(), json!(m.source.to_string()));
+            annotations.insert(ANNOTATION_APP_NAMESPACE.into(), json!(app.namespace));
             if let Some(prefix) = &m.generate_name {
                 annotations.insert(ANNOTATION_GENERATE_NAME.into(), json!(prefix));
             }
         }
+    }
+    if !task.hook {
+        inventory::mark_member(&mut object, app);
     }
     Work {
         task: task.clone(),
@@ -358,7 +346,7 @@ pub(crate) async fn dry_run(
     not_yet: &BTreeSet<String>,
     settings: &Settings,
     notes: &mut Vec<String>,
-) -> Result<(), PrepareError> {
+) -> Result<HashMap<usize, Value>, PrepareError> {
     let stand_in = if works.iter().any(|w| {
         w.namespace
             .as_deref()
@@ -371,7 +359,7 @@ pub(crate) async fn dry_run(
     let mut skipped_for_namespace: BTreeMap<&str, usize> = BTreeMap::new();
     let mut stood_in: BTreeMap<&str, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
-    let checks = works.iter().filter_map(|w| {
+    let checks = works.iter().enumerate().filter_map(|(i, w)| {
         let Some(kind) = &w.kind else {
             skipped_for_crd += 1;
             return None;
@@ -406,14 +394,16 @@ pub(crate) async fn dry_run(
                 Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Value::Null),
                 other => other,
             };
-            (w, in_stand_in, result.map(|_| took))
+            (i, w, in_stand_in, result.map(|value| (value, took)))
         })
     });
-    let results: Vec<(&Work, bool, DryRunVerdict)> =
+    let results: Vec<(usize, &Work, bool, DryRunVerdict)> =
         crate::engine::concurrently(settings.concurrency, checks.collect::<Vec<_>>()).await;
     let mut problems = Vec::new();
     let mut access = false;
-    for (w, in_stand_in, result) in results {
+    // What the server would store, for `diff`: only objects dry-run in their own namespace.
+    let mut stored = HashMap::new();
+    for (i, w, in_stand_in, result) in results {
         match result {
             Err(e) => {
                 access |= e.is_access_error();
@@ -427,13 +417,19 @@ pub(crate) async fn dry_run(
                 }
                 problems.push(problem);
             }
-            Ok(Some(took)) => notes.push(format!(
-                "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
-                w.task.kind,
-                w.name,
-                took.replacen("took", "takes", 1)
-            )),
-            Ok(None) => {}
+            Ok((value, took)) => {
+                if let Some(took) = took {
+                    notes.push(format!(
+                        "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
+                        w.task.kind,
+                        w.name,
+                        took.replacen("took", "takes", 1)
+                    ));
+                }
+                if !w.task.hook && !in_stand_in {
+                    stored.insert(i, value);
+                }
+            }
         }
     }
     for (ns, count) in stood_in {
@@ -453,16 +449,16 @@ pub(crate) async fn dry_run(
         ));
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(stored)
     } else {
         problems.sort();
         Err(PrepareError::Rejected { problems, access })
     }
 }
 
-/// What a dry run said of one object: rejected, or accepted with the fields a forced apply
-/// takes from other field managers (said in words).
-type DryRunVerdict = Result<Option<String>, ClusterError>;
+/// What a dry run said of one object: rejected, or accepted with what the server would store
+/// and the fields a forced apply takes from other field managers (said in words).
+type DryRunVerdict = Result<(Value, Option<String>), ClusterError>;
 
 /// A server answer about the object itself, the same in any namespace: its schema or its
 /// validation (400, 422, and the 500 "failed to create typed patch object" server-side apply

@@ -147,6 +147,7 @@ async fn run_stage(
                 ctx.cluster,
                 &mut teardown.works,
                 &active,
+                None,
                 ctx.settings,
                 ctx.deadline,
                 emit,

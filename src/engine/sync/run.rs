@@ -3,7 +3,8 @@
 
 use super::{Prepared, Report};
 use crate::cluster::Cluster;
-use crate::engine::apply::{create_namespaces, run_step};
+use crate::engine::apply::{StepPrunes, create_namespaces, run_step};
+use crate::engine::inventory::LABEL_PART_OF;
 use crate::engine::policy::OperationResult;
 use crate::engine::remove::{apply_delete_policies, terminate_hooks};
 use crate::engine::wait::StepEnd;
@@ -47,13 +48,20 @@ pub async fn execute(
         emit(&Event::StepStarted {
             phase: step.phase,
             wave: step.wave,
-            tasks: step.tasks.len(),
+            tasks: step.tasks.len() + step.prunes.len(),
         });
         let step_started = Instant::now();
+        let prunes = StepPrunes {
+            prunes: &mut prepared.prunes,
+            indices: &step.prunes,
+            members: format!("{}={}", LABEL_PART_OF, prepared.app.applyset_id()),
+            propagation: settings.prune_propagation,
+        };
         let end = run_step(
             cluster,
             &mut prepared.works,
             &step.tasks,
+            Some(prunes),
             settings,
             deadline,
             emit,
@@ -130,6 +138,7 @@ pub async fn execute(
                     cluster,
                     &mut prepared.works,
                     &sync_fail.tasks,
+                    None,
                     settings,
                     sync_fail_deadline,
                     emit,
