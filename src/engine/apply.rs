@@ -46,6 +46,22 @@ pub(crate) struct StepPrunes<'a> {
     pub propagation: Propagation,
 }
 
+/// What one step runs: its tasks (indices into the works) and, in a sync, its prunes.
+pub(crate) struct Step<'a> {
+    pub tasks: &'a [usize],
+    pub prunes: Option<StepPrunes<'a>>,
+}
+
+impl<'a> Step<'a> {
+    /// A step that prunes nothing (delete's, SyncFail's).
+    pub fn tasks(tasks: &'a [usize]) -> Step<'a> {
+        Step {
+            tasks,
+            prunes: None,
+        }
+    }
+}
+
 /// One step. Everything that can fail before a write comes first (opening the watches, the
 /// deadline), so that nothing is deleted unless the step goes on to re-create it: then the
 /// step's prunes (`--prune`), then the BeforeHookCreation deletions, then the applies kind by
@@ -55,13 +71,13 @@ pub(crate) struct StepPrunes<'a> {
 pub(crate) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
-    tasks: &[usize],
-    prunes: Option<StepPrunes<'_>>,
+    step: Step<'_>,
     settings: &Settings,
     deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &mut Cancel,
 ) -> StepEnd {
+    let Step { tasks, prunes } = step;
     // Every request of the step ends by the deadline, and a server that went away is retried
     // until then, not past it.
     let cluster = &cluster.until(Some(deadline));

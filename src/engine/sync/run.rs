@@ -3,7 +3,7 @@
 
 use super::{Prepared, Report};
 use crate::cluster::Cluster;
-use crate::engine::apply::{StepPrunes, create_namespaces, run_step};
+use crate::engine::apply::{Step, StepPrunes, create_namespaces, run_step};
 use crate::engine::inventory::LABEL_PART_OF;
 use crate::engine::policy::OperationResult;
 use crate::engine::remove::{apply_delete_policies, terminate_hooks};
@@ -60,8 +60,10 @@ pub async fn execute(
         let end = run_step(
             cluster,
             &mut prepared.works,
-            &step.tasks,
-            Some(prunes),
+            Step {
+                tasks: &step.tasks,
+                prunes: Some(prunes),
+            },
             settings,
             deadline,
             emit,
@@ -137,8 +139,7 @@ pub async fn execute(
                 let end = run_step(
                     cluster,
                     &mut prepared.works,
-                    &sync_fail.tasks,
-                    None,
+                    Step::tasks(&sync_fail.tasks),
                     settings,
                     sync_fail_deadline,
                     emit,
