@@ -462,6 +462,7 @@ pub struct DiffArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub app: AppArgs,
+    /// Output format of the differences
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: DiffFormat,
     /// Fail on field-manager conflicts instead of taking the fields over (as sync would)
@@ -501,6 +502,7 @@ pub struct StatusArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub app: AppArgs,
+    /// Output format of the app's status
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: StatusFormat,
     /// Print again whenever something changes (Ctrl-C to stop)

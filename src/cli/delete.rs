@@ -12,8 +12,9 @@ use crate::engine::{Cancel, Ending, Event, Input, Summary, members};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
-    let name = app::name(&args.app, &args.input)?;
     let mut input = operation::read(&args.input, &args.run, cluster_args)?;
+    // The input's own problems first, then the name the app gets from it.
+    let name = app::name(&args.app, &args.input)?;
     input.settings.namespace_flag = cluster_args.namespace.clone();
     operation::run(
         &DeleteOperation { args, input, name },

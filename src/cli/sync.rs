@@ -20,8 +20,9 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 pub fn run(cluster_args: &ClusterArgs, args: &SyncArgs) -> Outcome {
-    let name = app::name(&args.app, &args.input)?;
     let mut input = operation::read(&args.input, &args.run, cluster_args)?;
+    // The input's own problems first, then the name the app gets from it.
+    let name = app::name(&args.app, &args.input)?;
     input.settings.wave_delay = args.wave_delay;
     input.settings.create_namespace = args.create_namespace;
     input.settings.namespace_flag = cluster_args.namespace.clone();
