@@ -79,7 +79,9 @@ pub(crate) async fn run_step(
 ) -> StepEnd {
     let Step { tasks, prunes } = step;
     // Every request of the step ends by the deadline, and a server that went away is retried
-    // until then, not past it.
+    // until then, not past it. What explains a failure is read after it, when a timeout has
+    // spent the deadline: those reads keep their own limits (`why`).
+    let explaining = cluster;
     let cluster = &cluster.until(Some(deadline));
     let watched: Vec<usize> = tasks
         .iter()
@@ -178,9 +180,9 @@ pub(crate) async fn run_step(
     let end = watches
         .until_done(works, running, applied, &ctx, cancel, &mut lookout)
         .await;
-    lookout.finish(cluster, works, tasks, emit).await;
+    lookout.finish(explaining, works, tasks, emit).await;
     if matches!(end, StepEnd::Failed(_)) {
-        why::explain_failures(cluster, works, &waited, settings).await;
+        why::explain_failures(explaining, works, &waited, settings).await;
     }
     end
 }
