@@ -92,6 +92,7 @@ async fn main() -> ExitCode {
         let options = ApplyOptions {
             force: true,
             dry_run: false,
+            ignore_unknown_fields: false,
         };
         let failures = futures::stream::iter(objects.iter())
             .map(|(kind, object)| cluster.apply(kind, object, options))

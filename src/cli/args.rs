@@ -54,7 +54,8 @@ pub struct ClusterArgs {
     /// The kubeconfig user to use
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// Namespace for objects that name none (default: the context's namespace, else "default")
+    /// Namespace for objects that name none, and the app's namespace, where its lock and
+    /// inventory live (default: the context's namespace, else "default")
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
     /// How long to wait for one API request, e.g. 30s, 1m ("0" waits as long as needed)
@@ -114,6 +115,25 @@ impl HelmArgs {
     }
 }
 
+/// Which app a command works on.
+#[derive(Debug, Clone, Args, Default)]
+pub struct AppArgs {
+    /// The app's name (a DNS label): keys its lock, labels and inventory (default: the -f
+    /// directory's name, or a single file's name without extension; required with stdin)
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrunePropagation {
+    /// Dependents first, then the object (as Argo CD prunes by default)
+    Foreground,
+    /// The object now, its dependents by the garbage collector afterwards
+    Background,
+    /// The object only; its dependents stay
+    Orphan,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check hook and wave annotations and ordering; nothing touches a cluster
@@ -126,6 +146,10 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Take the app down: PreDelete hooks, objects in reverse wave order, PostDelete hooks
     Delete(DeleteArgs),
+    /// What a sync would change, object by object (exit 1 when anything would)
+    Diff(DiffArgs),
+    /// The app's objects: health, in sync or not, the last sync's result
+    Status(StatusArgs),
     /// Print the version
     Version(VersionArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish), or the
@@ -189,6 +213,8 @@ pub enum PlanFormat {
 pub struct PlanArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: PlanFormat,
@@ -242,11 +268,26 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = SYNC_HELP)]
 pub struct SyncArgs {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
     pub run: RunArgs,
+    /// Delete the app's objects that are no longer in the input (members of its inventory only)
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: prune after the last Sync wave (as PruneLast=true on every object)
+    #[arg(long, requires = "prune")]
+    pub prune_last: bool,
+    /// How prunes propagate to what the pruned objects own
+    #[arg(long, value_enum, default_value = "foreground", value_name = "POLICY")]
+    pub prune_propagation: PrunePropagation,
+    /// Take over objects that another app's inventory holds, instead of refusing
+    #[arg(long)]
+    pub force_adopt: bool,
     /// Pause between steps (Argo CD pauses 2s; by default this tool does not)
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub wave_delay: Option<std::time::Duration>,
@@ -300,13 +341,39 @@ pub struct RunArgs {
     /// Stream hook pods' output while they run, each line prefixed with the hook's name
     #[arg(long)]
     pub logs: bool,
+    /// Run without the app's lock (a Lease in its namespace), e.g. without rights on leases
+    #[arg(long)]
+    pub no_lock: bool,
 }
+
+const SYNC_HELP: &str = "\
+The app: --app NAME, else the -f directory's name (or a single file's name without extension).
+Its lock (Lease kubectl-hooks-NAME) and inventory (Secret kubectl-hooks-NAME, a kubectl ApplySet
+parent) live in the app's namespace: -n, else the context's. That namespace must exist, or be
+created first with --create-namespace. Every applied object (not hooks) is labelled
+applyset.kubernetes.io/part-of=<id>, so `kubectl get -l applyset.kubernetes.io/part-of=<id>`
+lists the app. Members that left the input are deleted with --prune (Argo CD's prune order:
+live waves mirrored, PruneLast after the last wave, Prune=false kept, Prune=confirm asked for),
+and named as \"ignored (requires pruning)\" without it.
+
+Exit codes:
+  0    success
+  1    the sync failed, or was refused (lock held, objects owned by another app)
+  2    bad usage or bad input (nothing was done)
+  3    cannot reach or use the cluster (connection, authentication, RBAC, no rights on leases)
+  130  interrupted (Ctrl-C)";
 
 #[derive(Debug, Args)]
 #[command(after_help = CLEANUP_HELP)]
 pub struct CleanupArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Only the hooks of this app (default: every app's hooks; with -f, the input's hooks)
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+    /// Run without taking the apps' locks
+    #[arg(long)]
+    pub no_lock: bool,
     /// Look in every namespace
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
@@ -353,6 +420,8 @@ pub struct DeleteArgs {
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
     pub run: RunArgs,
     /// Wait for each wave's objects to be gone before deleting the next (the default)
     #[arg(long, overrides_with = "no_wait")]
@@ -378,6 +447,82 @@ Exit codes:
   2    bad usage or bad input (nothing was done)
   3    cannot reach or use the cluster, or not allowed to delete (nothing was deleted)
   130  interrupted (Ctrl-C)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diffs (or KUBECTL_EXTERNAL_DIFF's output)
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = DIFF_HELP)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// Output format of the differences
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: DiffFormat,
+    /// Fail on field-manager conflicts instead of taking the fields over (as sync would)
+    #[arg(long)]
+    pub no_force_conflicts: bool,
+    /// How many objects to ask about at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+}
+
+const DIFF_HELP: &str = "\
+For each object of the input: a unified diff of the live object against the result of a
+server-side dry-run apply (fields the server sets left out: managedFields, resourceVersion,
+generation, uid, creationTimestamp, status). Objects that would be created show as added;
+members of the app that left the input as \"to be pruned\"; hooks as \"would run\". Secret
+values are masked on both sides (*** , or *** (before) / *** (after) where a value changed).
+KUBECTL_EXTERNAL_DIFF is honoured as by kubectl: the command gets two directories, LIVE and
+MERGED, with one file per object.
+
+Exit codes (as kubectl diff):
+  0    no differences
+  1    differences
+  2    bad usage or bad input, or the server rejected an object
+  3    cannot reach or use the cluster";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = STATUS_HELP)]
+pub struct StatusArgs {
+    /// With -f, each member is also compared with the input (in sync or not)
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// Output format of the app's status
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: StatusFormat,
+    /// Print again whenever something changes (Ctrl-C to stop)
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// With --watch: how often to look again
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: std::time::Duration,
+}
+
+const STATUS_HELP: &str = "\
+Lists the app's members (from its inventory: kubectl-hooks-NAME in the app's namespace) with
+their Argo CD health and message, whether each is in sync with the input (-f; \"unknown\"
+without it), and the last sync's time and result.
+
+Exit codes:
+  0    every member is healthy and in sync
+  1    something is not healthy, not in sync (or unknown), or the app has no inventory
+  2    bad usage or bad input
+  3    cannot reach or use the cluster";
 
 #[derive(Debug, Args)]
 pub struct VersionArgs {

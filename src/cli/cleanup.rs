@@ -4,20 +4,24 @@
 
 use super::args::CleanupArgs;
 use super::input::{read_input, refuse_errors};
-use super::operation::{self, Flags, Operation, cluster_failure, release, show_as, take_lock};
+use super::operation::{self, Flags, Operation, cluster_failure, release, show_as};
 use super::{ClusterArgs, Failure, Outcome, exit_code_of};
 use crate::cluster::Cluster;
 use crate::engine::cleanup::{self, Found, Query, Report, Wanted};
-use crate::engine::lock::{Lock, LockError};
+use crate::engine::inventory::App;
+use crate::engine::lock::{self, Lock, LockError};
 use crate::engine::policy::Decision;
 use crate::engine::{Cancel, Event, Summary};
 use crate::model::SyncSpec;
 use crate::output;
 use std::collections::BTreeSet;
-use std::time::Duration;
 use tokio::time::Instant;
 
 pub fn run(cluster_args: &ClusterArgs, args: &CleanupArgs) -> Outcome {
+    if let Some(app) = &args.app {
+        crate::engine::inventory::check_name(app)
+            .map_err(|e| Failure::bad_input(format!("--app: {e}")))?;
+    }
     // Without -f every hook is a candidate: stdin is not read.
     let only = if args.input.filenames.is_empty() && args.input.kustomize.is_none() {
         None
@@ -89,6 +93,7 @@ impl Operation for CleanupOperation<'_> {
             all: self.args.all,
             force: self.args.force,
             concurrency: self.args.concurrency.max(1),
+            app: self.args.app.clone(),
         };
         let scope = match &query.namespace {
             Some(ns) => format!("in namespace \"{ns}\" (context \"{}\")", cluster.context()),
@@ -153,7 +158,10 @@ impl Operation for CleanupOperation<'_> {
         cluster: &Cluster,
         candidates: &mut Candidates,
     ) -> Result<Vec<Lock>, Failure> {
-        lock_apps(cluster, &mut candidates.found, self.args.timeout).await
+        if self.args.no_lock {
+            return Ok(Vec::new());
+        }
+        lock_apps(cluster, &mut candidates.found).await
     }
 
     async fn execute(
@@ -194,36 +202,22 @@ impl Operation for CleanupOperation<'_> {
     }
 }
 
-/// Takes the lock of each app whose hooks are to be deleted, so no sync or delete of that app
-/// runs meanwhile; the hooks of an app whose lock is held are kept.
-async fn lock_apps(
-    cluster: &Cluster,
-    found: &mut [Found],
-    timeout: Duration,
-) -> Result<Vec<Lock>, Failure> {
-    let apps: BTreeSet<(String, String)> = found
+/// Takes the lock of each app whose hooks are to be deleted, in the app's namespace (as sync
+/// and delete take it), so no sync or delete of that app runs meanwhile; the hooks of an app
+/// whose lock is held are kept. Hooks made before the app's namespace was recorded on them
+/// are locked in their own namespace.
+async fn lock_apps(cluster: &Cluster, found: &mut [Found]) -> Result<Vec<Lock>, Failure> {
+    let apps: BTreeSet<App> = found
         .iter()
         .filter(|f| f.decision.deletes() && !f.app.is_empty())
-        .map(|f| (namespace_of(cluster, f), f.app.clone()))
+        .filter_map(|f| app_of(cluster, f))
         .collect();
     let mut locks = Vec::new();
-    let mut warned = false;
-    for (namespace, app) in apps {
-        // One warning for all apps when leases may not be managed.
-        let taken = if warned {
-            crate::engine::lock::acquire(
-                cluster,
-                &namespace,
-                &app,
-                timeout + crate::engine::lock::LEASE_SLACK,
-            )
-            .await
-        } else {
-            take_lock(cluster, &namespace, &app, timeout).await
-        };
-        match taken {
-            Ok(Some(lock)) => locks.push(lock),
-            Ok(None) => warned = true,
+    for app in apps {
+        match lock::acquire(cluster, &app).await {
+            Ok(lock) => locks.push(lock),
+            // The app's namespace is gone: no operation of the app can hold its lock.
+            Err(LockError::NoNamespace(_)) => {}
             Err(LockError::Held {
                 holder,
                 since,
@@ -231,25 +225,36 @@ async fn lock_apps(
                 name,
             }) => {
                 let reason = format!(
-                    "a sync or delete of its input holds lease {lease_namespace}/{name} ({holder}, since {since}); if that run was killed, delete the lease"
+                    "a sync or delete of app \"{}\" holds lease {lease_namespace}/{name} ({holder}, since {since}); if that run was killed, the lease expires {}s after its last renewal (or delete the lease)",
+                    app.name,
+                    lock::LEASE_DURATION.as_secs()
                 );
                 for f in found.iter_mut() {
-                    if f.app == app && namespace_of(cluster, f) == namespace {
+                    if app_of(cluster, f).as_ref() == Some(&app) {
                         f.decision = Decision::Keep(reason.clone());
                     }
                 }
             }
-            Err(LockError::Cluster(e)) => {
+            Err(e) => {
                 release(locks, cluster).await;
-                return Err(cluster_failure(e));
+                return Err(super::app::lock_failure(e, &app));
             }
         }
     }
     Ok(locks)
 }
 
-fn namespace_of(cluster: &Cluster, f: &Found) -> String {
-    f.namespace
+fn app_of(cluster: &Cluster, f: &Found) -> Option<App> {
+    if f.app.is_empty() {
+        return None;
+    }
+    let namespace = f
+        .app_namespace
         .clone()
-        .unwrap_or_else(|| cluster.namespace().to_owned())
+        .or_else(|| f.namespace.clone())
+        .unwrap_or_else(|| cluster.namespace().to_owned());
+    Some(App {
+        name: f.app.clone(),
+        namespace,
+    })
 }

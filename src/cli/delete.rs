@@ -1,20 +1,23 @@
 //! `kubectl hooks delete`: validate everything, ask, run PreDelete hooks, delete the objects
 //! in reverse order, run PostDelete hooks, report. The story around it is `operation`'s.
 
+use super::app;
 use super::args::DeleteArgs;
-use super::operation::{self, Flags, Operation, announce, lock_input, prepare_failure, show_as};
+use super::operation::{self, Flags, Operation, announce, prepare_failure, show_as};
 use super::{ClusterArgs, Failure, Outcome};
 use crate::cluster::Cluster;
 use crate::engine::delete::{self, Fate, Part, Report, Teardown};
 use crate::engine::lock::Lock;
-use crate::engine::{Cancel, Event, Input, Summary};
+use crate::engine::{Cancel, Ending, Event, Input, Summary, members};
 use crate::output::{self, plural};
 
 pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
     let mut input = operation::read(&args.input, &args.run, cluster_args)?;
+    // The input's own problems first, then the name the app gets from it.
+    let name = app::name(&args.app, &args.input)?;
     input.settings.namespace_flag = cluster_args.namespace.clone();
     operation::run(
-        &DeleteOperation { args, input },
+        &DeleteOperation { args, input, name },
         cluster_args,
         Flags::of(&args.run),
     )
@@ -23,6 +26,7 @@ pub fn run(cluster_args: &ClusterArgs, args: &DeleteArgs) -> Outcome {
 struct DeleteOperation<'a> {
     args: &'a DeleteArgs,
     input: Input,
+    name: String,
 }
 
 impl Operation for DeleteOperation<'_> {
@@ -32,7 +36,7 @@ impl Operation for DeleteOperation<'_> {
     const DOING: &'static str = "deleting";
 
     async fn prepare(&self, cluster: &Cluster) -> Result<Teardown, Failure> {
-        delete::prepare(cluster, &self.input)
+        delete::prepare(cluster, &self.input, &app::app(cluster, self.name.clone()))
             .await
             .map_err(|e| prepare_failure(&self.input, e))
     }
@@ -58,7 +62,8 @@ impl Operation for DeleteOperation<'_> {
             count(Part::PostDelete),
         );
         format!(
-            "{objects} {}, {pre} PreDelete and {post} PostDelete {} ({kept} left in place) in context \"{}\" ({}), namespace \"{}\"",
+            "app \"{}\": {objects} {}, {pre} PreDelete and {post} PostDelete {} ({kept} left in place) in context \"{}\" ({}), namespace \"{}\"",
+            teardown.app.name,
             plural(objects, "object", "objects"),
             plural(pre + post, "hook", "hooks"),
             cluster.context(),
@@ -75,7 +80,10 @@ impl Operation for DeleteOperation<'_> {
     }
 
     async fn lock(&self, cluster: &Cluster, teardown: &mut Teardown) -> Result<Vec<Lock>, Failure> {
-        lock_input(cluster, &teardown.app_id, self.input.settings.timeout).await
+        // An app whose namespace is gone runs unlocked: no other operation of it can hold a
+        // lock there either.
+        let lock = app::lock(cluster, &teardown.app, self.args.run.no_lock, true).await?;
+        Ok(lock.into_iter().collect())
     }
 
     async fn execute(
@@ -86,7 +94,15 @@ impl Operation for DeleteOperation<'_> {
         cancel: Cancel,
     ) -> Report {
         let wait = !self.args.no_wait;
-        delete::execute(cluster, teardown, &self.input.settings, wait, emit, cancel).await
+        let report =
+            delete::execute(cluster, teardown, &self.input.settings, wait, emit, cancel).await;
+        // The app is gone: so is its inventory (after a failure it stays, to be run again).
+        if report.summary.ending == Ending::Succeeded
+            && let Err(e) = members::delete_parent(cluster, &teardown.app).await
+        {
+            eprintln!("warning: could not delete the app's inventory: {e}");
+        }
+        report
     }
 
     fn show(&self, teardown: &Teardown, report: Option<&Report>) {

@@ -1,13 +1,16 @@
 //! The command line: parsing, dispatch, and the mapping from outcomes to exit codes.
 
+mod app;
 pub mod args;
 mod cleanup;
 pub mod complete;
 mod delete;
+mod diff;
 mod input;
 mod lint;
 mod operation;
 mod plan;
+mod status;
 mod sync;
 
 pub use args::{Cli, ClusterArgs, Command, InputArgs};
@@ -232,6 +235,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Sync(args) => sync::run(&cli.cluster, &args),
         Command::Cleanup(args) => cleanup::run(&cli.cluster, &args),
         Command::Delete(args) => delete::run(&cli.cluster, &args),
+        Command::Diff(args) => diff::run(&cli.cluster, &args),
+        Command::Status(args) => status::run(&cli.cluster, &args),
     }
 }
 

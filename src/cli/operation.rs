@@ -8,7 +8,7 @@ use super::input::{read_input, refuse_duplicates, refuse_errors};
 use super::plan::{report_unknown_hooks, warn_dropped};
 use super::{ClusterArgs, Failure, InputArgs, Outcome, exit, exit_code_of};
 use crate::cluster::{Cluster, ClusterError, ClusterFlags};
-use crate::engine::lock::{self, Lock, LockError};
+use crate::engine::lock::Lock;
 use crate::engine::{Cancel, Ending, Event, Input, PrepareError, Settings, Summary};
 use crate::health::HealthMode;
 use crate::model::SyncSpec;
@@ -16,7 +16,7 @@ use crate::output;
 use crate::plan::Plan;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What one operation brings to the story.
 pub(super) trait Operation {
@@ -181,7 +181,7 @@ async fn tell<O: Operation>(operation: &O, cluster_args: &ClusterArgs, flags: Fl
     exit_for(O::summary_of(&report))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -235,51 +235,11 @@ const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
 /// Seconds since the epoch: names generateName hooks and labels the operation.
-fn unix_now() -> u64 {
+pub(super) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// Takes the Lease lock of one input (`app_id`) in `namespace`, held for the operation's
-/// `timeout` and a slack more (a crashed holder's lock expires). `Ok(None)`: the user may not
-/// manage leases; the operation runs without the lock, after a warning.
-pub(super) async fn take_lock(
-    cluster: &Cluster,
-    namespace: &str,
-    app_id: &str,
-    timeout: Duration,
-) -> Result<Option<Lock>, LockError> {
-    // With no time limit (`--timeout 0`) an hour: a crashed holder's lock still expires.
-    let limit = if timeout.is_zero() {
-        Duration::from_secs(3600)
-    } else {
-        timeout
-    };
-    let lock = lock::acquire(cluster, namespace, app_id, limit + lock::LEASE_SLACK).await?;
-    if lock.is_none() {
-        eprintln!(
-            "warning: cannot take the sync lock (no permission on coordination.k8s.io leases); going on without it"
-        );
-    }
-    Ok(lock)
-}
-
-/// One sync or delete of an input at a time: the lock named after the input.
-pub(super) async fn lock_input(
-    cluster: &Cluster,
-    app_id: &str,
-    timeout: Duration,
-) -> Result<Vec<Lock>, Failure> {
-    match take_lock(cluster, cluster.namespace(), app_id, timeout).await {
-        Ok(lock) => Ok(lock.into_iter().collect()),
-        Err(held @ LockError::Held { .. }) => Err(Failure::new(
-            exit::FAILED,
-            format!("another sync or delete of this input is running: {held}; nothing was changed"),
-        )),
-        Err(LockError::Cluster(e)) => Err(cluster_failure(e)),
-    }
 }
 
 pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
@@ -287,9 +247,7 @@ pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
     // expires by itself.
     let cluster = &cluster.until(Some(tokio::time::Instant::now() + RELEASE_LIMIT));
     for lock in locks {
-        if let Err(e) = lock.release(cluster).await {
-            eprintln!("warning: could not release the sync lock: {e}");
-        }
+        super::app::release(Some(lock), cluster).await;
     }
 }
 
@@ -343,7 +301,7 @@ async fn next_signal() -> Option<i32> {
 /// but a person watches stderr, ask on the controlling terminal, `/dev/tty`, as kapp does;
 /// when there is none, say on stderr why it goes ahead. Without a terminal at all (CI), go
 /// ahead.
-fn confirm_unless(yes: bool, question: &str) -> Outcome {
+pub(super) fn confirm_unless(yes: bool, question: &str) -> Outcome {
     if yes {
         return Ok(());
     }

@@ -36,9 +36,16 @@ pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
             )));
         }
     }
+    // The app the plan is for, as sync names it; plan needs no name, so stdin without --app
+    // just shows none.
+    let header = match super::app::name(&args.app, &args.input) {
+        Ok(name) => format!("app \"{name}\", namespace \"{namespace}\"\n"),
+        Err(_) if args.app.app.is_none() => String::new(),
+        Err(f) => return Err(f),
+    };
     match args.output {
-        PlanFormat::Table => print(&output::plan::render(&plan, manifests, false)),
-        PlanFormat::Wide => print(&output::plan::render(&plan, manifests, true)),
+        PlanFormat::Table => print(&(header + &output::plan::render(&plan, manifests, false))),
+        PlanFormat::Wide => print(&(header + &output::plan::render(&plan, manifests, true))),
         PlanFormat::Json => print(&output::to_json(&output::plan::document(&plan, manifests))),
         PlanFormat::Yaml => print(&output::to_yaml(&output::plan::document(&plan, manifests))),
     }

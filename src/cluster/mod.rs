@@ -10,6 +10,7 @@ mod config;
 mod discovery;
 mod error;
 mod exec;
+mod inventory;
 mod normalize;
 mod ops;
 mod redact;

@@ -2,8 +2,9 @@
 //! watches, re-create hooks that want it, apply kind by kind (waiting for kinds a CRD of this
 //! step defines), and wait until the step is done.
 
-use crate::cluster::{ApplyOptions, Cluster, ClusterError};
+use crate::cluster::{ApplyOptions, Cluster, ClusterError, Propagation};
 use crate::engine::options::{self, Written};
+use crate::engine::prune::{self, PruneWork};
 use crate::engine::remove::{DELETE_WAIT, Gone};
 use crate::engine::wait::{self, StepEnd, Watches};
 use crate::engine::why;
@@ -39,20 +40,48 @@ pub(crate) async fn create_namespaces(
     Ok(())
 }
 
+/// The prunes that run first in a sync's step (Argo CD prunes first within a step, then
+/// applies): indices into `prunes`, whose live objects carry the app's `part-of` label.
+pub(crate) struct StepPrunes<'a> {
+    pub prunes: &'a mut [PruneWork],
+    pub indices: &'a [usize],
+    /// The label selector of the app's members (`applyset.kubernetes.io/part-of=<id>`).
+    pub members: String,
+    pub propagation: Propagation,
+}
+
+/// What one step runs: its tasks (indices into the works) and, in a sync, its prunes.
+pub(crate) struct Step<'a> {
+    pub tasks: &'a [usize],
+    pub prunes: Option<StepPrunes<'a>>,
+}
+
+impl<'a> Step<'a> {
+    /// A step that prunes nothing (delete's, SyncFail's).
+    pub fn tasks(tasks: &'a [usize]) -> Step<'a> {
+        Step {
+            tasks,
+            prunes: None,
+        }
+    }
+}
+
 /// One step. Everything that can fail before a write comes first (opening the watches, the
 /// deadline), so that nothing is deleted unless the step goes on to re-create it: then the
-/// BeforeHookCreation deletions, then the applies kind by kind. A kind defined by a CRD of this
+/// step's prunes (`--prune`), then the BeforeHookCreation deletions, then the applies kind by
+/// kind. A kind defined by a CRD of this
 /// step exists only once that CRD is applied and established: its objects wait for it, within
 /// the step's deadline, after the kinds before them were applied.
 pub(crate) async fn run_step(
     cluster: &Cluster,
     works: &mut [Work],
-    tasks: &[usize],
+    step: Step<'_>,
     settings: &Settings,
     deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
     cancel: &mut Cancel,
 ) -> StepEnd {
+    let Step { tasks, prunes } = step;
     // Every request of the step ends by the deadline, and a server that went away is retried
     // until then, not past it. Saying why a task failed comes after it (a timeout), so it
     // gets a short time of its own.
@@ -79,6 +108,20 @@ pub(crate) async fn run_step(
     }
     if cancel.is_cancelled() {
         return StepEnd::Interrupted;
+    }
+    if let Some(p) = prunes
+        && let Err(message) = prune::run(
+            cluster,
+            p.prunes,
+            p.indices,
+            &p.members,
+            p.propagation,
+            deadline,
+            emit,
+        )
+        .await
+    {
+        return StepEnd::Failed(message);
     }
     if let Err(message) = replace_existing_hooks(cluster, works, tasks, settings, emit).await {
         return StepEnd::Failed(message);

@@ -1,31 +1,49 @@
-//! One sync of an input at a time per namespace: a coordination.k8s.io Lease named after the
-//! input, held for the length of the sync and released at its end.
+//! One operation (sync, delete, cleanup) of an app at a time: a coordination.k8s.io Lease
+//! named `kubectl-hooks-<app>` in the app's namespace, the namespace that also holds its
+//! inventory. One rule for all three commands, that does not depend on which namespaces the
+//! objects use or whether they exist yet: the app's namespace must exist before the lock is
+//! taken (`sync --create-namespace` creates it first, as `helm install --create-namespace`
+//! creates the release namespace before it stores the release there).
+//!
+//! The Lease is short and renewed, as client-go's leader election does it (15 s leases renewed
+//! every 5 s by default in Kubernetes' own controllers): a holder that was killed stops
+//! renewing, and the next operation takes the lease over seconds later. Renewals and takeovers
+//! are conditional on the resourceVersion read, so two takers cannot both win.
 
+use super::inventory::App;
 use crate::cluster::{Cluster, ClusterError, ResolvedKind};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+/// How long a lease holds without renewal.
+pub const LEASE_DURATION: Duration = Duration::from_secs(15);
+/// How often the holder renews it.
+pub const RENEW_EVERY: Duration = Duration::from_secs(5);
+
+/// A held lock; renewed in the background until [`Lock::release`].
 pub struct Lock {
     kind: ResolvedKind,
     pub namespace: String,
     pub name: String,
+    renewer: tokio::task::JoinHandle<()>,
+    lost: Arc<AtomicBool>,
 }
 
-/// How long a lease outlives the operation's own time limit, so that a crashed holder's
-/// lock expires soon after the operation would have ended anyway.
-pub const LEASE_SLACK: Duration = Duration::from_secs(120);
-
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum LockError {
-    /// Another sync holds the lock.
-    #[error("lease {namespace}/{name} is held by {holder} since {since}")]
+    /// Another operation holds the lock.
     Held {
         holder: String,
         since: String,
         namespace: String,
         name: String,
     },
-    #[error("{0}")]
+    /// The user may not manage leases in the app's namespace (or the cluster serves none).
+    NoRights(String),
+    /// The app's namespace does not exist.
+    NoNamespace(String),
     Cluster(ClusterError),
 }
 
@@ -47,80 +65,156 @@ pub fn holder_identity() -> String {
     format!("kubectl-hooks {user}@{host} pid {}", std::process::id())
 }
 
-/// Takes the lock for `app_id` in `namespace` (or in `default` when that namespace does not
-/// exist yet). A lease whose holder stopped renewing it (crashed) is taken over once it
-/// expires. `Ok(None)`: the user may not manage leases; the sync runs without a lock.
-pub async fn acquire(
-    cluster: &Cluster,
-    namespace: &str,
-    app_id: &str,
-    hold_for: Duration,
-) -> Result<Option<Lock>, LockError> {
+/// The lease's name for an app.
+pub fn lease_name(app: &App) -> String {
+    app.object_name()
+}
+
+/// Takes the lock of `app` in its namespace. A lease whose holder stopped renewing it
+/// (crashed, killed) is taken over once it expired.
+pub async fn acquire(cluster: &Cluster, app: &App) -> Result<Lock, LockError> {
     let Some(kind) = cluster.resolve("coordination.k8s.io/v1", "Lease").await? else {
-        return Ok(None);
+        return Err(LockError::NoRights(
+            "the cluster serves no coordination.k8s.io/v1 Lease".into(),
+        ));
     };
-    let name = format!("kubectl-hooks-{app_id}");
-    let mut namespace = namespace.to_owned();
-    for _attempt in 0..3 {
+    let name = lease_name(app);
+    let namespace = app.namespace.clone();
+    let identity = holder_identity();
+    for _attempt in 0..5 {
         let now = SystemTime::now();
         let lease = json!({
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
             "metadata": {"name": name, "namespace": namespace,
                          "labels": {"app.kubernetes.io/managed-by": "kubectl-hooks"}},
-            "spec": {
-                "holderIdentity": holder_identity(),
-                "leaseDurationSeconds": hold_for.as_secs().clamp(1, i32::MAX as u64),
-                "acquireTime": micro_time(now),
-                "renewTime": micro_time(now),
-            }
+            "spec": spec(&identity, now, now),
         });
-        match cluster.create(&kind, &lease, false).await {
-            Ok(_) => {
-                return Ok(Some(Lock {
-                    kind,
-                    namespace,
-                    name,
-                }));
-            }
+        let taken = match cluster.create(&kind, &lease, false).await {
+            Ok(created) => Some(created),
             Err(e) if e.is_already_exists() => {
                 let Some(live) = cluster.get(&kind, &namespace, &name).await? else {
                     continue;
                 };
-                if expired(&live, now) {
-                    cluster
-                        .delete(
-                            &kind,
-                            &namespace,
-                            &name,
-                            crate::cluster::Propagation::Background,
-                        )
-                        .await?;
-                    continue;
+                if !expired(&live, now) {
+                    return Err(held(&live, &namespace, &name));
                 }
-                return Err(LockError::Held {
-                    holder: live["spec"]["holderIdentity"]
-                        .as_str()
-                        .unwrap_or("someone")
-                        .to_owned(),
-                    since: live["spec"]["acquireTime"]
-                        .as_str()
-                        .unwrap_or("?")
-                        .to_owned(),
-                    namespace,
-                    name,
+                // Take the expired lease over, only if nobody else did since we read it.
+                let patch = json!({
+                    "metadata": {"resourceVersion": live["metadata"]["resourceVersion"]},
+                    "spec": spec(&identity, now, now),
                 });
+                match cluster.merge_patch(&kind, &namespace, &name, &patch).await {
+                    Ok(updated) => Some(updated),
+                    Err(e) if e.status_code() == Some(409) || e.is_not_found() => None,
+                    Err(e) => return Err(e.into()),
+                }
             }
-            Err(e) if e.is_not_found() && namespace != "default" => namespace = "default".into(),
-            Err(e) if e.status_code() == Some(403) => return Ok(None),
+            Err(e) if e.is_not_found() => return Err(LockError::NoNamespace(namespace)),
+            Err(e) if e.status_code() == Some(403) => {
+                return Err(LockError::NoRights(e.to_string()));
+            }
             Err(e) => return Err(e.into()),
+        };
+        if let Some(live) = taken {
+            let lost = Arc::new(AtomicBool::new(false));
+            let renewer = tokio::spawn(renew(
+                cluster.clone(),
+                kind.clone(),
+                namespace.clone(),
+                name.clone(),
+                version_of(&live),
+                lost.clone(),
+            ));
+            return Ok(Lock {
+                kind,
+                namespace,
+                name,
+                renewer,
+                lost,
+            });
         }
     }
-    Ok(None)
+    Err(LockError::Cluster(ClusterError::Other {
+        what: format!("taking lease {namespace}/{name}"),
+        message: "it kept changing hands; try again".into(),
+    }))
+}
+
+fn spec(identity: &str, acquired: SystemTime, renewed: SystemTime) -> Value {
+    json!({
+        "holderIdentity": identity,
+        "leaseDurationSeconds": LEASE_DURATION.as_secs(),
+        "acquireTime": micro_time(acquired),
+        "renewTime": micro_time(renewed),
+    })
+}
+
+fn version_of(lease: &Value) -> String {
+    lease["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn held(live: &Value, namespace: &str, name: &str) -> LockError {
+    LockError::Held {
+        holder: live["spec"]["holderIdentity"]
+            .as_str()
+            .unwrap_or("someone")
+            .to_owned(),
+        since: live["spec"]["acquireTime"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+/// Renews the lease every [`RENEW_EVERY`] until aborted. A failed renewal is retried at the
+/// next tick (a short API outage must not lose the lock); a lease changed by someone else
+/// (409) or gone means the lock is lost, which `lost` reports.
+async fn renew(
+    cluster: Cluster,
+    kind: ResolvedKind,
+    namespace: String,
+    name: String,
+    mut version: String,
+    lost: Arc<AtomicBool>,
+) {
+    let mut tick = tokio::time::interval(RENEW_EVERY);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let patch = json!({
+            "metadata": {"resourceVersion": version},
+            "spec": {"renewTime": micro_time(SystemTime::now())},
+        });
+        match cluster.merge_patch(&kind, &namespace, &name, &patch).await {
+            Ok(live) => version = version_of(&live),
+            Err(e) if e.status_code() == Some(409) || e.is_not_found() => {
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 impl Lock {
+    /// Whether someone else took the lease while this lock was held (renewals failed for
+    /// longer than the lease lasts and another operation took it over).
+    pub fn was_lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
+    }
+
+    /// Stops renewing and deletes the lease (unless it was lost to another holder).
     pub async fn release(self, cluster: &Cluster) -> Result<(), ClusterError> {
+        self.renewer.abort();
+        if self.was_lost() {
+            return Ok(());
+        }
         cluster
             .delete(
                 &self.kind,
@@ -174,5 +268,14 @@ mod tests {
         let lease = |renew: SystemTime| json!({"spec": {"leaseDurationSeconds": 60, "renewTime": micro_time(renew)}});
         assert!(!expired(&lease(now - Duration::from_secs(30)), now));
         assert!(expired(&lease(now - Duration::from_secs(90)), now));
+    }
+
+    #[test]
+    fn a_killed_holder_blocks_for_one_lease_duration_at_most() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let last_renewal = now - LEASE_DURATION - Duration::from_secs(1);
+        let lease = json!({"spec": spec("x", last_renewal, last_renewal)});
+        assert!(expired(&lease, now));
+        assert!(RENEW_EVERY * 3 <= LEASE_DURATION, "renewals fit in a lease");
     }
 }

@@ -8,12 +8,17 @@ mod access;
 mod apply;
 pub mod cleanup;
 pub mod delete;
+pub mod diff;
 mod events;
+pub mod inventory;
 pub mod lock;
+pub mod members;
 pub mod naming;
 mod options;
 pub mod policy;
+pub mod prune;
 pub mod remove;
+pub mod status;
 pub mod sync;
 mod takeover;
 mod validate;
@@ -67,6 +72,10 @@ pub struct Settings {
     pub keep_running_hooks: bool,
     /// What to say about waiting and failed tasks (log lines, `--logs`).
     pub why: WhySettings,
+    /// How prunes propagate to dependents (`--prune-propagation`).
+    pub prune_propagation: crate::cluster::Propagation,
+    /// Keep what the dry run returned for each object (`diff` compares it with the live one).
+    pub keep_dry_run: bool,
 }
 
 impl Default for Settings {
@@ -82,6 +91,8 @@ impl Default for Settings {
             namespace_flag: None,
             keep_running_hooks: false,
             why: WhySettings::default(),
+            prune_propagation: crate::cluster::Propagation::Foreground,
+            keep_dry_run: false,
         }
     }
 }

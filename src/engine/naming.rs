@@ -2,7 +2,6 @@
 //! hooks, and the labels that let `cleanup` find hooks later.
 
 use crate::model::Phase;
-use sha2::{Digest, Sha256};
 
 /// Label on every hook object a sync creates.
 pub const LABEL_HOOK: &str = "kubectl-hooks.io/hook";
@@ -10,32 +9,25 @@ pub const LABEL_HOOK: &str = "kubectl-hooks.io/hook";
 pub const LABEL_PHASE: &str = "kubectl-hooks.io/phase";
 /// Label: the sync that created the object.
 pub const LABEL_SYNC: &str = "kubectl-hooks.io/sync-id";
-/// Label: the input (app) the hook belongs to, a hash of its object identities.
+/// Label: the name of the app the hook belongs to (`--app`).
 pub const LABEL_APP: &str = "kubectl-hooks.io/app";
+/// Annotation: the app's namespace, where its lock lives (`cleanup` takes that lock).
+pub const ANNOTATION_APP_NAMESPACE: &str = "kubectl-hooks.io/app-namespace";
 /// Annotation: where the hook came from (`file:line`).
 pub const ANNOTATION_SOURCE: &str = "kubectl-hooks.io/source";
 /// Annotation: the hook's generateName, so `cleanup -f` can match generated names.
 pub const ANNOTATION_GENERATE_NAME: &str = "kubectl-hooks.io/generate-name";
 
-/// A stable identity for an input: a hash of its objects' group, kind, namespace and name,
-/// in sorted order (the order of files does not matter).
-pub fn app_id(identities: &mut [String]) -> String {
-    identities.sort();
-    let mut hasher = Sha256::new();
-    for id in identities.iter() {
-        hasher.update(id.as_bytes());
-        hasher.update(b"\n");
-    }
-    hex::encode(&hasher.finalize()[..5])
-}
-
-/// An id for one sync: its start time and the app, readable and valid as a label value.
+/// An id for one sync: its start time and the app, readable and valid as a label value (at
+/// most 63 characters, ending with a letter or digit).
 pub fn sync_id(app: &str, started_unix: u64) -> String {
-    format!("{started_unix}-{app}")
+    let id: String = format!("{started_unix}-{app}").chars().take(63).collect();
+    id.trim_end_matches('-').to_owned()
 }
 
 /// Argo CD names an unnamed hook `<generateName><revision[..7]>-<phase>-<start unix time>`
-/// (gitops-engine's sync context, when it makes hook tasks). There is no git revision here, so the app id stands in for it: names are
+/// (gitops-engine's sync context, when it makes hook tasks). There is no git revision here, so
+/// the app name stands in for it: names are
 /// deterministic within one sync and different across syncs. At most 63 characters, so the
 /// name also fits Jobs' pod labels. A prefix cut to fit keeps a `-` before the suffix, so the
 /// name still reads as `<prefix>-<app>-<phase>-<time>`.
@@ -83,10 +75,10 @@ mod tests {
     }
 
     #[test]
-    fn app_id_ignores_order() {
-        let mut a = vec!["b".to_string(), "a".to_string()];
-        let mut b = vec!["a".to_string(), "b".to_string()];
-        assert_eq!(app_id(&mut a), app_id(&mut b));
-        assert_eq!(app_id(&mut a).len(), 10);
+    fn sync_ids_are_label_values() {
+        assert_eq!(sync_id("shop", 1_700_000_000), "1700000000-shop");
+        let long = format!("{}-b", "a".repeat(51));
+        let id = sync_id(&long, 1_700_000_000);
+        assert!(id.len() <= 63 && !id.ends_with('-'), "{id}");
     }
 }

@@ -2,9 +2,10 @@
 //! resolved by discovery, the namespaces it needs, hook names made final, and a server-side
 //! dry run of every object. Any problem here stops the operation with nothing changed.
 
+use super::inventory::{self, App};
 use super::naming::{
-    self, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
-    LABEL_SYNC,
+    self, ANNOTATION_APP_NAMESPACE, ANNOTATION_GENERATE_NAME, ANNOTATION_SOURCE, LABEL_APP,
+    LABEL_HOOK, LABEL_PHASE, LABEL_SYNC,
 };
 use super::options::{self, Checked};
 use super::{Settings, TaskState, Work, policy};
@@ -191,37 +192,20 @@ fn crds_in_input(manifests: &[Manifest]) -> HashMap<(String, String), CrdFacts> 
     out
 }
 
-pub(crate) fn identities(manifests: &[Manifest], default_namespace: &str) -> Vec<String> {
-    manifests
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}/{}/{}",
-                m.group(),
-                m.kind,
-                m.namespace.as_deref().unwrap_or(default_namespace),
-                m.name
-                    .as_deref()
-                    .or(m.generate_name.as_deref())
-                    .unwrap_or_default()
-            )
-        })
-        .collect()
-}
-
-/// The object as it will be sent: final name and namespace, and for hooks the labels and
-/// annotations that mark them as this tool's.
+/// The object as it will be sent: final name and namespace, for hooks the labels and
+/// annotations that mark them as this tool's, and for every other object the label that
+/// makes it a member of the app's inventory.
 pub(crate) fn ready(
     task: &Task,
     m: &Manifest,
     kind: Option<ResolvedKind>,
-    app_id: &str,
+    app: &App,
     sync_id: &str,
     started_unix: u64,
 ) -> Work {
     let name = match (&m.name, &m.generate_name) {
         (Some(name), _) => name.clone(),
-        (None, Some(prefix)) => naming::generated_name(prefix, app_id, task.phase, started_unix),
+        (None, Some(prefix)) => naming::generated_name(prefix, &app.name, task.phase, started_unix),
         (None, None) => String::new(),
     };
     let mut object = m.to_json();
@@ -249,13 +233,17 @@ pub(crate) fn ready(
                 json!(task.phase.as_str().to_lowercase()),
             );
             labels.insert(LABEL_SYNC.into(), json!(sync_id));
-            labels.insert(LABEL_APP.into(), json!(app_id));
+            labels.insert(LABEL_APP.into(), json!(app.name));
             let annotations = map_entry(meta, "annotations");
             annotations.insert(ANNOTATION_SOURCE.into(), json!(m.source.to_string()));
+            annotations.insert(ANNOTATION_APP_NAMESPACE.into(), json!(app.namespace));
             if let Some(prefix) = &m.generate_name {
                 annotations.insert(ANNOTATION_GENERATE_NAME.into(), json!(prefix));
             }
         }
+    }
+    if !task.hook {
+        inventory::mark_member(&mut object, app);
     }
     Work {
         task: task.clone(),
@@ -374,7 +362,7 @@ pub(crate) async fn dry_run(
     settings: &Settings,
     notes: &mut Vec<String>,
     warnings: &mut Vec<String>,
-) -> Result<(), PrepareError> {
+) -> Result<HashMap<usize, Value>, PrepareError> {
     let stand_in = if works.iter().any(|w| {
         w.namespace
             .as_deref()
@@ -388,7 +376,7 @@ pub(crate) async fn dry_run(
     let mut stood_in: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped_for_crd = 0usize;
     let mut skipped_for_option = Vec::new();
-    let checks = works.iter_mut().filter_map(|w| {
+    let checks = works.iter_mut().enumerate().filter_map(|(i, w)| {
         let Some(kind) = w.kind.clone() else {
             if w.options.has(SyncOption::SkipDryRunOnMissingResource) {
                 skipped_for_option.push(format!("{}/{} ({})", w.task.kind, w.name, w.source));
@@ -421,19 +409,27 @@ pub(crate) async fn dry_run(
                 Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Checked::default()),
                 other => other,
             };
-            if let Ok(checked) = &result {
+            let mut result = result;
+            if let Ok(checked) = &mut result {
                 options::drop_fields(&mut w.object, &checked.dropped);
                 w.client_side = checked.client_side;
+                // What the server would store is kept only for `diff`, and only for objects
+                // dry-run in their own namespace: a large sync holds verdicts, not objects.
+                if !settings.keep_dry_run || w.task.hook || in_stand_in {
+                    checked.stored = Value::Null;
+                }
             }
-            (&*w, in_stand_in, result)
+            (i, &*w, in_stand_in, result)
         })
     });
     let checks: Vec<_> = checks.collect();
-    let results: Vec<(&Work, bool, Result<Checked, ClusterError>)> =
+    let results: Vec<(usize, &Work, bool, Result<Checked, ClusterError>)> =
         crate::engine::concurrently(settings.concurrency, checks).await;
     let mut problems = Vec::new();
     let mut access = false;
-    for (w, in_stand_in, result) in results {
+    // What the server would store, for `diff`.
+    let mut stored = HashMap::new();
+    for (i, w, in_stand_in, result) in results {
         if let Ok(checked) = &result
             && !checked.dropped.is_empty()
         {
@@ -452,16 +448,19 @@ pub(crate) async fn dry_run(
                 }
                 problems.push(problem);
             }
-            Ok(Checked {
-                took_over: Some(took),
-                ..
-            }) => notes.push(format!(
-                "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
-                w.task.kind,
-                w.name,
-                took.replacen("took", "takes", 1)
-            )),
-            Ok(_) => {}
+            Ok(checked) => {
+                if let Some(took) = &checked.took_over {
+                    notes.push(format!(
+                        "{}/{}: applying it {} (forced; --no-force-conflicts refuses instead)",
+                        w.task.kind,
+                        w.name,
+                        took.replacen("took", "takes", 1)
+                    ));
+                }
+                if !checked.stored.is_null() {
+                    stored.insert(i, checked.stored);
+                }
+            }
         }
     }
     for (ns, count) in stood_in {
@@ -488,7 +487,7 @@ pub(crate) async fn dry_run(
         ));
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(stored)
     } else {
         problems.sort();
         Err(PrepareError::Rejected { problems, access })

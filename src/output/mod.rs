@@ -2,7 +2,10 @@
 
 pub mod cleanup;
 pub mod delete;
+pub mod diff;
 pub mod plan;
+pub mod prune;
+pub mod status;
 pub mod sync;
 pub mod why;
 

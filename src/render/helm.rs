@@ -13,6 +13,13 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+/// The chart's name from its Chart.yaml (`helm template`'s default release name here), if it
+/// can be read.
+pub fn chart_name(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+    parse_yaml(&text)?.get("name")?.as_str().map(str::to_owned)
+}
+
 /// Renders the chart in `dir` (`shown` is how the user named it).
 pub fn render(dir: &Path, shown: &str, options: &HelmOptions) -> Result<Rendered, String> {
     let Some(helm) = find_program("helm") else {

@@ -21,9 +21,13 @@ fn table_of_a_directory_in_run_order() {
     let out = run(&["plan", "-f", "examples/quickstart"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("app \"quickstart\", namespace \""),
+        "the header names the app: {stdout}"
+    );
     let rows: Vec<&str> = stdout
         .lines()
-        .skip(1)
+        .skip(2)
         .take_while(|l| !l.is_empty())
         .map(|l| l.split_whitespace().take(5).collect::<Vec<_>>().join(" "))
         .map(|s| Box::leak(s.into_boxed_str()) as &str)

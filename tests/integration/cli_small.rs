@@ -40,14 +40,24 @@ fn help(command: &str) -> String {
 fn every_output_flag_says_what_it_is_for() {
     for command in ["sync", "cleanup", "delete", "version", "plan", "lint"] {
         let text = help(command);
-        let line = text
-            .lines()
-            .find(|l| l.trim_start().starts_with("-o, --output <OUTPUT>"))
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("-o, --output <OUTPUT>"))
             .unwrap_or_else(|| panic!("{command}: no -o in\n{text}"));
-        let described = line
+        let line = lines[at];
+        // clap puts the help on the next line when a command's flags are long.
+        let rest = line
             .split("<OUTPUT>")
             .nth(1)
-            .is_some_and(|rest| rest.trim_start().starts_with(char::is_alphabetic));
+            .unwrap_or_default()
+            .trim_start();
+        let rest = if rest.is_empty() {
+            lines.get(at + 1).map_or("", |l| l.trim_start())
+        } else {
+            rest
+        };
+        let described = rest.starts_with(char::is_alphabetic);
         assert!(described, "{command}: -o has no help text: {line:?}");
     }
 }

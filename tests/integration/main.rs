@@ -6,12 +6,14 @@
 mod support;
 
 mod api_outage;
+mod app;
 mod cleanup;
 mod cli_plan;
 mod cli_small;
 mod cluster;
 mod control_plane;
 mod delete;
+mod diff;
 mod distribution;
 mod exec_plugin;
 mod faults;

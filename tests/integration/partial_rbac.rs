@@ -134,6 +134,8 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
             {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]},
             {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "patch"]},
             {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["*"]},
+            // The app's inventory is a Secret in its namespace.
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]},
         ]),
         dir.path(),
     );

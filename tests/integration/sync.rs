@@ -597,7 +597,7 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
     assert!(
         second
             .stderr
-            .contains("another sync or delete of this input is running"),
+            .contains("another sync, delete or cleanup of app \"app\" is running"),
         "{}",
         second.stderr
     );

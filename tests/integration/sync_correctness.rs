@@ -411,7 +411,8 @@ fn piped_input_on_a_terminal_is_asked_for_on_dev_tty() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
         &ns,
     );
-    let args = format!("sync -n {ns}");
+    // Piped manifests give the app no name: --app names it.
+    let args = format!("sync --app tty-ask -n {ns}");
     let no = piped_on_a_terminal(&file, &args, "n\n");
     assert_eq!(no.code, Some(1), "{}", no.output());
     assert!(

@@ -358,7 +358,7 @@ fn logs_that_cannot_be_read_are_said_and_the_exit_code_stays_the_syncs() {
         "-n",
         &ns,
         "--verb=*",
-        "--resource=jobs.batch,configmaps,pods,events,leases.coordination.k8s.io",
+        "--resource=jobs.batch,configmaps,pods,events,leases.coordination.k8s.io,secrets",
     ]);
     support::kubectl(&[
         "create",

@@ -5,7 +5,10 @@
 //! (`policy::for_cleanup`). Objects without the label are never listed, so never touched.
 
 use super::TaskRef;
-use super::naming::{ANNOTATION_GENERATE_NAME, LABEL_APP, LABEL_HOOK, LABEL_PHASE, LABEL_SYNC};
+use super::naming::{
+    ANNOTATION_APP_NAMESPACE, ANNOTATION_GENERATE_NAME, LABEL_APP, LABEL_HOOK, LABEL_PHASE,
+    LABEL_SYNC,
+};
 use super::policy::{self, Decision, HookState};
 use super::remove::{self, Gone, Refusal, Target};
 use super::{Cancel, Ending, Event, Summary};
@@ -46,6 +49,8 @@ pub struct Query {
     pub force: bool,
     /// Requests in flight at once (lists, dry-run deletes, deletions).
     pub concurrency: usize,
+    /// `--app`: only this app's hooks (label `kubectl-hooks.io/app`).
+    pub app: Option<String>,
 }
 
 /// A hook of the input, and how its live objects are named.
@@ -68,6 +73,8 @@ pub struct Found {
     /// The phase the hook ran in (from its label).
     pub phase: String,
     pub app: String,
+    /// The app's namespace, where its lock lives (hooks made before it was recorded: none).
+    pub app_namespace: Option<String>,
     pub sync_id: String,
     pub state: HookState,
     /// What its health says.
@@ -121,7 +128,10 @@ pub async fn find(
     query: &Query,
 ) -> Result<(Vec<Found>, Vec<String>), ClusterError> {
     let lists = lists(cluster, query).await?;
-    let selector = format!("{LABEL_HOOK}=true");
+    let selector = match &query.app {
+        Some(app) => format!("{LABEL_HOOK}=true,{LABEL_APP}={app}"),
+        None => format!("{LABEL_HOOK}=true"),
+    };
     let requests = lists.iter().map(|(kind, namespace)| {
         let selector = selector.as_str();
         async move {
@@ -271,6 +281,7 @@ pub fn judge(kind: &ResolvedKind, live: &Value, all: bool, force: bool) -> Found
             .to_owned(),
         phase: label(LABEL_PHASE),
         app: label(LABEL_APP),
+        app_namespace: annotation(ANNOTATION_APP_NAMESPACE).map(str::to_owned),
         sync_id: label(LABEL_SYNC),
         state,
         message,

@@ -88,6 +88,7 @@ fn input_hooks_match_by_name_or_generate_name() {
         all: false,
         force: false,
         concurrency: 1,
+        app: None,
     };
     let wanted = |name: Option<&str>, prefix: Option<&str>| Wanted {
         api_version: "batch/v1".into(),

@@ -20,6 +20,7 @@ mod run;
 pub use run::execute;
 
 use super::access;
+use super::inventory::App;
 use super::remove::{self, Gone, Target};
 use super::validate;
 use super::{Input, PrepareError, Settings, Summary, Work, naming};
@@ -46,7 +47,7 @@ pub struct Teardown {
     /// What happens to each work's object, by index.
     pub fates: Vec<Fate>,
     pub stages: Vec<Stage>,
-    pub app_id: String,
+    pub app: App,
     /// The `kubectl-hooks.io/sync-id` label of the hooks this delete creates.
     pub sync_id: String,
     /// Things the user should know that do not stop the delete.
@@ -80,7 +81,11 @@ pub enum Fate {
     Leave(String),
 }
 
-pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, PrepareError> {
+pub async fn prepare(
+    cluster: &Cluster,
+    input: &Input,
+    app: &App,
+) -> Result<Teardown, PrepareError> {
     let (manifests, specs, settings) = (&input.manifests[..], &input.specs[..], &input.settings);
     let (drop_unknown_hooks, started_unix) = (input.drop_unknown_hooks, input.started_unix);
     let kinds = validate::resolve_kinds(cluster, manifests).await?;
@@ -91,13 +96,12 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
     };
     let plan = plan::build(manifests, specs, &options).map_err(PrepareError::UnknownHooks)?;
     validate::refuse_namespace_conflicts(&plan, manifests, settings)?;
-    // The same identity as a sync of this input: same lock, same `app` label on hooks.
-    let app_id = naming::app_id(&mut validate::identities(manifests, cluster.namespace()));
-    let sync_id = naming::sync_id(&app_id, started_unix);
+    // The same identity as a sync of this app: same lock, same `app` label on hooks.
+    let sync_id = naming::sync_id(&app.name, started_unix);
     let ready = |task: &Task| {
         let m = &manifests[task.object];
         let kind = kinds.resolved(task.object);
-        validate::ready(task, m, kind, &app_id, &sync_id, started_unix)
+        validate::ready(task, m, kind, app, &sync_id, started_unix)
     };
 
     let hooks = delete_hooks(manifests, specs, &options);
@@ -135,7 +139,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Teardown, Prepa
         works: Vec::new(),
         fates: Vec::new(),
         stages: Vec::new(),
-        app_id: app_id.clone(),
+        app: app.clone(),
         sync_id: sync_id.clone(),
         notes,
     };

@@ -5,7 +5,7 @@
 use super::Report;
 use super::{Fate, Part, Stage, Teardown};
 use crate::cluster::{Cluster, ClusterError, Deleted};
-use crate::engine::apply::{kind_groups, run_step};
+use crate::engine::apply::{Step, kind_groups, run_step};
 use crate::engine::policy::OperationResult;
 use crate::engine::remove::Gone;
 use crate::engine::remove::{apply_delete_policies, terminate_hooks};
@@ -146,7 +146,7 @@ async fn run_stage(
             run_step(
                 ctx.cluster,
                 &mut teardown.works,
-                &active,
+                Step::tasks(&active),
                 ctx.settings,
                 ctx.deadline,
                 emit,

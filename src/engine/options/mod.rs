@@ -78,6 +78,8 @@ pub(crate) struct Checked {
     pub client_side: bool,
     /// The fields a forced apply would take from other field managers, said in words.
     pub took_over: Option<String>,
+    /// What the server would store (`diff` shows it against the live object).
+    pub stored: Value,
 }
 
 /// How many unknown fields to drop before giving up (a server names all of them in one
@@ -118,6 +120,7 @@ pub(crate) async fn dry_run(
             Ok(stored) => {
                 checked.client_side =
                     write == Write::Apply && takeover::has_client_side_fields(&stored);
+                checked.stored = stored;
                 return Ok(checked);
             }
             // Refused in place (an immutable field): what is written may replace the live

@@ -3,14 +3,17 @@
 
 use crate::cluster::Cluster;
 use crate::cluster::FIELD_MANAGER;
+use crate::engine::inventory::App;
+use crate::engine::prune::PruneWork;
 use crate::engine::validate::{
-    PrepareError, check_namespaces, dry_run, identities, ready, refuse_namespace_conflicts,
-    resolve_kinds,
+    PrepareError, check_namespaces, dry_run, ready, refuse_namespace_conflicts, resolve_kinds,
 };
 use crate::engine::{Input, Work};
 use crate::engine::{access, naming, options};
 use crate::model::{Phase, SyncOption};
 use crate::plan::{self, Plan, PlanOptions};
+use serde_json::Value;
+use std::collections::HashMap;
 
 /// A step's tasks, as indices into `Prepared::works`.
 #[derive(Debug, Clone)]
@@ -18,6 +21,8 @@ pub struct StepWork {
     pub phase: Phase,
     pub wave: i64,
     pub tasks: Vec<usize>,
+    /// Prunes that run first in this step, as indices into `Prepared::prunes`.
+    pub prunes: Vec<usize>,
 }
 
 /// A validated sync, ready to run.
@@ -31,8 +36,14 @@ pub struct Prepared {
     pub sync_fail: Option<StepWork>,
     /// Missing namespaces to create first (`--create-namespace`).
     pub namespaces_to_create: Vec<String>,
-    pub app_id: String,
+    pub app: App,
     pub sync_id: String,
+    /// What `--prune` deletes, and the members that left the input (filled by
+    /// `prune::inspect` after this preparation).
+    pub prunes: Vec<PruneWork>,
+    /// With `Settings::keep_dry_run` (for `diff`): what the server would store for each
+    /// object that is not a hook, by index into `works`.
+    pub dry_run_results: HashMap<usize, Value>,
     /// Things the user should know that do not stop the sync.
     pub notes: Vec<String>,
     /// What the sync does other than the input says: unknown fields dropped (`Validate=false`),
@@ -40,7 +51,11 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
-pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, PrepareError> {
+pub async fn prepare(
+    cluster: &Cluster,
+    input: &Input,
+    app: &App,
+) -> Result<Prepared, PrepareError> {
     let (manifests, specs, settings) = (&input.manifests[..], &input.specs[..], &input.settings);
     let (drop_unknown_hooks, started_unix) = (input.drop_unknown_hooks, input.started_unix);
     let kinds = resolve_kinds(cluster, manifests).await?;
@@ -56,8 +71,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
     .map_err(PrepareError::UnknownHooks)?;
     refuse_namespace_conflicts(&plan, manifests, settings)?;
 
-    let app_id = naming::app_id(&mut identities(manifests, cluster.namespace()));
-    let sync_id = naming::sync_id(&app_id, started_unix);
+    let sync_id = naming::sync_id(&app.name, started_unix);
     let mut works = Vec::new();
     let mut steps = Vec::new();
     let mut sync_fail = None;
@@ -69,7 +83,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
                 task,
                 &manifests[task.object],
                 kinds.resolved(task.object),
-                &app_id,
+                app,
                 &sync_id,
                 started_unix,
             ));
@@ -78,6 +92,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
             phase: step.phase,
             wave: step.wave,
             tasks: indices,
+            prunes: Vec::new(),
         };
         if step.phase == Phase::SyncFail {
             sync_fail = Some(step_work);
@@ -90,7 +105,7 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
     let mut warnings = client_side_apply_warnings(&works);
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
-    dry_run(
+    let mut dry_run_results = dry_run(
         cluster,
         &mut works,
         &not_yet,
@@ -99,6 +114,9 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         &mut warnings,
     )
     .await?;
+    if !settings.keep_dry_run {
+        dry_run_results.clear();
+    }
     let namespace_kind = cluster.resolve("v1", "Namespace").await?;
     let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
     access::check(cluster, needs).await?;
@@ -108,8 +126,10 @@ pub async fn prepare(cluster: &Cluster, input: &Input) -> Result<Prepared, Prepa
         steps,
         sync_fail,
         namespaces_to_create,
-        app_id,
+        app: app.clone(),
         sync_id,
+        prunes: Vec::new(),
+        dry_run_results,
         notes,
         warnings,
     })

@@ -3,7 +3,8 @@
 
 use super::{Prepared, Report};
 use crate::cluster::Cluster;
-use crate::engine::apply::{create_namespaces, run_step};
+use crate::engine::apply::{Step, StepPrunes, create_namespaces, run_step};
+use crate::engine::inventory::LABEL_PART_OF;
 use crate::engine::policy::OperationResult;
 use crate::engine::remove::{apply_delete_policies, terminate_hooks};
 use crate::engine::wait::StepEnd;
@@ -47,13 +48,22 @@ pub async fn execute(
         emit(&Event::StepStarted {
             phase: step.phase,
             wave: step.wave,
-            tasks: step.tasks.len(),
+            tasks: step.tasks.len() + step.prunes.len(),
         });
         let step_started = Instant::now();
+        let prunes = StepPrunes {
+            prunes: &mut prepared.prunes,
+            indices: &step.prunes,
+            members: format!("{}={}", LABEL_PART_OF, prepared.app.applyset_id()),
+            propagation: settings.prune_propagation,
+        };
         let end = run_step(
             cluster,
             &mut prepared.works,
-            &step.tasks,
+            Step {
+                tasks: &step.tasks,
+                prunes: Some(prunes),
+            },
             settings,
             deadline,
             emit,
@@ -129,7 +139,7 @@ pub async fn execute(
                 let end = run_step(
                     cluster,
                     &mut prepared.works,
-                    &sync_fail.tasks,
+                    Step::tasks(&sync_fail.tasks),
                     settings,
                     sync_fail_deadline,
                     emit,
