@@ -192,8 +192,9 @@ fn fresh_name(object: &Value) -> Value {
         .map_or(0, |d| d.subsec_nanos());
     let suffix = format!("{:x}", (u64::from(nanos) << 16) ^ n);
     let name = object["metadata"]["name"].as_str().unwrap_or("x");
-    let keep = name.len().min(62 - suffix.len());
-    let base = name[..keep].trim_end_matches(['-', '.']);
+    // Cut by characters, not bytes: a name is never sliced inside a character.
+    let cut: String = name.chars().take(62 - suffix.len()).collect();
+    let base = cut.trim_end_matches(['-', '.']);
     let mut probe = object.clone();
     probe["metadata"]["name"] = json!(format!("{base}-{suffix}"));
     probe
