@@ -40,6 +40,28 @@ pub fn test_kubeconfig() -> PathBuf {
     }
 }
 
+/// A copy of the test kubeconfig (in `dir`) whose current context defaults to `namespace`, as
+/// after `kubectl config set-context --current --namespace=NAMESPACE`. That is how a user
+/// names the app namespace of an app whose objects span namespaces: an explicit `-n` refuses
+/// objects of other namespaces, as kubectl does.
+pub fn kubeconfig_in_namespace(dir: &std::path::Path, namespace: &str) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::copy(test_kubeconfig(), &path).expect("copy the test kubeconfig");
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&path)
+        .args(["config", "set-context", "--current"])
+        .arg(format!("--namespace={namespace}"))
+        .output()
+        .expect("run kubectl config set-context");
+    assert!(
+        out.status.success(),
+        "kubectl config set-context: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
 /// A namespace name that no other test (or test run) uses: `PREFIX-xxxxxxxx`, DNS-1123 safe.
 pub fn unique_namespace(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);

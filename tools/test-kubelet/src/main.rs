@@ -202,10 +202,11 @@ impl Kubelet {
             "metadata": { "name": pod.name_any(), "uid": pod.uid() },
             "target": { "apiVersion": "v1", "kind": "Node", "name": self.node },
         });
-        let result: kube::Result<Value> = self
-            .pods(pod)
-            .create_subresource("binding", &pod.name_any(), &PostParams::default(), &binding)
-            .await;
+        let api = self.pods(pod);
+        let result: kube::Result<Value> = retrying("binding", pod, || {
+            api.create_subresource("binding", &pod.name_any(), &PostParams::default(), &binding)
+        })
+        .await;
         match result {
             Ok(_) => Ok(()),
             // Deleted meanwhile (404) or already bound (409): nothing to do.
@@ -224,7 +225,8 @@ impl Kubelet {
             }),
             ..DeleteParams::default()
         };
-        match self.pods(pod).delete(&pod.name_any(), &params).await {
+        let api = self.pods(pod);
+        match retrying("removal", pod, || api.delete(&pod.name_any(), &params)).await {
             Ok(_) => Ok(()),
             // Gone already (404), or another pod under the same name now (409).
             Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
@@ -234,32 +236,21 @@ impl Kubelet {
 
     async fn write_status(&self, pod: &Pod, patch: &Value) -> Result<()> {
         let api = self.pods(pod);
-        let mut attempt = 0;
-        loop {
-            match api
-                .patch_status(
-                    &pod.name_any(),
-                    &PatchParams::default(),
-                    &Patch::Merge(patch),
-                )
-                .await
-            {
-                Ok(_) => return Ok(()),
-                // Deleted meanwhile: nothing to do.
-                Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
-                // Replaced by a pod of the same name (another uid), or otherwise refused.
-                Err(kube::Error::Api(e)) if (400..500).contains(&e.code) && e.code != 429 => {
-                    bail!("the API server refused the status: {e}")
-                }
-                // Unreachable, 429 or 5xx: as a real kubelet, keep trying (an API server
-                // restart takes tens of seconds), with backoff, for up to ~5 minutes.
-                Err(e) if attempt < 150 => {
-                    attempt += 1;
-                    eprintln!("test-kubelet: retrying status of {}: {e}", pod.name_any());
-                    tokio::time::sleep(Duration::from_millis((200 * attempt).min(2000))).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
+        let result = retrying("status", pod, || {
+            api.patch_status(
+                &pod.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            )
+        })
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Deleted meanwhile: nothing to do.
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            // Replaced by a pod of the same name (another uid), or otherwise refused.
+            Err(kube::Error::Api(e)) => bail!("the API server refused the status: {e}"),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -299,7 +290,11 @@ impl Kubelet {
                     continue;
                 }
             };
-            if let Err(err) = api.create(&PostParams::default(), &event).await {
+            if let Err(err) = retrying("an event", pod, || {
+                api.create(&PostParams::default(), &event)
+            })
+            .await
+            {
                 eprintln!(
                     "test-kubelet: {ns}/{}: recording event {} failed: {err}",
                     pod.name_any(),
@@ -362,6 +357,32 @@ impl Kubelet {
             .await
             .context("writing the Node's status")?;
         Ok(())
+    }
+}
+
+/// Runs one request about `pod` until it gets an answer, as a real kubelet or scheduler
+/// would: while the API server is unreachable or answers 429 or 5xx (a restart takes tens of
+/// seconds), it tries again with backoff, for up to about five minutes. A pod whose binding or
+/// status is given up on too early stays `Pending` for good, since the pod is only decided
+/// about once.
+async fn retrying<T, F, Fut>(what: &str, pod: &Pod, mut request: F) -> kube::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = kube::Result<T>>,
+{
+    let mut attempt: u64 = 0;
+    loop {
+        match request().await {
+            Err(kube::Error::Api(e)) if (400..500).contains(&e.code) && e.code != 429 => {
+                return Err(kube::Error::Api(e));
+            }
+            Err(e) if attempt < 150 => {
+                attempt += 1;
+                eprintln!("test-kubelet: retrying {what} of {}: {e}", pod.name_any());
+                tokio::time::sleep(Duration::from_millis((200 * attempt).min(2000))).await;
+            }
+            result => return result,
+        }
     }
 }
 
