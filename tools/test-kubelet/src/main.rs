@@ -202,9 +202,9 @@ impl Kubelet {
             "metadata": { "name": pod.name_any(), "uid": pod.uid() },
             "target": { "apiVersion": "v1", "kind": "Node", "name": self.node },
         });
-        let api = self.pods(pod);
+        let (api, name, params) = (self.pods(pod), pod.name_any(), PostParams::default());
         let result: kube::Result<Value> = retrying("binding", pod, || {
-            api.create_subresource("binding", &pod.name_any(), &PostParams::default(), &binding)
+            api.create_subresource("binding", &name, &params, &binding)
         })
         .await;
         match result {
@@ -225,8 +225,8 @@ impl Kubelet {
             }),
             ..DeleteParams::default()
         };
-        let api = self.pods(pod);
-        match retrying("removal", pod, || api.delete(&pod.name_any(), &params)).await {
+        let (api, name) = (self.pods(pod), pod.name_any());
+        match retrying("removal", pod, || api.delete(&name, &params)).await {
             Ok(_) => Ok(()),
             // Gone already (404), or another pod under the same name now (409).
             Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
@@ -235,15 +235,9 @@ impl Kubelet {
     }
 
     async fn write_status(&self, pod: &Pod, patch: &Value) -> Result<()> {
-        let api = self.pods(pod);
-        let result = retrying("status", pod, || {
-            api.patch_status(
-                &pod.name_any(),
-                &PatchParams::default(),
-                &Patch::Merge(patch),
-            )
-        })
-        .await;
+        let (api, name, params) = (self.pods(pod), pod.name_any(), PatchParams::default());
+        let patch = Patch::Merge(patch);
+        let result = retrying("status", pod, || api.patch_status(&name, &params, &patch)).await;
         match result {
             Ok(_) => Ok(()),
             // Deleted meanwhile: nothing to do.
@@ -290,11 +284,8 @@ impl Kubelet {
                     continue;
                 }
             };
-            if let Err(err) = retrying("an event", pod, || {
-                api.create(&PostParams::default(), &event)
-            })
-            .await
-            {
+            let params = PostParams::default();
+            if let Err(err) = retrying("an event", pod, || api.create(&params, &event)).await {
                 eprintln!(
                     "test-kubelet: {ns}/{}: recording event {} failed: {err}",
                     pod.name_any(),
