@@ -244,13 +244,26 @@ fn the_inventory_reads_back_with_kubectl_as_an_applyset() {
     expected.sort();
     assert_eq!(members, expected, "members, and not the hook");
 
-    // kubectl itself reads the parent as an ApplySet, and sees whose it is.
+    // kubectl itself reads the parent as an ApplySet, and sees whose it is. (It wants `-n` for
+    // a namespaced parent, and so objects of that namespace only.)
+    let same_namespace = support::write_input(
+        dir.path(),
+        "settings.yaml",
+        &config_map("settings", ""),
+        &ns,
+    );
     let kubectl_applyset = Command::new("kubectl")
         .arg("--kubeconfig")
         .arg(&kubeconfig)
-        .args(["apply", "--server-side", "--prune", "--dry-run=server"])
-        .args(["--applyset=kubectl-hooks-web-shop", "-f"])
-        .arg(&app_dir)
+        .args([
+            "apply",
+            "--server-side",
+            "--prune",
+            "--dry-run=server",
+            "-n",
+            &ns,
+        ])
+        .args(["--applyset=kubectl-hooks-web-shop", "-f", &same_namespace])
         .env("KUBECTL_APPLYSET", "true")
         .output()
         .unwrap();
