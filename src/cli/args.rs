@@ -10,7 +10,8 @@ Exit codes:
   0    success
   1    the work failed (lint findings at the threshold, a sync or hook that failed or timed out)
   2    bad usage or bad input (nothing was done)
-  3    cannot reach or use the cluster (connection, TLS, authentication, RBAC)
+  3    cannot reach or use the cluster (connection, TLS, authentication, RBAC), also when it
+       stopped answering during the work and still does not at its end
   130  interrupted (Ctrl-C); 143 with SIGTERM";
 
 #[derive(Debug, Parser)]
@@ -360,7 +361,8 @@ Exit codes:
   0    success
   1    the sync failed, or was refused (lock held, objects owned by another app)
   2    bad usage or bad input (nothing was done)
-  3    cannot reach or use the cluster (connection, authentication, RBAC, no rights on leases)
+  3    cannot reach or use the cluster (connection, authentication, RBAC, no rights on leases),
+       also when it stopped answering during the sync and still does not at its end
   130  interrupted (Ctrl-C)";
 
 #[derive(Debug, Args)]

@@ -178,7 +178,18 @@ async fn tell<O: Operation>(operation: &O, cluster_args: &ClusterArgs, flags: Fl
     release(locks, &cluster).await;
 
     operation.show(&prepared, Some(&report));
-    exit_for(O::summary_of(&report))
+    let summary = O::summary_of(&report);
+    // Work that failed because the server went away is a cluster failure (exit 3), told
+    // apart by asking the server once more.
+    if summary.ending == Ending::Failed
+        && let Some(silence) = cluster.unreachable().await
+    {
+        return Err(Failure::new(
+            exit::CLUSTER,
+            format!("{}\n{silence}", summary.message),
+        ));
+    }
+    exit_for(summary)
 }
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {

@@ -403,8 +403,9 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `30s`, `2m`, `1m 30s`: a limit as the user would write it.
+/// To the millisecond: a cut made at a deadline is not "4s 792ms 652us 328ns".
 fn fmt_duration(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
+    humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
 }
 
 fn fmt_status(code: u16, reason: &str) -> String {

@@ -13,6 +13,7 @@ mod exec;
 mod inventory;
 mod normalize;
 mod ops;
+mod reach;
 mod redact;
 mod related;
 mod replace;
@@ -49,6 +50,7 @@ struct Inner {
     namespace: String,
     request_timeout: Option<Duration>,
     requests: Arc<AtomicU64>,
+    reachability: Arc<reach::Reachability>,
     discovery: discovery::Cache,
 }
 
@@ -74,6 +76,7 @@ impl Cluster {
             selected.namespace
         );
         let requests = Arc::new(AtomicU64::new(0));
+        let reachability = Arc::new(reach::Reachability::default());
         let mut config = selected.config;
         let token = match config.auth_info.exec.take() {
             Some(exec) => {
@@ -84,8 +87,8 @@ impl Cluster {
             }
             None => None,
         };
-        let client =
-            client(config, token, &requests).map_err(|e| ctx.map(e, "building the client"))?;
+        let client = client(config, token, &requests, &reachability)
+            .map_err(|e| ctx.map(e, "building the client"))?;
         Ok(Cluster {
             inner: Arc::new(Inner {
                 client,
@@ -93,6 +96,7 @@ impl Cluster {
                 namespace: selected.namespace,
                 request_timeout: flags.request_timeout,
                 requests,
+                reachability,
                 discovery: discovery::Cache::default(),
             }),
             deadline: None,
@@ -136,6 +140,43 @@ impl Cluster {
 
     fn client(&self) -> kube::Client {
         self.inner.client.clone()
+    }
+
+    /// Whether the API server answers now, asked once (`GET /version`, for at most a few
+    /// seconds): `None` when it answers, whatever it says; otherwise what is known of its
+    /// silence: since when requests have failed to reach it, and how the last one failed.
+    /// Asked when an operation failed, to tell "the cluster is gone" (exit 3) from "the work
+    /// failed" (exit 1).
+    pub async fn unreachable(&self) -> Option<String> {
+        let probe =
+            tokio::time::timeout(reach::PROBE_TIMEOUT, self.client().apiserver_version()).await;
+        let failure = match probe {
+            Ok(Ok(_)) => return None,
+            Ok(Err(e)) => {
+                let e = self.ctx().map(e, "GET /version");
+                if e.class() != ErrorClass::Unavailable {
+                    return None;
+                }
+                e.to_string()
+            }
+            Err(_) => format!(
+                "no answer to GET /version within {}",
+                humantime::format_duration(reach::PROBE_TIMEOUT)
+            ),
+        };
+        let server = self.server();
+        Some(match self.inner.reachability.silence() {
+            Some(silence) => {
+                let quiet = silence.since.elapsed().unwrap_or_default();
+                format!(
+                    "the API server {server} cannot be reached: no request has reached it since {} ({} ago); the last failed with: {}",
+                    humantime::format_rfc3339_seconds(silence.since),
+                    humantime::format_duration(Duration::from_secs(quiet.as_secs())),
+                    silence.last_error
+                )
+            }
+            None => format!("the API server {server} cannot be reached: {failure}"),
+        })
     }
 
     fn ctx(&self) -> &Ctx {
@@ -229,6 +270,7 @@ fn client(
     config: kube::Config,
     token: Option<exec::TokenAuth>,
     requests: &Arc<AtomicU64>,
+    reachability: &Arc<reach::Reachability>,
 ) -> Result<kube::Client, kube::Error> {
     use kube::client::ConfigExt;
     use tower::ServiceBuilder;
@@ -271,6 +313,7 @@ fn client(
         .option_layer(token.map(tower::filter::AsyncFilterLayer::new))
         .layer(config.extra_headers_layer()?)
         .map_err(tower::BoxError::from)
+        .layer(reach::ReachLayer::new(reachability.clone()))
         .service(hyper);
     Ok(kube::Client::new(service, config.default_namespace))
 }
@@ -332,5 +375,56 @@ mod tests {
         assert!(err.to_string().contains("discovery of v1"), "{err}");
         assert_eq!(cluster.requests_made(), 1);
         hold.abort();
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_told_with_since_when_and_how() {
+        // Bound and closed again: nothing listens on the port.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = Cluster::connect(&ClusterFlags {
+            kubeconfig: Some(kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"))),
+            ..ClusterFlags::default()
+        })
+        .await
+        .unwrap();
+        let said = cluster.unreachable().await.expect("unreachable");
+        assert!(
+            said.starts_with(&format!("the API server https://127.0.0.1:{port} cannot be reached: no request has reached it since ")),
+            "{said}"
+        );
+        assert!(said.contains("Connection refused"), "{said}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_answers_anything_is_reachable() {
+        // Any HTTP answer, even an error, is the server speaking.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for mut socket in listener.incoming().map_while(Result::ok) {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf);
+                let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403}"#;
+                let answer = format!(
+                    "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes());
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = Cluster::connect(&ClusterFlags {
+            kubeconfig: Some(kubeconfig(dir.path(), &format!("http://{addr}"))),
+            ..ClusterFlags::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(cluster.unreachable().await, None);
     }
 }

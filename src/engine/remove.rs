@@ -239,6 +239,9 @@ pub(crate) async fn terminate_hooks(
         .collect();
     let mut seen = std::collections::HashSet::new();
     chosen.retain(|&i| seen.insert((works[i].task.object, works[i].name.clone())));
+    // The deletion and its wait together: a cluster that stopped answering must not hold the
+    // exit for a request timeout on top.
+    let cluster = &cluster.until(Some(tokio::time::Instant::now() + TERMINATE_WAIT));
     let deletions = chosen.iter().map(|&i| {
         let target = works[i].target().expect("filtered");
         async move { target.delete(cluster, Some(TERMINATE_WAIT)).await }

@@ -6,7 +6,9 @@
 //! - stopped between two waves, so the next wave's watches and applies meet a refused
 //!   connection: they are retried until the server is back;
 //! - frozen (SIGSTOP) for longer than `--timeout`: the sync ends by itself at its deadline
-//!   instead of hanging on a request that never gets an answer.
+//!   instead of hanging on a request that never gets an answer, with exit 3;
+//! - stopped while a wave is waited for, and not back by the deadline: exit 3, saying since
+//!   when the server has not been reached.
 
 use crate::support::{self, job, task, unique_namespace};
 use std::io::{BufRead, BufReader};
@@ -266,12 +268,34 @@ fn api_server_outages_are_ridden_out_or_bounded_by_the_deadline() {
         ended,
         "the sync did not end while the API server was frozen:\n{progress}"
     );
+    // The server never answered again before the end: the cluster's failure, not the work's.
+    assert_eq!(code, Some(3), "{progress}");
+    assert!(progress.contains("timed out"), "{progress}");
     assert!(
-        matches!(code, Some(1) | Some(3)),
-        "exit {code:?}:\n{progress}"
+        progress.contains("https://127.0.0.1") && progress.contains("cannot be reached"),
+        "{progress}"
+    );
+
+    // 4. Stopped while a wave is waited for, until after --timeout: exit 3, saying since when
+    // the server has not been reached and how the last request failed.
+    let namespace = unique_namespace("outage-gone");
+    let yaml = format!(
+        "{}apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata:\n      labels: {{app: api}}\n      annotations: {{test.kubectl-hooks.io/delay: 30s}}\n    spec: {{containers: [{{name: api, image: example/api}}]}}\n",
+        config_map("settings", 0)
+    );
+    let mut sync = Running::start(&plane, &namespace, &yaml, &["--timeout", "8s"]);
+    sync.wait_for("Deployment/api applied");
+    plane.script(&["apiserver", "stop"]);
+    let (code, _, progress) = sync.finish();
+    plane.script(&["apiserver", "start"]);
+    assert_eq!(code, Some(3), "{progress}");
+    assert!(
+        progress.contains("timed out (--timeout 8s) waiting for"),
+        "{progress}"
     );
     assert!(
-        progress.contains("timed out") || progress.contains("time"),
+        progress.contains("cannot be reached: no request has reached it since")
+            && progress.contains("Connection refused"),
         "{progress}"
     );
 }
