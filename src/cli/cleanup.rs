@@ -38,6 +38,7 @@ pub fn run(cluster_args: &ClusterArgs, args: &CleanupArgs) -> Outcome {
     let flags = Flags {
         dry_run: args.dry_run,
         yes: args.yes,
+        timeout: args.timeout,
     };
     operation::run(&CleanupOperation { args, only }, cluster_args, flags)
 }

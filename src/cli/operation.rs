@@ -68,6 +68,8 @@ pub(super) trait Operation {
 pub(super) struct Flags {
     pub dry_run: bool,
     pub yes: bool,
+    /// `--timeout` (zero: none): validation ends by it too.
+    pub timeout: std::time::Duration,
 }
 
 impl Flags {
@@ -75,6 +77,7 @@ impl Flags {
         Flags {
             dry_run: run.dry_run,
             yes: run.yes,
+            timeout: run.timeout,
         }
     }
 }
@@ -151,7 +154,12 @@ pub(super) fn run<O: Operation>(
 
 async fn tell<O: Operation>(operation: &O, cluster_args: &ClusterArgs, flags: Flags) -> Outcome {
     let cluster = connect(cluster_args).await?;
-    let mut prepared = operation.prepare(&cluster).await?;
+    // Validation ends by --timeout too (the work then gets a --timeout of its own, from its
+    // start, after the question): a server that stops answering during the dry run must not
+    // hold the command for a request timeout per request.
+    let validation_ends =
+        (!flags.timeout.is_zero()).then(|| tokio::time::Instant::now() + flags.timeout);
+    let mut prepared = operation.prepare(&cluster.cut_at(validation_ends)).await?;
     operation.announce(&prepared);
     let summary = operation.summary(&cluster, &prepared);
     if flags.dry_run {

@@ -403,9 +403,11 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `30s`, `2m`, `1m 30s`: a limit as the user would write it.
-/// To the millisecond: a cut made at a deadline is not "4s 792ms 652us 328ns".
+/// To a tenth of a second: a request cut at a deadline 4 s away is "4s", not
+/// "3s 999ms 652us 328ns".
 fn fmt_duration(d: Duration) -> String {
-    humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
+    let tenths = (d.as_millis() as u64 + 50) / 100;
+    humantime::format_duration(Duration::from_millis(tenths * 100)).to_string()
 }
 
 fn fmt_status(code: u16, reason: &str) -> String {

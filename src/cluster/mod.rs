@@ -42,6 +42,10 @@ pub struct Cluster {
     /// When the operation this handle works for must be over: no request outlives it and
     /// no failure is retried past it. None: each request has its own limits only.
     deadline: Option<tokio::time::Instant>,
+    /// A limit that cuts requests without stretching their retries: work before the
+    /// operation proper (validation), which must end by the operation's time limit, but
+    /// should give up on an unreachable server as quickly as without one.
+    cut: Option<tokio::time::Instant>,
 }
 
 struct Inner {
@@ -100,6 +104,7 @@ impl Cluster {
                 discovery: discovery::Cache::default(),
             }),
             deadline: None,
+            cut: None,
         })
     }
 
@@ -107,8 +112,17 @@ impl Cluster {
     /// every request is cut at it, and nothing is retried past it.
     pub fn until(&self, deadline: Option<tokio::time::Instant>) -> Cluster {
         Cluster {
-            inner: self.inner.clone(),
             deadline,
+            ..self.clone()
+        }
+    }
+
+    /// The same connection, with every request cut at `cut` (None: not cut), and failures
+    /// retried as they would be without it (see [`retry`]), only never past it.
+    pub fn cut_at(&self, cut: Option<tokio::time::Instant>) -> Cluster {
+        Cluster {
+            cut,
+            ..self.clone()
         }
     }
 
@@ -200,16 +214,16 @@ impl Cluster {
             .inner
             .request_timeout
             .unwrap_or(config::REQUEST_TIMEOUT);
+        let end = self.deadline.into_iter().chain(self.cut).min();
         let give_up = self
             .deadline
             .unwrap_or_else(|| Instant::now() + retry::RETRY_BUDGET);
+        let give_up = self.cut.map_or(give_up, |c| give_up.min(c));
         let mut attempt = 0;
         loop {
             attempt += 1;
             let now = Instant::now();
-            let cut = self
-                .deadline
-                .map_or(limit, |d| limit.min(d.saturating_duration_since(now)));
+            let cut = end.map_or(limit, |d| limit.min(d.saturating_duration_since(now)));
             let result = match tokio::time::timeout(cut, request()).await {
                 Ok(result) => result.map_err(|e| self.ctx().map(e, &what())),
                 Err(_) => Err(self.ctx().timeout(&what(), cut)),

@@ -8,7 +8,8 @@
 //! - frozen (SIGSTOP) for longer than `--timeout`: the sync ends by itself at its deadline
 //!   instead of hanging on a request that never gets an answer, with exit 3;
 //! - stopped while a wave is waited for, and not back by the deadline: exit 3, saying since
-//!   when the server has not been reached.
+//!   when the server has not been reached;
+//! - frozen before the sync starts: validation ends by `--timeout` (exit 3, nothing written).
 
 use crate::support::{self, job, task, unique_namespace};
 use std::io::{BufRead, BufReader};
@@ -297,5 +298,48 @@ fn api_server_outages_are_ridden_out_or_bounded_by_the_deadline() {
         progress.contains("cannot be reached: no request has reached it since")
             && progress.contains("Connection refused"),
         "{progress}"
+    );
+
+    // 5. Frozen before the sync starts: validation (discovery, the dry run) ends by --timeout,
+    // not by a request timeout per request, and nothing is written.
+    let namespace = unique_namespace("outage-validate");
+    plane.kubectl(&["create", "namespace", &namespace]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = support::write_input(
+        dir.path(),
+        "app.yaml",
+        &config_map("settings", 0),
+        &namespace,
+    );
+    plane.script(&["apiserver", "pause"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+        .args([
+            "sync",
+            "-f",
+            &file,
+            "-n",
+            &namespace,
+            "--yes",
+            "--timeout",
+            "4s",
+        ])
+        .arg("--kubeconfig")
+        .arg(plane.kubeconfig())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    plane.script(&["apiserver", "resume"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("timed out after 4s"), "{said}");
+    assert_eq!(
+        plane
+            .kubectl(&["get", "configmaps,leases", "-n", &namespace, "-o", "name"])
+            .lines()
+            .filter(|l| !l.contains("kube-root-ca"))
+            .count(),
+        0,
+        "nothing was written"
     );
 }
