@@ -173,19 +173,25 @@ fn problems_of(pod: &Value) -> Vec<PodProblem> {
     let unscheduled = conditions.into_iter().flatten().find(|c| {
         str_at(c, "/type") == Some("PodScheduled") && str_at(c, "/status") == Some("False")
     });
+    let scheduling = |reason: &str, message: Option<String>| PodProblem {
+        pod: name.clone(),
+        container: String::new(),
+        init: false,
+        state: "scheduling",
+        reason: reason.to_owned(),
+        message,
+        exit_code: None,
+        last_reason: None,
+        restarts: 0,
+        other_pods: 0,
+    };
     if let Some(c) = unscheduled {
-        out.push(PodProblem {
-            pod: name.clone(),
-            container: String::new(),
-            init: false,
-            state: "scheduling",
-            reason: str_at(c, "/reason").unwrap_or("Unschedulable").to_owned(),
-            message: str_at(c, "/message").map(str::to_owned),
-            exit_code: None,
-            last_reason: None,
-            restarts: 0,
-            other_pods: 0,
-        });
+        out.push(scheduling(
+            str_at(c, "/reason").unwrap_or("Unschedulable"),
+            str_at(c, "/message").map(str::to_owned),
+        ));
+    } else if let Some(message) = never_scheduled(pod, phase) {
+        out.push(scheduling("NotScheduled", Some(message)));
     }
     for (pointer, init) in [
         ("/status/initContainerStatuses", true),
@@ -199,6 +205,27 @@ fn problems_of(pod: &Value) -> Vec<PodProblem> {
         }
     }
     out
+}
+
+/// A pending pod that no scheduler has looked at: no node, no `PodScheduled` condition (a
+/// scheduler sets it to False when it cannot place a pod), no container status. The default
+/// scheduler binds a pod within moments, so by the time a task is explained this says that
+/// none is running, or that the pod names a scheduler (`spec.schedulerName`) nobody runs.
+fn never_scheduled(pod: &Value, phase: &str) -> Option<String> {
+    let untouched = matches!(phase, "" | "Pending")
+        && pod.pointer("/spec/nodeName").is_none()
+        && pod.pointer("/metadata/deletionTimestamp").is_none()
+        && pod.pointer("/status/containerStatuses").is_none()
+        && pod.pointer("/status/initContainerStatuses").is_none();
+    if !untouched {
+        return None;
+    }
+    Some(match str_at(pod, "/spec/schedulerName") {
+        Some(scheduler) if scheduler != "default-scheduler" => {
+            format!("no node assigned: no scheduler named \"{scheduler}\" has taken it")
+        }
+        _ => "no node assigned, and no scheduler has said why (is one running?)".to_owned(),
+    })
 }
 
 fn container_problem(

@@ -473,3 +473,43 @@ fn the_reason_falls_back_to_the_tasks_own_message() {
         "Job/migrate BackoffLimitExceeded: Job has reached the specified backoff limit"
     );
 }
+
+#[test]
+fn a_pod_no_scheduler_has_looked_at_says_so() {
+    let d = deployment();
+    let between = [replica_set("rs-1", "d-1")];
+    let lines = |pods: &[Value]| -> Vec<String> {
+        let evidence = Evidence {
+            object: &d,
+            between: &between,
+            pods,
+            events: &[],
+        };
+        diagnose(&evidence)
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let waiting = pod("a", "rs-1", "2", json!({"phase": "Pending"}));
+    assert_eq!(
+        lines(&[waiting.clone(), waiting.clone()]),
+        [
+            "pod/a: NotScheduled: no node assigned, and no scheduler has said why (is one running?) (and 1 more pod)"
+        ]
+    );
+    let mut custom = waiting.clone();
+    custom["spec"]["schedulerName"] = json!("gpu-scheduler");
+    assert_eq!(
+        lines(&[custom]),
+        [
+            "pod/a: NotScheduled: no node assigned: no scheduler named \"gpu-scheduler\" has taken it"
+        ]
+    );
+    let mut bound = waiting;
+    bound["spec"]["nodeName"] = json!("node-1");
+    assert!(
+        lines(&[bound]).is_empty(),
+        "a pod on a node waits for its kubelet, not a scheduler"
+    );
+}

@@ -556,6 +556,14 @@ fn a_hook_over_its_hook_timeout_fails_the_sync() {
             .starts_with("timed out (--hook-timeout 2s)"),
         "{slow}"
     );
+    // Why: the test control plane has no scheduler, and the test kubelet leaves this pod be.
+    assert!(
+        slow["reason"]
+            .as_str()
+            .unwrap()
+            .contains("NotScheduled: no node assigned, and no scheduler has said why"),
+        "{slow}"
+    );
     assert!(!exists(&ns, "configmap", "not-reached"));
 }
 
