@@ -31,8 +31,9 @@ pub fn run(cluster: &ClusterArgs, args: &PlanArgs) -> Outcome {
                 eprintln!("error: {p}");
             }
             return Err(Failure::bad_input(format!(
-                "{} problem(s) in the input",
-                problems.len()
+                "{} problem(s) in the input\nnote: {}",
+                problems.len(),
+                plan::SPANNING_NAMESPACES
             )));
         }
     }

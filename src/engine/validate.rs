@@ -35,6 +35,13 @@ pub enum PrepareError {
     Rejected { problems: Vec<String>, access: bool },
     #[error("{0}; nothing was changed")]
     Cluster(ClusterError),
+    /// Objects of other namespaces than `-n` names (bad input).
+    #[error(
+        "{} object(s) in another namespace than -n names; nothing was changed\nnote: {}",
+        .0.len(),
+        crate::plan::SPANNING_NAMESPACES
+    )]
+    NamespaceConflicts(Vec<String>),
 }
 
 impl PrepareError {
@@ -42,7 +49,8 @@ impl PrepareError {
         match self {
             PrepareError::BadInput(_)
             | PrepareError::UnknownKinds(_)
-            | PrepareError::UnknownHooks(_) => ErrorClass::BadInput,
+            | PrepareError::UnknownHooks(_)
+            | PrepareError::NamespaceConflicts(_) => ErrorClass::BadInput,
             PrepareError::Rejected { access: true, .. } => ErrorClass::Access,
             PrepareError::Rejected { access: false, .. } => ErrorClass::Rejected,
             PrepareError::Cluster(e) => e.class(),
@@ -54,6 +62,7 @@ impl PrepareError {
         match self {
             PrepareError::BadInput(problems)
             | PrepareError::UnknownKinds(problems)
+            | PrepareError::NamespaceConflicts(problems)
             | PrepareError::Rejected { problems, .. } => problems,
             PrepareError::UnknownHooks(_) | PrepareError::Cluster(_) => &[],
         }
@@ -84,7 +93,7 @@ pub(crate) fn refuse_namespace_conflicts(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(PrepareError::BadInput(problems))
+        Err(PrepareError::NamespaceConflicts(problems))
     }
 }
 

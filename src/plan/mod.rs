@@ -123,6 +123,12 @@ pub fn build(
     Ok(plan)
 }
 
+/// Said after [`namespace_conflicts`]: how an app spanning namespaces is synced, as with
+/// kubectl (whose `-n` refuses the same objects).
+pub const SPANNING_NAMESPACES: &str = "an app whose objects span namespaces leaves out -n: \
+objects without a namespace, the app's inventory and its lock then go to the context's namespace \
+(kubectl config set-context --current --namespace=NS)";
+
 /// Objects whose `metadata.namespace` is not the namespace given with `-n`: refused, as
 /// kubectl refuses them (`apply`, `create`, `delete` with `--namespace`), in kubectl's words,
 /// with the object's `file:line`. Only namespaced objects count: a cluster-scoped one has no

@@ -295,10 +295,14 @@ fn an_object_in_another_namespace_than_dash_n_is_refused_with_nothing_applied() 
         run.output()
     );
     assert!(!support::exists(&ns, "configmap", "ok"));
+    // And it says how an app spanning namespaces is synced instead.
+    let hint = "note: an app whose objects span namespaces leaves out -n";
+    assert!(run.stderr.contains(hint), "{}", run.output());
     let dir = tempfile::tempdir().unwrap();
     let file = write_input(dir.path(), "app.yaml", &yaml, &ns);
     let plan = hooks(&["plan", "-f", &file, "-n", &ns]);
     assert_eq!(plan.code, Some(2), "{}", plan.output());
+    assert!(plan.stderr.contains(hint), "{}", plan.output());
 }
 
 const IN_NEW_NAMESPACE: &str = r#"
