@@ -2,9 +2,9 @@
 //! watches, re-create hooks that want it, apply kind by kind (waiting for kinds a CRD of this
 //! step defines), and wait until the step is done.
 
-use crate::cluster::{ApplyOptions, Cluster, ClusterError, Propagation};
+use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::engine::options::{self, Written};
-use crate::engine::prune::{self, PruneWork};
+use crate::engine::prune::{self, StepPrunes};
 use crate::engine::remove::{DELETE_WAIT, Gone};
 use crate::engine::wait::{self, StepEnd, Watches};
 use crate::engine::why;
@@ -42,14 +42,6 @@ pub(crate) async fn create_namespaces(
 
 /// The prunes that run first in a sync's step (Argo CD prunes first within a step, then
 /// applies): indices into `prunes`, whose live objects carry the app's `part-of` label.
-pub(crate) struct StepPrunes<'a> {
-    pub prunes: &'a mut [PruneWork],
-    pub indices: &'a [usize],
-    /// The label selector of the app's members (`applyset.kubernetes.io/part-of=<id>`).
-    pub members: String,
-    pub propagation: Propagation,
-}
-
 /// What one step runs: its tasks (indices into the works) and, in a sync, its prunes.
 pub(crate) struct Step<'a> {
     pub tasks: &'a [usize],
@@ -110,16 +102,7 @@ pub(crate) async fn run_step(
         return StepEnd::Interrupted;
     }
     if let Some(p) = prunes
-        && let Err(message) = prune::run(
-            cluster,
-            p.prunes,
-            p.indices,
-            &p.members,
-            p.propagation,
-            deadline,
-            emit,
-        )
-        .await
+        && let Err(message) = prune::run(cluster, p, deadline, emit).await
     {
         return StepEnd::Failed(message);
     }

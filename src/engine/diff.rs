@@ -10,7 +10,6 @@ use super::prune::PruneFate;
 use super::sync::Prepared;
 use crate::cluster::{ApplyOptions, Cluster, ClusterError};
 use crate::model::Phase;
-use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -90,10 +89,7 @@ pub async fn compute(
             async move { (w, sides_of(cluster, w, dry_run, force_conflicts).await) }
         });
     let results: Vec<(&Work, Result<Sides, ClusterError>)> =
-        futures::stream::iter(sides.collect::<Vec<_>>())
-            .buffered(concurrency.max(1))
-            .collect()
-            .await;
+        super::concurrently(concurrency, sides).await;
     let mut diffs = Vec::new();
     for (w, result) in results {
         let (live, merged) = result?;

@@ -5,7 +5,6 @@
 use super::Work;
 use super::inventory::{self, App, LABEL_PART_OF, LastSync, MemberKey, Recorded};
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, ResolvedKind};
-use futures::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -106,10 +105,7 @@ pub async fn list(
         async move { (kind, cluster.list(kind, ns, Some(selector)).await) }
     });
     let results: Vec<(&ResolvedKind, Result<Vec<Value>, ClusterError>)> =
-        futures::stream::iter(requests)
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
+        super::concurrently(concurrency, requests).await;
     let mut members = Vec::new();
     for (kind, result) in results {
         for live in result? {
@@ -153,10 +149,7 @@ pub async fn owned_by_others(
         let ns = (!ns.is_empty()).then_some(ns.as_str());
         async move { (indices, cluster.list(kind, ns, Some(selector)).await) }
     });
-    let results: Vec<(&Vec<usize>, Listed)> = futures::stream::iter(requests)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<(&Vec<usize>, Listed)> = super::concurrently(concurrency, requests).await;
     let mut out = Vec::new();
     for (indices, result) in results {
         let owners: HashMap<String, String> = result?

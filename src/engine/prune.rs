@@ -317,6 +317,17 @@ pub fn schedule(steps: &mut Vec<StepWork>, prunes: &[PruneWork]) {
     }
 }
 
+/// The prunes of one step, and how they are deleted.
+pub(crate) struct StepPrunes<'a> {
+    pub prunes: &'a mut [PruneWork],
+    pub indices: &'a [usize],
+    /// The label selector of the app's members (`applyset.kubernetes.io/part-of=<id>`).
+    pub members: String,
+    pub propagation: Propagation,
+    /// `--concurrency`: deletions (and watches) in flight at once.
+    pub concurrency: usize,
+}
+
 /// A delete request's outcome: `None` when there was nothing to delete, else the uid of the
 /// object that is going (when the server said).
 type Requested = Result<Option<Option<String>>, ClusterError>;
@@ -330,13 +341,18 @@ type Pending = Vec<(usize, Option<String>)>;
 /// first failure.
 pub(super) async fn run(
     cluster: &Cluster,
-    prunes: &mut [PruneWork],
-    indices: &[usize],
-    selector: &str,
-    propagation: Propagation,
+    step: StepPrunes<'_>,
     deadline: Instant,
     emit: &(dyn Fn(&Event) + Sync),
 ) -> Result<(), String> {
+    let StepPrunes {
+        prunes,
+        indices,
+        members: selector,
+        propagation,
+        concurrency,
+    } = step;
+    let selector = selector.as_str();
     let deletions = indices.iter().map(|&i| {
         let p = &prunes[i];
         emit(&Event::Deleting(p.reference()));
@@ -356,10 +372,7 @@ pub(super) async fn run(
             (i, result)
         }
     });
-    let requested: Vec<(usize, Requested)> = futures::stream::iter(deletions)
-        .buffer_unordered(16)
-        .collect()
-        .await;
+    let requested: Vec<(usize, Requested)> = super::concurrently(concurrency, deletions).await;
 
     let mut results: Vec<(usize, Result<(), String>)> = Vec::new();
     let mut groups: BTreeMap<(String, String, String), Pending> = BTreeMap::new();
@@ -386,10 +399,8 @@ pub(super) async fn run(
         let outcome = wait_all_gone(cluster, first, names, selector, deadline).await;
         (pending, outcome)
     });
-    let waited: Vec<(Pending, Result<(), ClusterError>)> = futures::stream::iter(waits)
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let waited: Vec<(Pending, Result<(), ClusterError>)> =
+        super::concurrently(concurrency, waits).await;
     for (pending, outcome) in waited {
         for (i, _) in pending {
             results.push((i, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string())));

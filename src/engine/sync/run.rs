@@ -3,9 +3,10 @@
 
 use super::{Prepared, Report};
 use crate::cluster::Cluster;
-use crate::engine::apply::{Step, StepPrunes, create_namespaces, run_step};
+use crate::engine::apply::{Step, create_namespaces, run_step};
 use crate::engine::inventory::LABEL_PART_OF;
 use crate::engine::policy::OperationResult;
+use crate::engine::prune::StepPrunes;
 use crate::engine::remove::{apply_delete_policies, terminate_hooks};
 use crate::engine::wait::StepEnd;
 use crate::engine::{Cancel, Ending, Event, Settings, Summary, interrupted_message};
@@ -56,6 +57,7 @@ pub async fn execute(
             indices: &step.prunes,
             members: format!("{}={}", LABEL_PART_OF, prepared.app.applyset_id()),
             propagation: settings.prune_propagation,
+            concurrency: settings.concurrency,
         };
         let end = run_step(
             cluster,
