@@ -2,8 +2,8 @@
 //! innermost layer of the client, so only the connection speaks: not credentials, not the
 //! server's answers), so that an operation that failed while the server was gone can say
 //! since when it has not answered, and end with exit code 3 (the cluster could not be
-//! reached) instead of 1 (the work itself failed), as the issue of a reachable cluster and
-//! of broken work call for different actions.
+//! reached) instead of 1 (the work itself failed): a CI job retries the one and reports the
+//! other.
 
 use std::future::Future;
 use std::pin::Pin;
