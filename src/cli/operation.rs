@@ -159,7 +159,12 @@ async fn tell<O: Operation>(operation: &O, cluster_args: &ClusterArgs, flags: Fl
     // hold the command for a request timeout per request.
     let validation_ends =
         (!flags.timeout.is_zero()).then(|| tokio::time::Instant::now() + flags.timeout);
-    let mut prepared = operation.prepare(&cluster.cut_at(validation_ends)).await?;
+    let mut prepared = match operation.prepare(&cluster.cut_at(validation_ends)).await {
+        Ok(prepared) => prepared,
+        Err(failure) => {
+            return Err(validation_failure(&cluster, failure, validation_ends, &flags).await);
+        }
+    };
     operation.announce(&prepared);
     let summary = operation.summary(&cluster, &prepared);
     if flags.dry_run {
@@ -198,6 +203,33 @@ async fn tell<O: Operation>(operation: &O, cluster_args: &ClusterArgs, flags: Fl
         ));
     }
     exit_for(summary)
+}
+
+/// A validation cut short by `--timeout` is the cluster's failure (exit 3) only when the
+/// server does not answer now either; a server that answers was just given too little time
+/// (exit 1, as any timeout of the work).
+async fn validation_failure(
+    cluster: &Cluster,
+    mut failure: Failure,
+    ends: Option<tokio::time::Instant>,
+    flags: &Flags,
+) -> Failure {
+    let cut_short = ends.is_some_and(|end| tokio::time::Instant::now() >= end);
+    if !cut_short || failure.code != exit::CLUSTER {
+        return failure;
+    }
+    match cluster.unreachable().await {
+        Some(silence) => failure.message = format!("{}\n{silence}", failure.message),
+        None => {
+            failure.code = exit::FAILED;
+            failure.message = format!(
+                "--timeout {} ran out while validating: {}",
+                humantime::format_duration(flags.timeout),
+                failure.message
+            );
+        }
+    }
+    failure
 }
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
