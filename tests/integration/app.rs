@@ -2,18 +2,11 @@
 //! with kubectl, `sync --prune` of v1 then v2, objects of other apps and hand-made ones left
 //! alone, and its lock (a concurrent sync refused, a killed sync's lease expiring).
 
-use crate::support::{self, Run, exists, hooks, kubectl};
+use crate::support::{self, Run, Running, exists, hooks, kubectl, kubectl_json, wait_until};
 use base64::Engine;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn kubectl_json(args: &[&str]) -> Value {
-    let mut full = args.to_vec();
-    full.extend(["-o", "json"]);
-    serde_json::from_str(&kubectl(&full)).unwrap()
-}
 
 /// The KEP-3659 id of app `name`'s parent Secret in `namespace`, computed here on its own.
 fn applyset_id(name: &str, namespace: &str) -> String {
@@ -317,70 +310,39 @@ fn app_names_are_checked_and_stdin_needs_one() {
     assert_eq!(run.code, Some(2), "{}", run.output());
 }
 
-/// Starts `sync` of `file` as app `app` in the background (stdout and stderr piped).
-fn spawn_sync(file: &str, ns: &str, app: &str, extra: &[&str]) -> Child {
-    let mut args = vec!["-n", ns];
-    args.extend_from_slice(extra);
-    spawn_sync_with(file, app, &args, &support::test_kubeconfig())
-}
-
-/// [`spawn_sync`] with other arguments in place of `-n` and another kubeconfig.
-fn spawn_sync_with(file: &str, app: &str, extra: &[&str], kubeconfig: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args(["sync", "-f", file, "--app", app, "--timeout", "90s"])
+/// Starts `sync` of `file` as app `app` in the background.
+fn spawn_sync(file: &str, ns: &str, app: &str, extra: &[&str]) -> Running {
+    support::hooks_command()
+        .args([
+            "sync",
+            "-f",
+            file,
+            "--app",
+            app,
+            "--timeout",
+            "90s",
+            "-n",
+            ns,
+        ])
         .args(extra)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .test_cluster()
         .spawn()
-        .unwrap()
 }
 
-fn finish(child: Child) -> Run {
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// v1 of app "shop": a PreSync hook that runs for `delay`, then version 1 of its settings.
+fn slow_v1(delay: &str) -> String {
+    support::job(
+        "slow",
+        "argocd.argoproj.io/hook: PreSync",
+        &format!("test.kubectl-hooks.io/delay: {delay}"),
+    ) + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {version: \"1\"}\n"
 }
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-const SLOW_V1: &str = "apiVersion: batch/v1
-kind: Job
-metadata:
-  name: slow
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/delay: DELAY}
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/slow}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: settings}
-data: {version: \"1\"}
-";
 
 #[test]
 fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
     let ns = support::create_namespace("app-lock");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "4s"), &ns);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("4s"), &ns);
     let v2 = support::write_input(
         dir.path(),
         "v2.yaml",
@@ -399,7 +361,7 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
         "{}",
         second.stderr
     );
-    let first = finish(first);
+    let first = first.finish();
     assert_eq!(first.code, Some(0), "{}", first.output());
     let settings = kubectl_json(&["get", "configmap", "settings", "-n", &ns]);
     assert_eq!(
@@ -415,11 +377,10 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
 fn a_killed_sync_blocks_the_next_only_until_its_short_lease_expires() {
     let ns = support::create_namespace("app-kill");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "5m"), &ns);
-    let mut killed = spawn_sync(&v1, &ns, "shop", &[]);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("5m"), &ns);
+    let killed = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the hook", || exists(&ns, "job", "slow"));
-    killed.kill().unwrap(); // SIGKILL: no release, no cleanup
-    killed.wait().unwrap();
+    killed.kill(); // SIGKILL: no release, no cleanup
 
     let lease = kubectl_json(&["get", "lease", "kubectl-hooks-shop", "-n", &ns]);
     let holder = lease["spec"]["holderIdentity"].as_str().unwrap();
@@ -446,7 +407,7 @@ fn a_killed_sync_blocks_the_next_only_until_its_short_lease_expires() {
 fn a_long_sync_keeps_renewing_its_lease() {
     let ns = support::create_namespace("app-renew");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "20s"), &ns);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("20s"), &ns);
     let first = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the hook", || exists(&ns, "job", "slow"));
     // Longer than one lease duration into the sync, the lease is still held.
@@ -454,7 +415,7 @@ fn a_long_sync_keeps_renewing_its_lease() {
     let second = support::on_input("sync", &ns, &v1, &["--app", "shop"]);
     assert_eq!(second.code, Some(1), "{}", second.output());
     assert!(second.stderr.contains("is running"), "{}", second.stderr);
-    let first = finish(first);
+    let first = first.finish();
     assert_eq!(first.code, Some(0), "{}", first.output());
 }
 
@@ -462,10 +423,10 @@ fn a_long_sync_keeps_renewing_its_lease() {
 fn two_create_namespace_syncs_at_once_share_one_lock_in_the_new_namespace() {
     let ns = support::unique_namespace("app-newns");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "3s"), &ns);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("3s"), &ns);
     let a = spawn_sync(&v1, &ns, "shop", &["--create-namespace"]);
     let b = spawn_sync(&v1, &ns, "shop", &["--create-namespace"]);
-    let (a, b) = (finish(a), finish(b));
+    let (a, b) = (a.finish(), b.finish());
     let mut codes = [a.code, b.code];
     codes.sort();
     assert_eq!(codes, [Some(0), Some(1)], "{}\n{}", a.output(), b.output());
@@ -482,24 +443,12 @@ fn two_create_namespace_syncs_at_once_share_one_lock_in_the_new_namespace() {
 fn without_rights_on_leases_a_sync_refuses_unless_no_lock() {
     let ns = support::create_namespace("app-norights");
     let dir = tempfile::tempdir().unwrap();
-    kubectl(&[
-        "create",
-        "role",
-        "writer",
-        "-n",
+    support::grant(
         &ns,
-        "--verb=get,list,watch,create,patch,update,delete",
-        "--resource=configmaps,secrets",
-    ]);
-    kubectl(&[
-        "create",
-        "rolebinding",
         "writer",
-        "-n",
-        &ns,
-        "--role=writer",
-        "--user=norights",
-    ]);
+        "get,list,watch,create,patch,update,delete",
+        "configmaps,secrets",
+    );
     let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
     let run = support::on_input("sync", &ns, &file, &["--context", "norights"]);
     assert_eq!(run.code, Some(3), "{}", run.output());
@@ -565,43 +514,18 @@ fn status_watch_prints_again_when_something_changes() {
     let v1 = [config_map("a", ""), config_map("b", "")].concat();
     let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
     assert_eq!(run.code, Some(0), "{}", run.output());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args([
-            "status",
-            "--app",
-            "shop",
-            "-n",
-            &ns,
-            "--watch",
-            "--interval",
-            "200ms",
-        ])
-        .arg("--kubeconfig")
-        .arg(support::test_kubeconfig())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                return;
-            }
-        }
-    });
+    let watch = support::hooks_command()
+        .args(["status", "--app", "shop", "-n", &ns])
+        .args(["--watch", "--interval", "200ms"])
+        .test_cluster()
+        .spawn();
     let mut seen = Vec::new();
     let mut wait_for = |wanted: &dyn Fn(&[String]) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !wanted(&seen) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => seen.push(line),
-                Err(_) => panic!("gave up; printed so far:\n{}", seen.join("\n")),
+            match watch.stdout_line(deadline) {
+                Some(line) => seen.push(line),
+                None => panic!("gave up; printed so far:\n{}", seen.join("\n")),
             }
         }
     };
@@ -638,8 +562,7 @@ fn status_watch_prints_again_when_something_changes() {
         "{}",
         seen.join("\n")
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    watch.kill();
 }
 
 #[test]
@@ -665,7 +588,10 @@ fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
     let file = support::write_input(dir.path(), "v1.yaml", &yaml, &ns);
     // The app namespace is the context's: `-n` would refuse the hook of the other namespace.
     let kubeconfig = support::kubeconfig_in_namespace(dir.path(), &ns);
-    let sync = spawn_sync_with(&file, "shop", &[], &kubeconfig);
+    let sync = support::hooks_command()
+        .args(["sync", "-f", &file, "--app", "shop", "--timeout", "90s"])
+        .kubeconfig(&kubeconfig)
+        .spawn();
     wait_until("the Sync hook", || exists(&ns, "job", "later"));
     assert!(exists(&hooks_ns, "job", "early"));
 
@@ -675,7 +601,7 @@ fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
     assert!(exists(&hooks_ns, "job", "early"), "{}", run.output());
     assert!(run.stdout.contains("holds lease"), "{}", run.stdout);
 
-    let sync = finish(sync);
+    let sync = sync.finish();
     assert_eq!(sync.code, Some(0), "{}", sync.output());
     let run = hooks(&[
         "cleanup", "-n", &hooks_ns, "--all", "--yes", "--app", "shop",

@@ -231,24 +231,12 @@ fn a_killed_sync_leaves_a_failed_hook_that_hook_failed_removes() {
     );
     let file = support::write_input(dir.path(), "app.yaml", &yaml, &ns);
     // The sync is killed (a CI job cancelled) while it waits: it never applies the policy.
-    let mut child = support::hooks_command()
+    let sync = support::hooks_command()
         .args(["sync", "-f", &file, "-n", &ns])
         .test_cluster()
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !exists(&ns, "job", "doomed") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the hook never appeared"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+        .spawn();
+    support::wait_until("the hook", || exists(&ns, "job", "doomed"));
+    sync.kill();
     wait_for(&ns, "job/doomed", "failed");
 
     // The killed sync still holds its lock: its hooks are kept, and the report says why.

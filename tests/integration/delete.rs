@@ -2,7 +2,7 @@
 //! test in its own namespace. The app is first synced with `kubectl-hooks sync`, then deleted.
 
 use crate::support;
-use crate::support::{Run, exists, job, kubectl, task, time};
+use crate::support::{Run, Workload, exists, job, kubectl, task, time};
 use serde_json::Value;
 
 fn delete(ns: &str, file: &str, extra: &[&str]) -> Run {
@@ -27,6 +27,13 @@ fn order(tasks: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// A PostDelete hook (retried as the Job controller does by default).
+fn farewell() -> Workload {
+    Workload::job("farewell")
+        .annotations("argocd.argoproj.io/hook: PostDelete")
+        .default_retries()
+}
+
 /// PreDelete and PostDelete hooks, objects in three waves, a sync hook and a Skip object.
 fn app() -> String {
     let objects = r#"
@@ -38,20 +45,6 @@ data: {a: "1"}
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: api}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  annotations: {argocd.argoproj.io/sync-wave: "1"}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers: [{name: api, image: example/api}]
 ---
 apiVersion: v1
 kind: Service
@@ -68,16 +61,6 @@ metadata:
   name: skipped
   annotations: {argocd.argoproj.io/hook: Skip}
 ---
-apiVersion: batch/v1
-kind: Job
-metadata:
-  generateName: farewell-
-  annotations: {argocd.argoproj.io/hook: PostDelete}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/farewell}]
 "#;
     [
         job(
@@ -87,6 +70,11 @@ spec:
         ),
         job("migrate", "argocd.argoproj.io/hook: PreSync", ""),
         objects.to_owned(),
+        Workload::deployment("api")
+            .annotations("argocd.argoproj.io/sync-wave: \"1\"")
+            .replicas(2)
+            .yaml(),
+        farewell().generate_name().yaml(),
     ]
     .concat()
 }
@@ -324,19 +312,10 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: config, namespace: NAMESPACE}
 ---
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: farewell
-  namespace: NAMESPACE
-  annotations: {argocd.argoproj.io/hook: PostDelete}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/farewell}]
-"#;
-    let file = support::synced(dir.path(), &ns, yaml);
+"#
+    .to_owned()
+        + &farewell().namespace("NAMESPACE").yaml();
+    let file = support::synced(dir.path(), &ns, &yaml);
 
     let run = delete(&ns, &file, &["--timeout", "2m"]);
     assert_eq!(run.code, Some(0), "{}", run.output());

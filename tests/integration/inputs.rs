@@ -39,19 +39,11 @@ fn path_with_helm() -> &'static str {
 /// Runs the binary with no cluster (an empty kubeconfig: nothing reads one), with `path` as
 /// PATH.
 fn offline(args: &[&str], path: &str) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(args)
         .env("PATH", path)
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .run()
 }
 
 fn ok(run: Run) -> Run {
@@ -495,20 +487,11 @@ fn a_thousand_comment_lines_between_a_key_and_its_value_parse() {
 fn on_cluster(args: &[&str], namespace: &str) -> Run {
     let mut all = args.to_vec();
     all.extend(["-n", namespace, "-o", "json", "--timeout", "90s"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(&all)
-        .arg("--kubeconfig")
-        .arg(support::test_kubeconfig())
+        .test_cluster()
         .env("PATH", path_with_helm())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .run()
 }
 
 /// `phase/name` of every task of a sync report, in run order.

@@ -7,7 +7,6 @@ use crate::support;
 use crate::support::{Run, create_namespace, exists, kubectl, write_input};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// A ServiceAccount in `namespace` allowed `rules` there, and a kubeconfig using its token.
 fn service_account(namespace: &str, rules: Value, dir: &Path) -> PathBuf {
@@ -55,19 +54,8 @@ fn service_account(namespace: &str, rules: Value, dir: &Path) -> PathBuf {
         })
         .expect("the token controller gave the ServiceAccount a token");
     let token = String::from_utf8(decode_base64(&token)).unwrap();
-    let config: Value =
-        serde_json::from_str(&kubectl(&["config", "view", "--raw", "-o", "json"])).unwrap();
-    let kubeconfig = json!({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [config["clusters"][0]],
-        "users": [{"name": "deployer", "user": {"token": token}}],
-        "contexts": [{"name": "deployer", "context": {
-            "cluster": config["clusters"][0]["name"], "user": "deployer", "namespace": namespace}}],
-        "current-context": "deployer",
-    });
-    let path = dir.join("kubeconfig");
-    std::fs::write(&path, kubeconfig.to_string()).unwrap();
-    path
+    let user = json!({ "token": token });
+    support::kubeconfig_as(dir, "deployer", user, Some(namespace))
 }
 
 fn decode_base64(text: &str) -> Vec<u8> {
@@ -88,19 +76,10 @@ fn decode_base64(text: &str) -> Vec<u8> {
 }
 
 fn run_as(kubeconfig: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .kubeconfig(kubeconfig)
+        .run()
 }
 
 const APP: &str = r#"apiVersion: v1
