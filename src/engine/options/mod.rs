@@ -4,8 +4,8 @@
 //! apply left. (`SkipDryRunOnMissingResource` is in `validate` and `apply`, where kinds are
 //! resolved; `Prune`/`Delete` are `delete`'s.)
 
+mod client_side;
 mod fields;
-mod takeover;
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, FIELD_MANAGER, ResolvedKind};
 use crate::engine::remove::DELETE_WAIT;
@@ -119,7 +119,7 @@ pub(crate) async fn dry_run(
         match result {
             Ok(stored) => {
                 checked.client_side =
-                    write == Write::Apply && takeover::has_client_side_fields(&stored);
+                    write == Write::Apply && client_side::has_client_side_fields(&stored);
                 checked.stored = stored;
                 return Ok(checked);
             }
@@ -383,7 +383,7 @@ impl Writer<'_> {
             let Some(live) = cluster.get(kind, &namespace, &name).await? else {
                 return Ok(None);
             };
-            let Some(managed) = takeover::taken_over(&live, FIELD_MANAGER) else {
+            let Some(managed) = client_side::taken_over(&live, FIELD_MANAGER) else {
                 return Ok(None);
             };
             let version = live["metadata"]["resourceVersion"]
@@ -393,7 +393,7 @@ impl Writer<'_> {
                 .set_managed_fields(kind, &namespace, &name, version, &managed)
                 .await
             {
-                Ok(_) => return Ok(Some(takeover::client_side_managers(&live))),
+                Ok(_) => return Ok(Some(client_side::client_side_managers(&live))),
                 Err(e) if e.is_stale() && !retried => retried = true,
                 Err(e) => return Err(e),
             }
