@@ -38,9 +38,7 @@ fn leases(plane: &Plane, namespace: &str) -> String {
 }
 
 fn config_map(name: &str, wave: i64) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations: {{argocd.argoproj.io/sync-wave: \"{wave}\"}}\ndata: {{k: v}}\n---\n"
-    )
+    support::config_map(name, &format!("argocd.argoproj.io/sync-wave: \"{wave}\""))
 }
 
 /// One control plane for the three outages, one after another: each needs the server to

@@ -2,7 +2,9 @@
 //! with kubectl, `sync --prune` of v1 then v2, objects of other apps and hand-made ones left
 //! alone, and its lock (a concurrent sync refused, a killed sync's lease expiring).
 
-use crate::support::{self, Run, Running, exists, hooks, kubectl, kubectl_json, wait_until};
+use crate::support::{
+    self, Run, Running, config_map, exists, hooks, kubectl, kubectl_json, wait_until,
+};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::process::Command;
@@ -39,12 +41,6 @@ fn prunes(run: &Run) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-fn config_map(name: &str, annotations: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\ndata: {{v: \"1\"}}\n---\n"
-    )
-}
-
 #[test]
 fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
     let ns = support::create_namespace("app-prune");
@@ -54,8 +50,7 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
         &ns,
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: by-hand}\n",
     );
-    let other = sync_app(dir.path(), &ns, "other", &config_map("theirs", ""), &[]);
-    assert_eq!(other.code, Some(0), "{}", other.output());
+    sync_app(dir.path(), &ns, "other", &config_map("theirs", ""), &[]).exits(0);
 
     let v1 = [
         config_map("early", ""),
@@ -68,14 +63,12 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
         config_map("stays", ""),
     ]
     .concat();
-    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]).exits(0);
     assert!(prunes(&run).is_empty(), "a first sync prunes nothing");
 
     // v2 without --prune: what left the input is named, kept, and the sync still succeeds.
     let v2 = config_map("stays", "");
-    let run = sync_app(dir.path(), &ns, "shop", &v2, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &[]).exits(0);
     let mut left = prunes(&run);
     left.sort();
     let names: Vec<(&str, &str)> = left
@@ -91,7 +84,7 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
             ("late", "ignored (requires pruning)"),
         ]
     );
-    assert!(run.stderr.contains("--prune"), "{}", run.stderr);
+    run.stderr_says("--prune");
     for name in ["early", "late", "kept", "last"] {
         assert!(
             exists(&ns, "configmap", name),
@@ -101,8 +94,7 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
 
     // v2 with --prune: live waves {0, 2} mirrored (0 -> 2, 2 -> 0); PruneLast after the last
     // Sync wave (2) + 1; Prune=false kept.
-    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]).exits(0);
     let mut done = prunes(&run);
     done.sort();
     assert_eq!(
@@ -267,23 +259,20 @@ fn the_inventory_reads_back_with_kubectl_as_an_applyset() {
 fn another_apps_object_is_refused_naming_that_app_unless_adopted() {
     let ns = support::create_namespace("app-adopt");
     let dir = tempfile::tempdir().unwrap();
-    let run = sync_app(dir.path(), &ns, "first", &config_map("shared", ""), &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "first", &config_map("shared", ""), &[]).exits(0);
 
     let second = [config_map("own", ""), config_map("shared", "")].concat();
-    let run = sync_app(dir.path(), &ns, "second", &second, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "second", &second, &[]).exits(1);
     assert!(
         run.stderr.contains("ConfigMap/shared (")
             && run.stderr.contains(&format!("belongs to app {ns}/first")),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("--force-adopt"), "{}", run.stderr);
+    run.stderr_says("--force-adopt");
     assert!(!exists(&ns, "configmap", "own"), "nothing was applied");
 
-    let run = sync_app(dir.path(), &ns, "second", &second, &["--force-adopt"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "second", &second, &["--force-adopt"]).exits(0);
     let shared = kubectl_json(&["get", "configmap", "shared", "-n", &ns]);
     assert_eq!(
         shared["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
@@ -300,14 +289,11 @@ fn app_names_are_checked_and_stdin_needs_one() {
             .test_cluster()
             .run()
     };
-    let run = piped(&["sync", "-f", "-", "-n", "default"]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("--app"), "{}", run.stderr);
-    let run = piped(&["sync", "-f", "-", "--app", "Not_A_Label"]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("DNS label"), "{}", run.stderr);
-    let run = piped(&["delete", "-f", "-", "-n", "default"]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    let run = piped(&["sync", "-f", "-", "-n", "default"]).exits(2);
+    run.stderr_says("--app");
+    let run = piped(&["sync", "-f", "-", "--app", "Not_A_Label"]).exits(2);
+    run.stderr_says("DNS label");
+    piped(&["delete", "-f", "-", "-n", "default"]).exits(2);
 }
 
 /// Starts `sync` of `file` as app `app` in the background.
@@ -351,8 +337,7 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
     );
     let first = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the first sync's hook", || exists(&ns, "job", "slow"));
-    let second = support::on_input("sync", &ns, &v2, &["--app", "shop"]);
-    assert_eq!(second.code, Some(1), "{}", second.output());
+    let second = support::on_input("sync", &ns, &v2, &["--app", "shop"]).exits(1);
     assert!(
         second
             .stderr
@@ -361,16 +346,14 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
         "{}",
         second.stderr
     );
-    let first = first.finish();
-    assert_eq!(first.code, Some(0), "{}", first.output());
+    first.finish().exits(0);
     let settings = kubectl_json(&["get", "configmap", "settings", "-n", &ns]);
     assert_eq!(
         settings["data"]["version"], "1",
         "the refused sync changed nothing"
     );
     // Another app in the same namespace has a lock of its own.
-    let other = support::on_input("sync", &ns, &v2, &["--app", "other", "--force-adopt"]);
-    assert_eq!(other.code, Some(0), "{}", other.output());
+    support::on_input("sync", &ns, &v2, &["--app", "other", "--force-adopt"]).exits(0);
 }
 
 #[test]
@@ -395,8 +378,7 @@ fn a_killed_sync_blocks_the_next_only_until_its_short_lease_expires() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {version: \"2\"}\n",
         &ns,
     );
-    let run = support::on_input("sync", &ns, &v2, &["--app", "shop"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &v2, &["--app", "shop"]).exits(0);
     assert!(
         !exists(&ns, "lease", "kubectl-hooks-shop"),
         "released at the end"
@@ -412,11 +394,9 @@ fn a_long_sync_keeps_renewing_its_lease() {
     wait_until("the hook", || exists(&ns, "job", "slow"));
     // Longer than one lease duration into the sync, the lease is still held.
     std::thread::sleep(Duration::from_secs(17));
-    let second = support::on_input("sync", &ns, &v1, &["--app", "shop"]);
-    assert_eq!(second.code, Some(1), "{}", second.output());
-    assert!(second.stderr.contains("is running"), "{}", second.stderr);
-    let first = first.finish();
-    assert_eq!(first.code, Some(0), "{}", first.output());
+    let second = support::on_input("sync", &ns, &v1, &["--app", "shop"]).exits(1);
+    second.stderr_says("is running");
+    first.finish().exits(0);
 }
 
 #[test]
@@ -431,11 +411,7 @@ fn two_create_namespace_syncs_at_once_share_one_lock_in_the_new_namespace() {
     codes.sort();
     assert_eq!(codes, [Some(0), Some(1)], "{}\n{}", a.output(), b.output());
     let refused = if a.code == Some(1) { &a } else { &b };
-    assert!(
-        refused.stderr.contains("is running"),
-        "{}",
-        refused.output()
-    );
+    refused.stderr_says("is running");
     kubectl(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
@@ -450,16 +426,15 @@ fn without_rights_on_leases_a_sync_refuses_unless_no_lock() {
         "configmaps,secrets",
     );
     let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
-    let run = support::on_input("sync", &ns, &file, &["--context", "norights"]);
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    let run = support::on_input("sync", &ns, &file, &["--context", "norights"]).exits(3);
     assert!(
         run.stderr.contains("--no-lock") && run.stderr.contains("nothing was changed"),
         "{}",
         run.stderr
     );
     assert!(!exists(&ns, "configmap", "settings"));
-    let run = support::on_input("sync", &ns, &file, &["--context", "norights", "--no-lock"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+
+    support::on_input("sync", &ns, &file, &["--context", "norights", "--no-lock"]).exits(0);
     assert!(exists(&ns, "configmap", "settings"));
 }
 
@@ -469,13 +444,11 @@ fn prune_confirm_needs_yes_and_orphan_propagation_keeps_what_the_pruned_owned() 
     let dir = tempfile::tempdir().unwrap();
     let v1 = config_map("careful", "argocd.argoproj.io/sync-options: Prune=confirm")
         + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: example/api}]}\n";
-    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "shop", &v1, &[]).exits(0);
     let v2 = config_map("other", "");
 
     // No terminal to ask on and no --yes: refused before anything changes.
-    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]).exits(1);
     assert!(
         run.stderr.contains("Prune=confirm") && run.stderr.contains("--yes"),
         "{}",
@@ -484,14 +457,14 @@ fn prune_confirm_needs_yes_and_orphan_propagation_keeps_what_the_pruned_owned() 
     assert!(exists(&ns, "configmap", "careful") && exists(&ns, "deployment", "api"));
     assert!(!exists(&ns, "configmap", "other"), "nothing was applied");
 
-    let run = sync_app(
+    sync_app(
         dir.path(),
         &ns,
         "shop",
         &v2,
         &["--prune", "--yes", "--prune-propagation", "orphan"],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    )
+    .exits(0);
     assert!(!exists(&ns, "configmap", "careful") && !exists(&ns, "deployment", "api"));
     // Orphaned, not deleted: the Deployment's ReplicaSet stays.
     let left = kubectl(&[
@@ -512,8 +485,7 @@ fn status_watch_prints_again_when_something_changes() {
     let ns = support::create_namespace("app-watch");
     let dir = tempfile::tempdir().unwrap();
     let v1 = [config_map("a", ""), config_map("b", "")].concat();
-    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "shop", &v1, &[]).exits(0);
     let watch = support::hooks_command()
         .args(["status", "--app", "shop", "-n", &ns])
         .args(["--watch", "--interval", "200ms"])
@@ -615,11 +587,9 @@ fn delete_takes_the_inventory_down_with_the_app() {
     let ns = support::create_namespace("app-delete");
     let dir = tempfile::tempdir().unwrap();
     let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
-    let run = support::on_input("sync", &ns, &file, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &file, &[]).exits(0);
     assert!(exists(&ns, "secret", "kubectl-hooks-shop"));
-    let run = support::on_input("delete", &ns, &file, &["--yes"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("delete", &ns, &file, &["--yes"]).exits(0);
     assert!(!exists(&ns, "configmap", "settings"));
     assert!(
         !exists(&ns, "secret", "kubectl-hooks-shop"),
@@ -629,7 +599,6 @@ fn delete_takes_the_inventory_down_with_the_app() {
         !exists(&ns, "lease", "kubectl-hooks-shop"),
         "the lock was released"
     );
-    let run = hooks(&["status", "--app", "shop", "-n", &ns]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = hooks(&["status", "--app", "shop", "-n", &ns]).exits(1);
     assert!(run.stdout.contains("never synced"), "{}", run.stdout);
 }

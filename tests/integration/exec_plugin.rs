@@ -58,8 +58,7 @@ fn a_working_plugin_authenticates_the_sync() {
         r#"printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$(dirname "$0")/token")""#,
     );
     let file = write_input(dir.path(), "app.yaml", APP, &namespace);
-    let run = sync(&kubeconfig, &namespace, &file, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync(&kubeconfig, &namespace, &file, &[]).exits(0);
     assert!(exists(&namespace, "configmap", "plugged-in"));
 }
 
@@ -78,8 +77,8 @@ fn a_hanging_plugin_is_stopped_at_the_request_timeout() {
         &namespace,
         &file,
         &["--timeout", "10s", "--request-timeout", "2s"],
-    );
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    )
+    .exits(3);
     assert!(
         run.stderr.contains("credential plugin") && run.stderr.contains("did not finish within 2s"),
         "{}",

@@ -31,19 +31,7 @@ fn sync_with_fault(plane: &OwnControlPlane, yaml: &str, when: &str, fault: impl 
 }
 
 fn outcomes(report: &serde_json::Value) -> Vec<String> {
-    report["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            format!(
-                "{} {} {}",
-                t["phase"].as_str().unwrap(),
-                t["name"].as_str().unwrap(),
-                t["result"].as_str().unwrap()
-            )
-        })
-        .collect()
+    support::rows(&report["tasks"], "{phase} {name} {result}")
 }
 
 #[test]

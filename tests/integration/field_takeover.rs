@@ -30,8 +30,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_input(dir.path(), "app.yaml", APP, &namespace);
 
-    let dry = on_input("sync", &namespace, &file, &["--dry-run"]);
-    assert_eq!(dry.code, Some(0), "{}", dry.output());
+    let dry = on_input("sync", &namespace, &file, &["--dry-run"]).exits(0);
     let note = dry
         .stderr
         .lines()
@@ -56,8 +55,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     );
 
     // The table names them in the task's message.
-    let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]);
-    assert_eq!(table.code, Some(0), "{}", table.output());
+    let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]).exits(0);
     assert!(
         table
             .stdout
@@ -90,8 +88,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
         "-p",
         r#"{"data": {"colour": "green"}}"#,
     ]);
-    let run = on_input("sync", &namespace, &file, &["--yes"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = on_input("sync", &namespace, &file, &["--yes"]).exits(0);
     let report = run.json();
     let tasks = report["tasks"].as_array().unwrap();
     let applied = task(tasks, "Sync", "settings");
@@ -101,8 +98,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     assert_eq!(took, "took .data.colour from \"ops-team\"");
 
     // Now the fields are ours: the next sync takes nothing.
-    let again = on_input("sync", &namespace, &file, &["--yes"]);
-    assert_eq!(again.code, Some(0), "{}", again.output());
+    let again = on_input("sync", &namespace, &file, &["--yes"]).exits(0);
     let tasks = again.json()["tasks"].as_array().unwrap().clone();
     assert!(
         task(&tasks, "Sync", "settings").get("tookOver").is_none(),

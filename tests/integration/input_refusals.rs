@@ -70,8 +70,7 @@ fn one_object_in_two_inputs_is_refused_by_plan_sync_and_delete() {
     }
     assert!(!exists(&namespace, "configmap", "settings"));
     // Each copy alone is fine: the refusal is about the pair.
-    let run = with_files(&namespace, "sync", &[("a.yaml", FIRST)]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    with_files(&namespace, "sync", &[("a.yaml", FIRST)]).exits(0);
 }
 
 /// A BeforeHookCreation hook's name used to be cut by bytes (a panic, exit 101, on a name

@@ -122,8 +122,8 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
     let run = run_as(
         &kubeconfig,
         &["sync", "-f", &file, "--yes", "--timeout", "60s"],
-    );
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    )
+    .exits(3);
     for verb in ["delete", "get", "list", "watch"] {
         assert!(
             run.stderr
@@ -132,7 +132,7 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
             run.output()
         );
     }
-    assert!(run.stderr.contains("Job/smoke"), "{}", run.output());
+    run.stderr_says("Job/smoke");
     assert!(
         !run.stderr.contains("configmaps"),
         "ConfigMaps are allowed: {}",
@@ -156,11 +156,11 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
         r#"[{"op": "replace", "path": "/rules/1/verbs", "value": ["*"]},
             {"op": "add", "path": "/rules/-", "value": {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}}]"#,
     ]);
-    let run = run_as(
+    run_as(
         &kubeconfig,
         &["sync", "-f", &file, "--yes", "--timeout", "60s"],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    )
+    .exits(0);
     assert!(exists(&namespace, "configmap", "settings"));
 }
 
@@ -184,13 +184,9 @@ fn a_delete_missing_a_verb_refuses_before_deleting() {
     let run = run_as(
         &kubeconfig,
         &["delete", "-f", &file, "--yes", "--timeout", "60s"],
-    );
-    assert_eq!(run.code, Some(3), "{}", run.output());
-    assert!(
-        run.stderr.contains("may not watch configmaps in namespace"),
-        "{}",
-        run.output()
-    );
+    )
+    .exits(3);
+    run.stderr_says("may not watch configmaps in namespace");
     assert!(
         exists(&namespace, "configmap", "settings"),
         "nothing may be deleted"

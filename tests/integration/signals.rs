@@ -64,13 +64,9 @@ fn ctrl_c_says_interrupted_once_and_the_step_is_not_done() {
         .collect();
     assert_eq!(lines.len(), 1, "{everything}");
     assert!(lines[0].contains("Sync INTERRUPTED"), "{everything}");
-    assert!(run.stderr.contains("step stopped after"), "{}", run.stderr);
+    run.stderr_says("step stopped after");
     assert!(!run.stderr.contains("step done"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("Job/migrate deleted (terminated)"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("Job/migrate deleted (terminated)");
     assert_eq!(names(&ns, "jobs,pods"), "");
 }
 
@@ -89,8 +85,7 @@ fn a_hook_timeout_terminates_the_hook_before_the_sync_fail_hooks_run() {
     let dir = tempfile::tempdir().unwrap();
     let alert = support::job("alert", "argocd.argoproj.io/hook: SyncFail", "");
     let file = support::write_input(dir.path(), "app.yaml", &(slow_hook() + &alert), &ns);
-    let run = support::on_input("sync", &ns, &file, &["--hook-timeout", "2s"]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = support::on_input("sync", &ns, &file, &["--hook-timeout", "2s"]).exits(1);
     let terminated = run
         .stderr
         .find("Job/migrate deleted (terminated: its wait timed out)")

@@ -38,16 +38,7 @@ fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
     let report = run.json();
     assert_eq!(report["result"], "Succeeded");
     let t = run.tasks();
-    let order: Vec<String> = t
-        .iter()
-        .map(|t| {
-            format!(
-                "{}/{}",
-                t["phase"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let order = support::rows(&report["tasks"], "{phase}/{name}");
     assert_eq!(
         order,
         [
@@ -115,25 +106,10 @@ spec:
   restartPolicy: Never
   containers: [{name: c, image: example/check}]
 ---
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: skipped
-  annotations: {argocd.argoproj.io/hook: Skip}
-"#;
+"# + &support::config_map("skipped", "argocd.argoproj.io/hook: Skip");
     let run = sync(&ns, &yaml, &[]).exits(0);
     let t = run.tasks();
-    let order: Vec<String> = t
-        .iter()
-        .map(|t| {
-            format!(
-                "{}/{}/{}",
-                t["phase"].as_str().unwrap(),
-                t["kind"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let order = support::rows(&run.json()["tasks"], "{phase}/{kind}/{name}");
     assert_eq!(order.len(), 5, "{order:?}");
     assert!(
         order[0].starts_with("PreSync/Pod/check-") && order[0].contains("-presync-"),
@@ -198,7 +174,7 @@ fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() 
     let run = sync(&ns, &failing(), &[]).exits(1);
     let report = run.json();
     assert_eq!(report["result"], "Failed");
-    let message = report["message"].as_str().unwrap();
+    let message = text(&report["message"]);
     assert!(
         message.contains("PreSync hook Job/migrate failed"),
         "{message}"
@@ -294,26 +270,17 @@ fn bad_input_and_rbac_denial_change_nothing() {
     let ns = support::create_namespace("sync-refused");
     let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [\n";
     let run = sync(&ns, broken, &[]).exits(2);
-    assert!(
-        run.stderr.contains("app.yaml:8:11: invalid YAML"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("app.yaml:8:11: invalid YAML");
     assert!(!exists(&ns, "configmap", "a"));
 
     let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
     let run = sync(&ns, unknown, &[]).exits(2);
-    assert!(
-        run.stderr
-            .contains("the cluster has no kind Widget in example.com/v1"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("the cluster has no kind Widget in example.com/v1");
     assert!(!exists(&ns, "configmap", "b"));
 
     let rejected = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: other}}, spec: {containers: [{name: x, image: y}]}}}\n";
     let run = sync(&ns, rejected, &[]).exits(1);
-    assert!(run.stderr.contains("Deployment/d"), "{}", run.stderr);
+    run.stderr_says("Deployment/d");
     assert!(
         !exists(&ns, "configmap", "c"),
         "dry-run rejection writes nothing"
@@ -321,7 +288,7 @@ fn bad_input_and_rbac_denial_change_nothing() {
 
     let fine = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n";
     let run = sync(&ns, fine, &["--context", "norights"]).exits(3);
-    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+    run.stderr_says("forbidden");
     assert!(!exists(&ns, "configmap", "e"));
 }
 
@@ -425,14 +392,8 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
     support::wait_until("the hook", || exists(&ns, "job", "long"));
     // A second sync of the same input meanwhile is refused, naming who holds the lock.
     let second = sync(&ns, &yaml, &[]).exits(1);
-    assert!(
-        second
-            .stderr
-            .contains("another sync, delete or cleanup of app \"app\" is running"),
-        "{}",
-        second.stderr
-    );
-    assert!(second.stderr.contains("kubectl-hooks"), "{}", second.stderr);
+    second.stderr_says("another sync, delete or cleanup of app \"app\" is running");
+    second.stderr_says("kubectl-hooks");
 
     child.signal("INT");
     let run = child.finish().exits(130);
@@ -458,12 +419,7 @@ fn missing_namespaces_are_refused_unless_created_on_request() {
     let ns = support::unique_namespace("sync-create-ns");
     let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
     let run = sync(&ns, yaml, &[]).exits(1);
-    assert!(
-        run.stderr
-            .contains(&format!("namespace \"{ns}\" does not exist")),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says(&format!("namespace \"{ns}\" does not exist"));
     assert!(run.stderr.contains("--create-namespace"));
     assert!(!exists(&ns, "configmap", "c"));
 
@@ -502,12 +458,8 @@ spec:
 "#
     .replace("example.com", &group);
     let run = sync(&ns, &yaml, &[]).exits(0);
-    assert!(
-        run.stderr.contains(
-            "were not dry-run: their kind is defined by a CustomResourceDefinition in this input"
-        ),
-        "{}",
-        run.stderr
+    run.stderr_says(
+        "were not dry-run: their kind is defined by a CustomResourceDefinition in this input",
     );
     let t = run.tasks();
     assert_eq!(t[0]["kind"], "CustomResourceDefinition");

@@ -306,8 +306,7 @@ fn logs_streams_a_hooks_output_prefixed_with_its_name() {
         .container("seed")
         .yaml()
         + APP;
-    let r = support::on_yaml("sync", &ns, &yaml, &["--logs"]);
-    assert_eq!(r.code, Some(0), "{}", r.output());
+    let r = support::on_yaml("sync", &ns, &yaml, &["--logs"]).exits(0);
     let err = &r.stderr;
     let first = err
         .find("Job/seed | seed-")
@@ -322,8 +321,7 @@ fn logs_streams_a_hooks_output_prefixed_with_its_name() {
     assert!(first < done, "streamed while the hook ran: {err}");
 
     // Without --logs, nothing of the hook's output is shown.
-    let quiet = support::on_yaml("sync", &ns, &yaml, &[]);
-    assert_eq!(quiet.code, Some(0), "{}", quiet.output());
+    let quiet = support::on_yaml("sync", &ns, &yaml, &[]).exits(0);
     assert!(!quiet.stderr.contains("seeding"), "{}", quiet.stderr);
 }
 

@@ -233,6 +233,18 @@ impl Run {
         self
     }
 
+    /// The run itself, once its stderr is known to hold `words`; panics with both streams when
+    /// it does not.
+    #[track_caller]
+    pub fn stderr_says(&self, words: &str) -> &Run {
+        assert!(
+            self.stderr.contains(words),
+            "{words:?} not in stderr:\n{}",
+            self.output()
+        );
+        self
+    }
+
     /// Both streams, for assertion messages.
     pub fn output(&self) -> String {
         format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
@@ -504,6 +516,13 @@ pub fn job(name: &str, annotations: &str, pod_annotations: &str) -> String {
         .yaml()
 }
 
+/// A ConfigMap as a YAML document, `annotations` the insides of a flow mapping (as for [`job`]).
+pub fn config_map(name: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\ndata: {{v: \"1\"}}\n---\n"
+    )
+}
+
 /// A Job or a Deployment as a YAML document, for what [`job`] does not say. By default: a
 /// Job without retries (`backoffLimit: 0`) of one container `{name: c, image: example/NAME}`,
 /// or a Deployment of one replica whose pods are labelled `app: NAME`, of one container
@@ -659,6 +678,34 @@ pub fn task<'a>(tasks: &'a [serde_json::Value], phase: &str, name: &str) -> &'a 
         .iter()
         .find(|t| t["phase"] == phase && t["name"].as_str().unwrap().starts_with(name))
         .unwrap_or_else(|| panic!("no task {phase}/{name} in {tasks:#?}"))
+}
+
+/// Each item of the JSON array `list` written as `template`, each `{KEY}` in it replaced by the
+/// item's KEY: a string as it is, another value as JSON, nothing when there is none. For
+/// example `rows(&report["tasks"], "{phase}/{name}")`: `["PreSync/migrate", "Sync/config"]`.
+pub fn rows(list: &serde_json::Value, template: &str) -> Vec<String> {
+    let items = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"));
+    items
+        .iter()
+        .map(|item| {
+            let mut row = String::new();
+            let mut rest = template;
+            while let Some(open) = rest.find('{') {
+                let close = open + rest[open..].find('}').expect("{KEY} closed");
+                row.push_str(&rest[..open]);
+                match &item[&rest[open + 1..close]] {
+                    serde_json::Value::String(s) => row.push_str(s),
+                    serde_json::Value::Null => {}
+                    other => row.push_str(&other.to_string()),
+                }
+                rest = &rest[close + 1..];
+            }
+            row.push_str(rest);
+            row
+        })
+        .collect()
 }
 
 /// A task's `startedAt` or `finishedAt`.
