@@ -108,6 +108,20 @@ fn leftovers(prefix: &str) -> (String, tempfile::TempDir) {
     (ns, dir)
 }
 
+/// `pod/NAME` of each hook pod (labelled by this tool) in `namespace`, a line each.
+fn hook_pods(namespace: &str) -> String {
+    kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        namespace,
+        "-l",
+        "kubectl-hooks.io/hook=true",
+        "-o",
+        "name",
+    ])
+}
+
 #[test]
 fn each_policy_and_state_decides_and_dry_run_deletes_nothing() {
     let (ns, _dir) = leftovers("cleanup-policies");
@@ -268,16 +282,7 @@ fn filenames_narrow_cleanup_to_the_hooks_of_that_input() {
     for file in [&mine, &theirs] {
         support::on_input("sync", &ns, file, &[]).exits(0);
     }
-    let pods = kubectl(&[
-        "get",
-        "pods",
-        "-n",
-        &ns,
-        "-l",
-        "kubectl-hooks.io/hook=true",
-        "-o",
-        "name",
-    ]);
+    let pods = hook_pods(&ns);
     assert_eq!(pods.lines().count(), 1, "{pods}");
 
     let run = cleanup(&ns, &["-f", &mine, "--all"]).exits(0);
@@ -290,16 +295,7 @@ fn filenames_narrow_cleanup_to_the_hooks_of_that_input() {
     );
     assert_eq!(names[1], "mine");
     assert!(!exists(&ns, "job", "mine"));
-    let pods = kubectl(&[
-        "get",
-        "pods",
-        "-n",
-        &ns,
-        "-l",
-        "kubectl-hooks.io/hook=true",
-        "-o",
-        "name",
-    ]);
+    let pods = hook_pods(&ns);
     assert_eq!(
         pods.trim(),
         "",

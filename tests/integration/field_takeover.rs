@@ -14,6 +14,19 @@ data:
   size: large
 ";
 
+/// The live ConfigMap `settings`' `data.colour`.
+fn colour(namespace: &str) -> String {
+    kubectl(&[
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.data.colour}",
+    ])
+}
+
 #[test]
 fn fields_taken_from_another_manager_are_named_with_it() {
     let namespace = create_namespace("takeover");
@@ -42,17 +55,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     );
     // Same values are no conflict: only the changed field is named.
     assert!(!note.contains(".data.size"), "{note}");
-    assert!(
-        kubectl(&[
-            "get",
-            "configmap",
-            "settings",
-            "-n",
-            &namespace,
-            "-o",
-            "jsonpath={.data.colour}"
-        ]) == "red"
-    );
+    assert!(colour(&namespace) == "red");
 
     // The table names them in the task's message.
     let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]).exits(0);
@@ -63,18 +66,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
         "{}",
         table.output()
     );
-    assert_eq!(
-        kubectl(&[
-            "get",
-            "configmap",
-            "settings",
-            "-n",
-            &namespace,
-            "-o",
-            "jsonpath={.data.colour}"
-        ]),
-        "blue"
-    );
+    assert_eq!(colour(&namespace), "blue");
 
     // Someone else changes it again; the JSON report names the new owner.
     kubectl(&[

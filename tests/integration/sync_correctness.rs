@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use crate::support::{Run, hooks, kubectl, unique_namespace, write_input};
+use crate::support::{Run, hooks, unique_namespace, write_input};
 use serde_json::Value;
 
 fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
@@ -15,15 +15,8 @@ fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
 }
 
 fn uid(namespace: &str, kind: &str, name: &str) -> String {
-    kubectl(&[
-        "get",
-        kind,
-        name,
-        "-n",
-        namespace,
-        "-o",
-        "jsonpath={.metadata.uid}",
-    ])
+    let object = support::kubectl_json(&["get", kind, name, "-n", namespace]);
+    support::text(&object["metadata"]["uid"]).to_owned()
 }
 
 #[test]

@@ -24,17 +24,7 @@ fn synced(namespace: &str, yaml: &str) -> Run {
 }
 
 fn get(namespace: &str, kind: &str, name: &str) -> Value {
-    let text = support::kubectl(&[
-        "get",
-        kind,
-        name,
-        "-n",
-        namespace,
-        "-o",
-        "json",
-        "--show-managed-fields",
-    ]);
-    serde_json::from_str(&text).unwrap()
+    support::kubectl_json(&["get", kind, name, "-n", namespace, "--show-managed-fields"])
 }
 
 /// `(manager, operation)` of each managedFields entry.
