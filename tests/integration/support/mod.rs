@@ -273,7 +273,8 @@ pub fn text(value: &serde_json::Value) -> &str {
 
 /// The `kubectl-hooks` binary about to run, as a user runs it from a script: no terminal on
 /// stdin, no colour, never the developer's kubeconfig, in the project directory (fixture
-/// paths are relative to it). Finish with [`HooksCommand::run`] or [`HooksCommand::output`].
+/// paths are relative to it). Finish with [`HooksCommand::run`] or [`HooksCommand::output`],
+/// or start it in the background with [`HooksCommand::spawn`].
 pub struct HooksCommand {
     command: Command,
     stdin: Option<String>,
