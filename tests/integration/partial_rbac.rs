@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use crate::support::{Run, create_namespace, exists, kubectl, write_input};
+use crate::support::{Run, Workload, create_namespace, exists, kubectl, write_input};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -82,26 +82,19 @@ fn run_as(kubeconfig: &Path, args: &[&str]) -> Run {
         .run()
 }
 
-const APP: &str = r#"apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  colour: blue
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: smoke
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-    argocd.argoproj.io/hook-delete-policy: HookSucceeded
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: smoke, image: busybox}]
-"#;
+/// A ConfigMap and a PostSync hook deleted once it succeeded.
+fn app() -> String {
+    let smoke = Workload::job("smoke")
+        .annotations(
+            "argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/hook-delete-policy: HookSucceeded",
+        )
+        .default_retries()
+        .containers("{name: smoke, image: busybox}")
+        .yaml();
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  colour: blue\n---\n"
+        .to_owned()
+        + &smoke
+}
 
 #[test]
 fn a_sync_missing_a_verb_refuses_before_writing() {
@@ -118,7 +111,7 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
         ]),
         dir.path(),
     );
-    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let file = write_input(dir.path(), "app.yaml", &app(), &namespace);
     let run = run_as(
         &kubeconfig,
         &["sync", "-f", &file, "--yes", "--timeout", "60s"],
@@ -180,7 +173,7 @@ fn a_delete_missing_a_verb_refuses_before_deleting() {
         &namespace,
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
     );
-    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let file = write_input(dir.path(), "app.yaml", &app(), &namespace);
     let run = run_as(
         &kubeconfig,
         &["delete", "-f", &file, "--yes", "--timeout", "60s"],
