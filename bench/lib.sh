@@ -1,10 +1,76 @@
-# Shared by bench/run.sh and bench/scale.sh (sourced, from the repository root): the work
-# directory, the cluster, measuring under GNU time, medians, and the Markdown rows.
+# Shared by bench/run.sh, bench/scale.sh and bench/ops.sh (sourced first thing): their command
+# line, the work directory, the cluster, measuring under GNU time, medians, the report.
 #
-# The sourcing script sets `cp_dir` (its --dir, may be empty) before calling bench_setup,
-# and defines `wants` when it calls use_cluster conditionally.
+# A script sets the defaults of its options, then calls `bench_start OPTION... -- "$@"`.
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+
+# bench_start OPTION... -- ARGS...: reads the script's command line, where each `--OPTION
+# VALUE` sets the variable OPTION, `--dir DIR` sets cp_dir (the control plane to use, see
+# use_cluster) and -h/--help prints the script's header comment; checks --runs; moves to the
+# repository root (root) and checks the tools; then bench_setup.
+bench_start() {
+    local options=() option
+    while [[ $1 != -- ]]; do options+=("$1") && shift; done
+    shift
+    me=bench/$(basename "$0")
+    cp_dir=""
+    while [[ $# -gt 0 ]]; do
+        option=${1#--}
+        case "$1" in
+        --dir) cp_dir=$2 && shift 2 ;;
+        -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" && exit 0 ;;
+        --*) if [[ " ${options[*]} " == *" $option "* ]]; then
+            printf -v "$option" '%s' "$2" && shift 2
+        else
+            echo "$me: unknown argument $1 (see --help)" >&2 && exit 2
+        fi ;;
+        *) echo "$me: unknown argument $1 (see --help)" >&2 && exit 2 ;;
+        esac
+    done
+    [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "$me: --runs needs a positive number" >&2; exit 2; }
+    cd "$(dirname "$0")/.."
+    root=$PWD
+    for tool in /usr/bin/time jq kubectl cargo; do
+        command -v "$tool" >/dev/null || { echo "$me: needs $tool (Debian: time, jq, kubectl)" >&2; exit 2; }
+    done
+    bench_setup
+}
+
+# wants NAME: whether --only names the benchmark NAME.
+wants() { [[ ",$only," == *",$1,"* ]]; }
+
+# rotate R WORDS...: the words, rotated left by R (who goes first changes every run).
+rotate() {
+    local r=$1
+    shift
+    local n=$# words=("$@") i
+    for ((i = 0; i < n; i++)); do printf '%s\n' "${words[(i + r) % n]}"; done
+}
+
+# bench_lint DOCS SAID: lint and plan of DOCS generated documents (bench/gen.sh docs, SAID
+# in the log), as benchmark `lint`, tools `lint` and `plan`.
+bench_lint() {
+    bench/gen.sh docs "$1" "$work/docs"
+    log "lint and plan of $2 documents: $runs runs (+1 warm-up) each"
+    for ((r = 0; r <= runs; r++)); do
+        measure lint lint "$r" "$bin" lint -f "$work/docs"
+        measure lint plan "$r" "$bin" plan -f "$work/docs"
+    done
+}
+
+# report_head PATHS RATIO: the lines above the table of a report (the build: changes under
+# src, Cargo.toml, Cargo.lock and PATHS; the machine; the cluster), and its header, the
+# ratio column named RATIO.
+report_head() {
+    echo
+    echo "kubectl-hooks $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock ${1:+"$1"} || echo '+changes'), $runs runs per row (medians), $(date -u '+%Y-%m-%d %H:%M UTC')${BENCH_SYNC_ARGS:+, sync $BENCH_SYNC_ARGS}"
+    echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r); load (1/5/15 min) $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+    [[ -n ${server:-} ]] && echo "cluster: $server; $(kubectl version 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')"
+    echo
+    row "benchmark / tool" "wall s" "min–max" "CPU s" "peak RSS MiB" "API requests" "$2" "target" "met"
+    row "---" "--:" "--:" "--:" "--:" "--:" "--:" "---" "---"
+}
 
 # bench_setup: the temp work dir (removed at the exit), the results file, the release binary.
 bench_setup() {

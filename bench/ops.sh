@@ -12,27 +12,10 @@
 # without its last 100 objects into a fresh copy of the app, so each run prunes 100.
 set -euo pipefail
 
-runs=5
-cp_dir=""
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-    --runs) runs=$2 && shift 2 ;;
-    --dir) cp_dir=$2 && shift 2 ;;
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
-    *) echo "bench/ops.sh: unknown argument $1 (see --help)" >&2 && exit 2 ;;
-    esac
-done
-[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench/ops.sh: --runs needs a positive number" >&2; exit 2; }
-
-cd "$(dirname "$0")/.."
-root=$PWD
-for tool in /usr/bin/time jq kubectl cargo; do
-    command -v "$tool" >/dev/null || { echo "bench/ops.sh: needs $tool (Debian: time, jq, kubectl)" >&2; exit 2; }
-done
-
 # shellcheck source=bench/lib.sh
-source bench/lib.sh
-bench_setup
+source "$(dirname "$0")/lib.sh"
+runs=5
+bench_start runs -- "$@"
 use_cluster
 
 has() { "$bin" "$1" --help >/dev/null 2>&1; }

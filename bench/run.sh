@@ -30,30 +30,11 @@
 # time ratio ours / peer, and the targets of DESIGN.md. Needs GNU time, jq and kubectl.
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 runs=5
 only=seed,configmaps,waves,lint
-cp_dir=""
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-    --runs) runs=$2 && shift 2 ;;
-    --only) only=$2 && shift 2 ;;
-    --dir) cp_dir=$2 && shift 2 ;;
-    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
-    *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2 && exit 2 ;;
-    esac
-done
-[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --runs needs a positive number" >&2; exit 2; }
-wants() { [[ ",$only," == *",$1,"* ]]; }
-
-cd "$(dirname "$0")/.."
-root=$PWD
-for tool in /usr/bin/time jq kubectl cargo; do
-    command -v "$tool" >/dev/null || { echo "bench/run.sh: needs $tool (Debian: time, jq, kubectl)" >&2; exit 2; }
-done
-
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
-bench_setup
+bench_start runs only -- "$@"
 if wants seed || wants configmaps || wants waves; then
     use_cluster
 fi
@@ -69,8 +50,7 @@ seed_steps=""
 if wants seed; then
     log "seed app: $runs runs (+1 warm-up) of kubectl hooks sync and of the kubectl loop"
     for ((r = 0; r <= runs; r++)); do
-        order=(hooks loop)
-        ((r % 2)) && order=(loop hooks)
+        mapfile -t order < <(rotate "$r" hooks loop)
         for tool in "${order[@]}"; do
             fresh_namespace
             if [[ $tool == hooks ]]; then
@@ -87,8 +67,7 @@ if wants configmaps; then
     bench/gen.sh configmaps 1000 10 "$work/cm1000"
     log "1,000 ConfigMaps in 10 waves: $runs runs (+1 warm-up) of sync and of kubectl apply"
     for ((r = 0; r <= runs; r++)); do
-        order=(hooks apply)
-        ((r % 2)) && order=(apply hooks)
+        mapfile -t order < <(rotate "$r" hooks apply)
         for tool in "${order[@]}"; do
             fresh_namespace
             if [[ $tool == hooks ]]; then
@@ -115,25 +94,14 @@ if wants waves; then
 fi
 
 if wants lint; then
-    bench/gen.sh docs 10000 "$work/docs"
-    log "lint and plan of 10,000 documents: $runs runs (+1 warm-up) each"
-    for ((r = 0; r <= runs; r++)); do
-        measure lint lint "$r" "$bin" lint -f "$work/docs"
-        measure lint plan "$r" "$bin" plan -f "$work/docs"
-    done
+    bench_lint 10000 10,000
 fi
 
 # ---------------------------------------------------------------------------------------------
 # The report
 
 
-echo
-echo "kubectl-hooks $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo '+changes'), $runs runs per row (medians), $(date -u '+%Y-%m-%d %H:%M UTC')${BENCH_SYNC_ARGS:+, sync $BENCH_SYNC_ARGS}"
-echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r); load (1/5/15 min) $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-[[ -n ${server:-} ]] && echo "cluster: $server; $(kubectl version 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')"
-echo
-row "benchmark / tool" "wall s" "min–max" "CPU s" "peak RSS MiB" "API requests" "ours ÷ peer" "target" "met"
-row "---" "--:" "--:" "--:" "--:" "--:" "--:" "---" "---"
+report_head "" "ours ÷ peer"
 
 if wants seed; then
     h=$(stat seed hooks 4) l=$(stat seed loop 4)

@@ -27,34 +27,13 @@
 # not fill up nor clean up in the background of the next run. Needs GNU time, jq, kubectl.
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 runs=3
 only=scale,jobs,apps,lint
-cp_dir=""
 sizes=1000,3000,10000
 docs=100000
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-    --runs) runs=$2 && shift 2 ;;
-    --only) only=$2 && shift 2 ;;
-    --dir) cp_dir=$2 && shift 2 ;;
-    --sizes) sizes=$2 && shift 2 ;;
-    --docs) docs=$2 && shift 2 ;;
-    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
-    *) echo "bench/scale.sh: unknown argument $1 (see --help)" >&2 && exit 2 ;;
-    esac
-done
-[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench/scale.sh: --runs needs a positive number" >&2; exit 2; }
-wants() { [[ ",$only," == *",$1,"* ]]; }
-
-cd "$(dirname "$0")/.."
-root=$PWD
-for tool in /usr/bin/time jq kubectl cargo; do
-    command -v "$tool" >/dev/null || { echo "bench/scale.sh: needs $tool (Debian: time, jq, kubectl)" >&2; exit 2; }
-done
-
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
-bench_setup
+bench_start runs only sizes docs -- "$@"
 [[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release --quiet --example floor
 floor=$root/target/release/examples/floor
 if wants scale || wants jobs || wants apps; then
@@ -71,14 +50,6 @@ drop_namespace() {
     local kept=() ns
     for ns in "${namespaces[@]}"; do [[ $ns == "$1" ]] || kept+=("$ns"); done
     namespaces=("${kept[@]}")
-}
-
-# rotate R WORDS...: the words, rotated left by R (who goes first changes every run).
-rotate() {
-    local r=$1
-    shift
-    local n=$# words=("$@") i
-    for ((i = 0; i < n; i++)); do printf '%s\n' "${words[(i + r) % n]}"; done
 }
 
 if wants scale; then
@@ -146,12 +117,7 @@ if wants apps; then
 fi
 
 if wants lint; then
-    bench/gen.sh docs "$docs" "$work/docs"
-    log "lint and plan of $docs documents: $runs runs (+1 warm-up) each"
-    for ((r = 0; r <= runs; r++)); do
-        measure lint lint "$r" "$bin" lint -f "$work/docs"
-        measure lint plan "$r" "$bin" plan -f "$work/docs"
-    done
+    bench_lint "$docs" "$docs"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -159,13 +125,7 @@ fi
 
 ms() { awk -v s="$1" 'BEGIN {printf "%.1f", s * 1000}'; }
 
-echo
-echo "kubectl-hooks $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock examples || echo '+changes'), $runs runs per row (medians), $(date -u '+%Y-%m-%d %H:%M UTC')${BENCH_SYNC_ARGS:+, sync $BENCH_SYNC_ARGS}"
-echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, kernel $(uname -r); load (1/5/15 min) $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-[[ -n ${server:-} ]] && echo "cluster: $server; $(kubectl version 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')"
-echo
-row "benchmark / tool" "wall s" "min–max" "CPU s" "peak RSS MiB" "API requests" "ratio" "target" "met"
-row "---" "--:" "--:" "--:" "--:" "--:" "--:" "---" "---"
+report_head examples ratio
 
 if wants scale; then
     for n in ${sizes//,/ }; do

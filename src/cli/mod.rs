@@ -157,38 +157,28 @@ fn log_to_stderr(verbose: u8) {
 /// they are global (so `kubectl hooks --context c sync` works) and still accepted there.
 /// `lint` keeps `-n`, which names the namespace of objects that name none.
 const UNLISTED_CLUSTER_FLAGS: &[(&str, &[&str])] = &[
-    (
-        "lint",
-        &[
-            "kubeconfig",
-            "context",
-            "cluster",
-            "user",
-            "request_timeout",
-        ],
-    ),
-    (
-        "version",
-        &[
-            "kubeconfig",
-            "context",
-            "cluster",
-            "user",
-            "namespace",
-            "request_timeout",
-        ],
-    ),
-    (
-        "completion",
-        &[
-            "kubeconfig",
-            "context",
-            "cluster",
-            "user",
-            "namespace",
-            "request_timeout",
-        ],
-    ),
+    ("lint", CONNECTION_FLAGS),
+    ("version", ALL_CLUSTER_FLAGS),
+    ("completion", ALL_CLUSTER_FLAGS),
+];
+
+/// The global flags that say how to reach and log in to a cluster.
+const CONNECTION_FLAGS: &[&str] = &[
+    "kubeconfig",
+    "context",
+    "cluster",
+    "user",
+    "request_timeout",
+];
+
+/// The connection flags and `-n`.
+const ALL_CLUSTER_FLAGS: &[&str] = &[
+    "kubeconfig",
+    "context",
+    "cluster",
+    "user",
+    "namespace",
+    "request_timeout",
 ];
 
 /// The command line as parsed and as shown in `--help`.

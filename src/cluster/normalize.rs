@@ -109,45 +109,9 @@ mod tests {
     #[test]
     fn pod_templates_of_every_workload_kind() {
         let workload = json!({"template": {"spec": pod_spec()}});
-        let cases = [
+        let mut cases = vec![
             ("v1", "Pod", json!({"spec": pod_spec()}), "/spec"),
             ("v1", "PodTemplate", workload.clone(), "/template/spec"),
-            (
-                "v1",
-                "ReplicationController",
-                json!({"spec": workload}),
-                "/spec/template/spec",
-            ),
-            (
-                "apps/v1",
-                "Deployment",
-                json!({"spec": workload}),
-                "/spec/template/spec",
-            ),
-            (
-                "apps/v1",
-                "StatefulSet",
-                json!({"spec": workload}),
-                "/spec/template/spec",
-            ),
-            (
-                "apps/v1",
-                "DaemonSet",
-                json!({"spec": workload}),
-                "/spec/template/spec",
-            ),
-            (
-                "apps/v1",
-                "ReplicaSet",
-                json!({"spec": workload}),
-                "/spec/template/spec",
-            ),
-            (
-                "batch/v1",
-                "Job",
-                json!({"spec": workload}),
-                "/spec/template/spec",
-            ),
             (
                 "batch/v1",
                 "CronJob",
@@ -155,6 +119,18 @@ mod tests {
                 "/spec/jobTemplate/spec/template/spec",
             ),
         ];
+        // The kinds whose spec holds a pod template.
+        for (api_version, kind) in [
+            ("v1", "ReplicationController"),
+            ("apps/v1", "Deployment"),
+            ("apps/v1", "StatefulSet"),
+            ("apps/v1", "DaemonSet"),
+            ("apps/v1", "ReplicaSet"),
+            ("batch/v1", "Job"),
+        ] {
+            let obj = json!({"spec": workload});
+            cases.push((api_version, kind, obj, "/spec/template/spec"));
+        }
         for (api_version, kind, mut obj, pod_spec_at) in cases {
             obj["apiVersion"] = json!(api_version);
             obj["kind"] = json!(kind);

@@ -61,8 +61,7 @@ impl Cluster {
         obj: &Value,
         options: ApplyOptions,
     ) -> Result<Value, ClusterError> {
-        let (body, namespace) = self.prepare(kind, obj)?;
-        let name = required_name(&body, kind)?;
+        let (body, namespace, name) = self.prepare_named(kind, obj)?;
         let params = PatchParams {
             dry_run: options.dry_run,
             force: options.force,
@@ -74,12 +73,8 @@ impl Cluster {
             }),
         };
         let api = self.api(kind, &namespace);
-        let verb = if options.dry_run {
-            "dry-run apply"
-        } else {
-            "apply"
-        };
-        let what = || describe(verb, kind, &namespace, &name);
+        let verb = dry_run_or("apply", options.dry_run);
+        let what = || describe(&verb, kind, &namespace, &name);
         let patch = Patch::Apply(&body);
         let stored = self
             .call(&what, Resend::Idempotent, || {
@@ -157,22 +152,39 @@ impl Cluster {
             }
             _ => format!("list {}", kind.resource_name()),
         };
+        let types = TypeMeta {
+            api_version: kind.api_version.clone(),
+            kind: kind.kind.clone(),
+        };
+        let items = self
+            .list_pages(&api, params, &what, &types, usize::MAX)
+            .await?;
+        items.into_iter().map(|o| self.to_json(o, what)).collect()
+    }
+
+    /// The items of a list, page after page until the last or until there are `most`.
+    /// Items of a list carry no apiVersion and kind (health checks and `diagnose` read
+    /// them): each gets `types`.
+    pub(super) async fn list_pages(
+        &self,
+        api: &Api<DynamicObject>,
+        mut params: ListParams,
+        what: &impl Fn() -> String,
+        types: &TypeMeta,
+        most: usize,
+    ) -> Result<Vec<DynamicObject>, ClusterError> {
         let mut items = Vec::new();
         loop {
             let page = self
-                .call(&what, Resend::Idempotent, || api.list(&params))
+                .call(what, Resend::Idempotent, || api.list(&params))
                 .await?;
             for mut obj in page.items {
-                // Items of a list carry no apiVersion and kind; health checks need them.
-                obj.types.get_or_insert_with(|| TypeMeta {
-                    api_version: kind.api_version.clone(),
-                    kind: kind.kind.clone(),
-                });
-                items.push(self.to_json(obj, what)?);
+                obj.types.get_or_insert_with(|| types.clone());
+                items.push(obj);
             }
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(token) => params.continue_token = Some(token),
-                None => return Ok(items),
+                Some(token) if items.len() < most => params.continue_token = Some(token),
+                _ => return Ok(items),
             }
         }
     }
@@ -210,8 +222,8 @@ impl Cluster {
             }),
             ..DeleteParams::default()
         };
-        let verb = if dry_run { "dry-run delete" } else { "delete" };
-        let what = || describe(verb, kind, namespace, name);
+        let verb = dry_run_or("delete", dry_run);
+        let what = || describe(&verb, kind, namespace, name);
         match self
             .call(&what, Resend::Idempotent, || api.delete(name, &params))
             .await
@@ -300,6 +312,17 @@ impl Cluster {
         Ok((body, namespace))
     }
 
+    /// [`Cluster::prepare`] for a write by name: also the name, which the object must have.
+    pub(super) fn prepare_named(
+        &self,
+        kind: &ResolvedKind,
+        obj: &Value,
+    ) -> Result<(Value, String, String), ClusterError> {
+        let (body, namespace) = self.prepare(kind, obj)?;
+        let name = required_name(&body, kind)?;
+        Ok((body, namespace, name))
+    }
+
     pub(crate) fn api(&self, kind: &ResolvedKind, namespace: &str) -> Api<DynamicObject> {
         if kind.namespaced {
             Api::namespaced_with(self.client(), namespace, &kind.api_resource())
@@ -341,7 +364,16 @@ pub(crate) fn describe(verb: &str, kind: &ResolvedKind, namespace: &str, name: &
     }
 }
 
-pub(super) fn required_name(obj: &Value, kind: &ResolvedKind) -> Result<String, ClusterError> {
+/// `VERB`, or `dry-run VERB` for a dry run, as [`describe`] words a request.
+pub(super) fn dry_run_or(verb: &str, dry_run: bool) -> String {
+    if dry_run {
+        format!("dry-run {verb}")
+    } else {
+        verb.to_owned()
+    }
+}
+
+fn required_name(obj: &Value, kind: &ResolvedKind) -> Result<String, ClusterError> {
     match str_at(obj, "/metadata/name").filter(|n| !n.is_empty()) {
         Some(name) => Ok(name),
         None if str_at(obj, "/metadata/generateName").is_some() => Err(invalid(

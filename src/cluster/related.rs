@@ -72,27 +72,17 @@ impl Cluster {
     {
         let (api, resource) = self.dynamic::<K>(namespace);
         let what = || format!("list {what} in namespace \"{namespace}\"");
-        let mut params = params.limit(PAGE);
-        let mut items = Vec::new();
-        loop {
-            let page = self
-                .call(&what, Resend::Idempotent, || api.list(&params))
-                .await?;
-            for mut obj in page.items {
-                // Items of a list carry no apiVersion and kind; `diagnose` reads them.
-                obj.types.get_or_insert_with(|| TypeMeta {
-                    api_version: resource.api_version.clone(),
-                    kind: resource.kind.clone(),
-                });
-                if let Ok(v) = serde_json::to_value(obj) {
-                    items.push(v);
-                }
-            }
-            match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(token) if items.len() < MOST => params.continue_token = Some(token),
-                _ => return Ok(items),
-            }
-        }
+        let types = TypeMeta {
+            api_version: resource.api_version,
+            kind: resource.kind,
+        };
+        let items = self
+            .list_pages(&api, params.limit(PAGE), &what, &types, MOST)
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|o| serde_json::to_value(o).ok())
+            .collect())
     }
 
     /// The pods (by the object's selector), a Deployment's ReplicaSets, and the Warning events

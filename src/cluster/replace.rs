@@ -5,7 +5,7 @@
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use super::ops::{FIELD_MANAGER, describe, required_name};
+use super::ops::{FIELD_MANAGER, describe, dry_run_or};
 use super::retry::Resend;
 use super::{Cluster, ClusterError, ResolvedKind};
 
@@ -19,8 +19,7 @@ impl Cluster {
         obj: &Value,
         dry_run: bool,
     ) -> Result<Value, ClusterError> {
-        let (body, namespace) = self.prepare(kind, obj)?;
-        let name = required_name(&body, kind)?;
+        let (body, namespace, name) = self.prepare_named(kind, obj)?;
         let object: DynamicObject =
             serde_json::from_value(body).map_err(|e| ClusterError::InvalidObject {
                 message: format!("{} \"{name}\" is not a valid object: {e}", kind.kind),
@@ -30,12 +29,8 @@ impl Cluster {
             field_manager: Some(FIELD_MANAGER.to_string()),
         };
         let api = self.api(kind, &namespace);
-        let verb = if dry_run {
-            "dry-run replace"
-        } else {
-            "replace"
-        };
-        let what = || describe(verb, kind, &namespace, &name);
+        let verb = dry_run_or("replace", dry_run);
+        let what = || describe(&verb, kind, &namespace, &name);
         let stored = self
             .call(&what, Resend::Idempotent, || {
                 api.replace(&name, &params, &object)

@@ -22,6 +22,19 @@ pub struct EventLine {
 }
 
 impl EventLine {
+    /// An event seen once, about one object.
+    #[cfg(test)]
+    pub(crate) fn once(object: &str, reason: &str, message: &str) -> EventLine {
+        EventLine {
+            object: object.into(),
+            reason: reason.into(),
+            message: message.into(),
+            count: 1,
+            last_seen: None,
+            other_objects: 0,
+        }
+    }
+
     /// Events that differ only in count, or only in which replica they are about, are the
     /// same news.
     pub(super) fn identity(&self) -> String {

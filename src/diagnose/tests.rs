@@ -28,18 +28,12 @@ fn waiting(container: &str, reason: &str, message: &str) -> Value {
            "state": {"waiting": {"reason": reason, "message": message}}})
 }
 
-fn event(
-    kind: &str,
-    name: &str,
-    uid: &str,
-    kind_of: &str,
-    reason: &str,
-    message: &str,
-    at: &str,
-) -> Value {
+/// An event of type `kind_of` (`Warning`, `Normal`) about `object`, last seen `at`.
+fn event(object: &Value, kind_of: &str, reason: &str, message: &str, at: &str) -> Value {
+    let meta = &object["metadata"];
     json!({"type": kind_of, "reason": reason, "message": message, "count": 1,
            "lastTimestamp": at,
-           "involvedObject": {"kind": kind, "name": name, "uid": uid}})
+           "involvedObject": {"kind": object["kind"], "name": meta["name"], "uid": meta["uid"]}})
 }
 
 #[test]
@@ -49,21 +43,18 @@ fn image_pull_back_off_of_a_deployment_with_its_event() {
         replica_set("rs-1", "d-1"),
         replica_set("rs-other", "d-other"),
     ];
+    let pulling = |name: &str, created: &str| {
+        let back_off = waiting(
+            "web",
+            "ImagePullBackOff",
+            "Back-off pulling image \"nginx:nope\"",
+        );
+        let status = json!({"phase": "Pending", "containerStatuses": [back_off]});
+        pod(name, "rs-1", created, status)
+    };
     let pods = [
-        pod(
-            "web-a",
-            "rs-1",
-            "2026-01-01T00:00:01Z",
-            json!({"phase": "Pending",
-            "containerStatuses": [waiting("web", "ImagePullBackOff", "Back-off pulling image \"nginx:nope\"")]}),
-        ),
-        pod(
-            "web-b",
-            "rs-1",
-            "2026-01-01T00:00:02Z",
-            json!({"phase": "Pending",
-            "containerStatuses": [waiting("web", "ImagePullBackOff", "Back-off pulling image \"nginx:nope\"")]}),
-        ),
+        pulling("web-a", "2026-01-01T00:00:01Z"),
+        pulling("web-b", "2026-01-01T00:00:02Z"),
         // Another Deployment's pod, matched by the same selector: not ours.
         pod(
             "other",
@@ -73,38 +64,31 @@ fn image_pull_back_off_of_a_deployment_with_its_event() {
             "containerStatuses": [waiting("web", "ErrImagePull", "elsewhere")]}),
         ),
     ];
+    let pull_failed = "Failed to pull image \"nginx:nope\": not found";
     let events = [
         event(
-            "Pod",
-            "web-a",
-            "uid-web-a",
+            &pods[0],
             "Warning",
             "Failed",
-            "Failed to pull image \"nginx:nope\": not found",
+            pull_failed,
             "2026-01-01T00:00:05Z",
         ),
         event(
-            "Pod",
-            "web-a",
-            "uid-web-a",
+            &pods[0],
             "Normal",
             "Pulling",
             "Pulling image",
             "2026-01-01T00:00:06Z",
         ),
         event(
-            "Pod",
-            "other",
-            "uid-other",
+            &pods[2],
             "Warning",
             "Failed",
             "elsewhere",
             "2026-01-01T00:00:07Z",
         ),
         event(
-            "ReplicaSet",
-            "web-rs-1",
-            "rs-1",
+            &between[0],
             "Warning",
             "FailedCreate",
             "quota",
@@ -190,9 +174,7 @@ fn a_job_is_judged_by_its_last_failed_pod_init_containers_included() {
         failed("migrate-new", "2026-01-01T00:00:09Z", 3),
     ];
     let events = [event(
-        "Job",
-        "migrate",
-        "j-1",
+        &job,
         "Warning",
         "BackoffLimitExceeded",
         "Job has reached the specified backoff limit",
@@ -227,26 +209,8 @@ fn a_job_is_judged_by_its_last_failed_pod_init_containers_included() {
 fn job_that_cannot_create_pods_shows_the_controller_event() {
     let job = json!({"kind": "Job", "metadata": {"name": "migrate", "uid": "j-1"}});
     let message = "Error creating: pods \"migrate-\" is forbidden: error looking up service account ns/orders-migrator: serviceaccount \"orders-migrator\" not found";
-    let events = [
-        event(
-            "Job",
-            "migrate",
-            "j-1",
-            "Warning",
-            "FailedCreate",
-            message,
-            "2026-01-01T00:00:01Z",
-        ),
-        event(
-            "Job",
-            "migrate",
-            "j-1",
-            "Warning",
-            "FailedCreate",
-            message,
-            "2026-01-01T00:00:03Z",
-        ),
-    ];
+    let events = ["2026-01-01T00:00:01Z", "2026-01-01T00:00:03Z"]
+        .map(|at| event(&job, "Warning", "FailedCreate", message, at));
     let d = diagnose(&Evidence {
         object: &job,
         between: &[],
@@ -336,9 +300,7 @@ fn problems_and_events_are_bounded() {
     let events: Vec<Value> = (0..20)
         .map(|i| {
             event(
-                "Pod",
-                &format!("p{i}"),
-                &format!("uid-p{i}"),
+                &pods[i],
                 "Warning",
                 "Failed",
                 &format!("m{i}"),
@@ -422,18 +384,14 @@ fn the_same_event_of_several_replicas_is_one_line() {
     let message = "MountVolume.SetUp failed for volume \"config\" : configmap \"web\" not found";
     let events = [
         event(
-            "Pod",
-            "web-a",
-            "uid-web-a",
+            &pods[0],
             "Warning",
             "FailedMount",
             message,
             "2026-01-01T00:00:02Z",
         ),
         event(
-            "Pod",
-            "web-b",
-            "uid-web-b",
+            &pods[1],
             "Warning",
             "FailedMount",
             message,
@@ -460,14 +418,11 @@ fn the_reason_falls_back_to_the_tasks_own_message() {
         ..Why::default()
     };
     assert_eq!(why.reason(), "Job has reached the specified backoff limit");
-    why.diagnosis.events.push(EventLine {
-        object: "Job/migrate".into(),
-        reason: "BackoffLimitExceeded".into(),
-        message: "Job has reached the specified backoff limit".into(),
-        count: 1,
-        last_seen: None,
-        other_objects: 0,
-    });
+    why.diagnosis.events.push(EventLine::once(
+        "Job/migrate",
+        "BackoffLimitExceeded",
+        "Job has reached the specified backoff limit",
+    ));
     assert_eq!(
         why.reason(),
         "Job/migrate BackoffLimitExceeded: Job has reached the specified backoff limit"

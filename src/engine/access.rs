@@ -24,6 +24,48 @@ pub(crate) struct Need<'a> {
 /// What waiting for an object takes: watches list and watch its kind, removals get it.
 const WAIT_VERBS: [&str; 3] = ["get", "list", "watch"];
 
+/// What a command does to one object, for the permissions it needs.
+#[derive(Clone, Copy)]
+enum Done {
+    /// Creates it as a hook, deleted by its delete policy.
+    Hook,
+    /// Applies it (create and patch, as server-side apply creates what is missing).
+    Apply,
+    /// Deletes it.
+    Delete,
+}
+
+/// The permissions `done` to work `w` needs, and those of waiting for it.
+fn add_needs<'a>(needs: &mut Vec<Need<'a>>, w: &'a Work, done: Done) {
+    let Some(kind) = &w.kind else { return };
+    let label = format!("{}/{}", kind.kind, w.name);
+    let mut need = |verb, reason: String| {
+        needs.push(Need {
+            verb,
+            kind,
+            namespace: w.namespace.as_deref(),
+            reason,
+        });
+    };
+    match done {
+        Done::Hook => {
+            need("create", format!("to create the hook {label}"));
+            need(
+                "delete",
+                format!("for the delete policy of the hook {label}"),
+            );
+        }
+        Done::Apply => {
+            need("create", format!("to apply {label}"));
+            need("patch", format!("to apply {label}"));
+        }
+        Done::Delete => need("delete", format!("to delete {label}")),
+    }
+    for verb in WAIT_VERBS {
+        need(verb, format!("to wait for {label}"));
+    }
+}
+
 /// The permissions of a sync: applies (create and patch, as server-side apply creates what is
 /// missing), waits, hook deletions, namespaces to create.
 pub(crate) fn for_sync<'a>(
@@ -33,29 +75,8 @@ pub(crate) fn for_sync<'a>(
 ) -> Vec<Need<'a>> {
     let mut needs = Vec::new();
     for w in works {
-        let Some(kind) = &w.kind else { continue };
-        let label = format!("{}/{}", kind.kind, w.name);
-        let mut need = |verb, reason: String| {
-            needs.push(Need {
-                verb,
-                kind,
-                namespace: w.namespace.as_deref(),
-                reason,
-            });
-        };
-        if w.task.hook {
-            need("create", format!("to create the hook {label}"));
-            need(
-                "delete",
-                format!("for the delete policy of the hook {label}"),
-            );
-        } else {
-            need("create", format!("to apply {label}"));
-            need("patch", format!("to apply {label}"));
-        }
-        for verb in WAIT_VERBS {
-            need(verb, format!("to wait for {label}"));
-        }
+        let done = if w.task.hook { Done::Hook } else { Done::Apply };
+        add_needs(&mut needs, w, done);
     }
     if let Some(kind) = namespace_kind {
         for ns in namespaces_to_create {
@@ -80,29 +101,10 @@ pub(crate) fn for_delete<'a>(
 ) -> Vec<Need<'a>> {
     let mut needs = Vec::new();
     for (i, w) in works.iter().enumerate() {
-        let Some(kind) = &w.kind else { continue };
-        let label = format!("{}/{}", kind.kind, w.name);
-        let mut need = |verb, reason: String| {
-            needs.push(Need {
-                verb,
-                kind,
-                namespace: w.namespace.as_deref(),
-                reason,
-            });
-        };
         if hook(i) {
-            need("create", format!("to create the hook {label}"));
-            need(
-                "delete",
-                format!("for the delete policy of the hook {label}"),
-            );
+            add_needs(&mut needs, w, Done::Hook);
         } else if deleted(i) {
-            need("delete", format!("to delete {label}"));
-        } else {
-            continue;
-        }
-        for verb in WAIT_VERBS {
-            need(verb, format!("to wait for {label}"));
+            add_needs(&mut needs, w, Done::Delete);
         }
     }
     needs

@@ -319,15 +319,35 @@ struct TaskDoc<'a> {
     why: Option<super::why::WhyDoc<'a>>,
 }
 
-/// What every report (sync, delete) says about a task's object and timing.
+/// Which object a task is about, in every report (sync, delete, sync --dry-run).
 #[derive(Serialize)]
-pub(super) struct WorkDoc<'a> {
+struct ObjectDoc<'a> {
     #[serde(rename = "apiVersion")]
     api_version: &'a str,
     kind: &'a str,
     namespace: Option<&'a str>,
+    /// The name it has (a `generateName` hook's name is fixed for the sync).
     name: &'a str,
     hook: bool,
+}
+
+impl<'a> ObjectDoc<'a> {
+    fn of(w: &'a Work) -> ObjectDoc<'a> {
+        ObjectDoc {
+            api_version: &w.api_version,
+            kind: &w.task.kind,
+            namespace: w.namespace.as_deref(),
+            name: &w.name,
+            hook: w.task.hook,
+        }
+    }
+}
+
+/// What every report (sync, delete) says about a task's object and timing.
+#[derive(Serialize)]
+pub(super) struct WorkDoc<'a> {
+    #[serde(flatten)]
+    object: ObjectDoc<'a>,
     #[serde(rename = "deletedByPolicy")]
     deleted_by_policy: Option<&'a str>,
     /// Fields the forced apply took from other field managers.
@@ -344,11 +364,7 @@ impl<'a> WorkDoc<'a> {
     pub(super) fn of(w: &'a Work) -> WorkDoc<'a> {
         let at = |t: Option<SystemTime>| t.map(|t| humantime::format_rfc3339_millis(t).to_string());
         WorkDoc {
-            api_version: &w.api_version,
-            kind: &w.task.kind,
-            namespace: w.namespace.as_deref(),
-            name: &w.name,
-            hook: w.task.hook,
+            object: ObjectDoc::of(w),
             deleted_by_policy: w.deleted_by_policy.as_deref(),
             took_over: w.took_over.as_deref(),
             started_at: at(w.started),
@@ -494,13 +510,8 @@ struct DryRunStep<'a> {
 struct DryRunTask<'a> {
     phase: crate::model::Phase,
     wave: i64,
-    #[serde(rename = "apiVersion")]
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    /// The name it will have (a `generateName` hook's name is fixed for the sync).
-    name: &'a str,
-    hook: bool,
+    #[serde(flatten)]
+    object: ObjectDoc<'a>,
     #[serde(rename = "deletePolicies")]
     delete_policies: &'a [crate::model::DeletePolicy],
     source: &'a str,
@@ -520,11 +531,7 @@ pub fn dry_run_json(prepared: &crate::engine::sync::Prepared) -> String {
                 DryRunTask {
                     phase: w.task.phase,
                     wave: w.task.wave,
-                    api_version: &w.api_version,
-                    kind: &w.task.kind,
-                    namespace: w.namespace.as_deref(),
-                    name: &w.name,
-                    hook: w.task.hook,
+                    object: ObjectDoc::of(w),
                     delete_policies: if w.task.hook {
                         &w.task.delete_policies
                     } else {

@@ -172,14 +172,11 @@ mod tests {
                     restarts: 0,
                     other_pods: 0,
                 }],
-                events: vec![EventLine {
-                    object: "Job/migrate".into(),
-                    reason: "BackoffLimitExceeded".into(),
-                    message: "Job has reached the specified backoff limit".into(),
-                    count: 1,
-                    last_seen: None,
-                    other_objects: 0,
-                }],
+                events: vec![EventLine::once(
+                    "Job/migrate",
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit",
+                )],
             },
             logs: vec![
                 LogExcerpt {

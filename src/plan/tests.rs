@@ -96,34 +96,19 @@ fn cc18_namespace_before_unknown_kind() {
 
 #[test]
 fn cc19_namespace_bubbles_into_presync() {
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: my-sync-hook-job1
-  namespace: my-namespace1
-  annotations: {argocd.argoproj.io/hook: PreSync}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: my-sync-hook-job2
-  namespace: my-namespace2
-  annotations: {argocd.argoproj.io/hook: PreSync}
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: my-namespace1
-  annotations: {argocd.argoproj.io/sync-wave: "1"}
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: my-namespace2
-  annotations: {argocd.argoproj.io/sync-wave: "2"}
-"#;
-    let (_, plan) = plan_of(yaml);
+    // PreSync hooks in namespaces my-namespace1 and 2, which are created in waves 1 and 2.
+    let hook = |n: u32| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: my-sync-hook-job{n}\n  namespace: my-namespace{n}\n  annotations: {{argocd.argoproj.io/hook: PreSync}}\n---\n"
+        )
+    };
+    let namespace = |n: u32| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: my-namespace{n}\n  annotations: {{argocd.argoproj.io/sync-wave: \"{n}\"}}\n---\n"
+        )
+    };
+    let yaml = [hook(1), hook(2), namespace(1), namespace(2)].concat();
+    let (_, plan) = plan_of(&yaml);
     assert_eq!(
         order_of(&plan),
         [

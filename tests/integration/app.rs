@@ -2,18 +2,13 @@
 //! with kubectl, `sync --prune` of v1 then v2, objects of other apps and hand-made ones left
 //! alone, and its lock (a concurrent sync refused, a killed sync's lease expiring).
 
-use crate::support::{self, Run, exists, hooks, kubectl};
+use crate::support::{
+    self, Run, Running, config_map, exists, hooks, kubectl, kubectl_json, wait_until,
+};
 use base64::Engine;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn kubectl_json(args: &[&str]) -> Value {
-    let mut full = args.to_vec();
-    full.extend(["-o", "json"]);
-    serde_json::from_str(&kubectl(&full)).unwrap()
-}
 
 /// The KEP-3659 id of app `name`'s parent Secret in `namespace`, computed here on its own.
 fn applyset_id(name: &str, namespace: &str) -> String {
@@ -46,12 +41,6 @@ fn prunes(run: &Run) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-fn config_map(name: &str, annotations: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\ndata: {{v: \"1\"}}\n---\n"
-    )
-}
-
 #[test]
 fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
     let ns = support::create_namespace("app-prune");
@@ -61,8 +50,7 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
         &ns,
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: by-hand}\n",
     );
-    let other = sync_app(dir.path(), &ns, "other", &config_map("theirs", ""), &[]);
-    assert_eq!(other.code, Some(0), "{}", other.output());
+    sync_app(dir.path(), &ns, "other", &config_map("theirs", ""), &[]).exits(0);
 
     let v1 = [
         config_map("early", ""),
@@ -75,14 +63,12 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
         config_map("stays", ""),
     ]
     .concat();
-    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]).exits(0);
     assert!(prunes(&run).is_empty(), "a first sync prunes nothing");
 
     // v2 without --prune: what left the input is named, kept, and the sync still succeeds.
     let v2 = config_map("stays", "");
-    let run = sync_app(dir.path(), &ns, "shop", &v2, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &[]).exits(0);
     let mut left = prunes(&run);
     left.sort();
     let names: Vec<(&str, &str)> = left
@@ -98,7 +84,7 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
             ("late", "ignored (requires pruning)"),
         ]
     );
-    assert!(run.stderr.contains("--prune"), "{}", run.stderr);
+    run.stderr_says("--prune");
     for name in ["early", "late", "kept", "last"] {
         assert!(
             exists(&ns, "configmap", name),
@@ -108,8 +94,7 @@ fn v1_then_v2_prunes_in_argo_order_and_touches_nothing_it_does_not_own() {
 
     // v2 with --prune: live waves {0, 2} mirrored (0 -> 2, 2 -> 0); PruneLast after the last
     // Sync wave (2) + 1; Prune=false kept.
-    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]).exits(0);
     let mut done = prunes(&run);
     done.sort();
     assert_eq!(
@@ -287,23 +272,20 @@ fn the_inventory_reads_back_with_kubectl_as_an_applyset() {
 fn another_apps_object_is_refused_naming_that_app_unless_adopted() {
     let ns = support::create_namespace("app-adopt");
     let dir = tempfile::tempdir().unwrap();
-    let run = sync_app(dir.path(), &ns, "first", &config_map("shared", ""), &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "first", &config_map("shared", ""), &[]).exits(0);
 
     let second = [config_map("own", ""), config_map("shared", "")].concat();
-    let run = sync_app(dir.path(), &ns, "second", &second, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "second", &second, &[]).exits(1);
     assert!(
         run.stderr.contains("ConfigMap/shared (")
             && run.stderr.contains(&format!("belongs to app {ns}/first")),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("--force-adopt"), "{}", run.stderr);
+    run.stderr_says("--force-adopt");
     assert!(!exists(&ns, "configmap", "own"), "nothing was applied");
 
-    let run = sync_app(dir.path(), &ns, "second", &second, &["--force-adopt"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "second", &second, &["--force-adopt"]).exits(0);
     let shared = kubectl_json(&["get", "configmap", "shared", "-n", &ns]);
     assert_eq!(
         shared["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
@@ -320,80 +302,46 @@ fn app_names_are_checked_and_stdin_needs_one() {
             .test_cluster()
             .run()
     };
-    let run = piped(&["sync", "-f", "-", "-n", "default"]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("--app"), "{}", run.stderr);
-    let run = piped(&["sync", "-f", "-", "--app", "Not_A_Label"]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("DNS label"), "{}", run.stderr);
-    let run = piped(&["delete", "-f", "-", "-n", "default"]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    let run = piped(&["sync", "-f", "-", "-n", "default"]).exits(2);
+    run.stderr_says("--app");
+    let run = piped(&["sync", "-f", "-", "--app", "Not_A_Label"]).exits(2);
+    run.stderr_says("DNS label");
+    piped(&["delete", "-f", "-", "-n", "default"]).exits(2);
 }
 
-/// Starts `sync` of `file` as app `app` in the background (stdout and stderr piped).
-fn spawn_sync(file: &str, ns: &str, app: &str, extra: &[&str]) -> Child {
-    let mut args = vec!["-n", ns];
-    args.extend_from_slice(extra);
-    spawn_sync_with(file, app, &args, &support::test_kubeconfig())
-}
-
-/// [`spawn_sync`] with other arguments in place of `-n` and another kubeconfig.
-fn spawn_sync_with(file: &str, app: &str, extra: &[&str], kubeconfig: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args(["sync", "-f", file, "--app", app, "--timeout", "90s"])
+/// Starts `sync` of `file` as app `app` in the background.
+fn spawn_sync(file: &str, ns: &str, app: &str, extra: &[&str]) -> Running {
+    support::hooks_command()
+        .args([
+            "sync",
+            "-f",
+            file,
+            "--app",
+            app,
+            "--timeout",
+            "90s",
+            "-n",
+            ns,
+        ])
         .args(extra)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .test_cluster()
         .spawn()
-        .unwrap()
 }
 
-fn finish(child: Child) -> Run {
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// v1 of app "shop": a PreSync hook that runs for `delay`, then version 1 of its settings.
+fn slow_v1(delay: &str) -> String {
+    support::job(
+        "slow",
+        "argocd.argoproj.io/hook: PreSync",
+        &format!("test.kubectl-hooks.io/delay: {delay}"),
+    ) + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {version: \"1\"}\n"
 }
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-const SLOW_V1: &str = "apiVersion: batch/v1
-kind: Job
-metadata:
-  name: slow
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/delay: DELAY}
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/slow}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: settings}
-data: {version: \"1\"}
-";
 
 #[test]
 fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
     let ns = support::create_namespace("app-lock");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "4s"), &ns);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("4s"), &ns);
     let v2 = support::write_input(
         dir.path(),
         "v2.yaml",
@@ -402,8 +350,7 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
     );
     let first = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the first sync's hook", || exists(&ns, "job", "slow"));
-    let second = support::on_input("sync", &ns, &v2, &["--app", "shop"]);
-    assert_eq!(second.code, Some(1), "{}", second.output());
+    let second = support::on_input("sync", &ns, &v2, &["--app", "shop"]).exits(1);
     assert!(
         second
             .stderr
@@ -412,27 +359,24 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
         "{}",
         second.stderr
     );
-    let first = finish(first);
-    assert_eq!(first.code, Some(0), "{}", first.output());
+    first.finish().exits(0);
     let settings = kubectl_json(&["get", "configmap", "settings", "-n", &ns]);
     assert_eq!(
         settings["data"]["version"], "1",
         "the refused sync changed nothing"
     );
     // Another app in the same namespace has a lock of its own.
-    let other = support::on_input("sync", &ns, &v2, &["--app", "other", "--force-adopt"]);
-    assert_eq!(other.code, Some(0), "{}", other.output());
+    support::on_input("sync", &ns, &v2, &["--app", "other", "--force-adopt"]).exits(0);
 }
 
 #[test]
 fn a_killed_sync_blocks_the_next_only_until_its_short_lease_expires() {
     let ns = support::create_namespace("app-kill");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "5m"), &ns);
-    let mut killed = spawn_sync(&v1, &ns, "shop", &[]);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("5m"), &ns);
+    let killed = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the hook", || exists(&ns, "job", "slow"));
-    killed.kill().unwrap(); // SIGKILL: no release, no cleanup
-    killed.wait().unwrap();
+    killed.kill(); // SIGKILL: no release, no cleanup
 
     let lease = kubectl_json(&["get", "lease", "kubectl-hooks-shop", "-n", &ns]);
     let holder = lease["spec"]["holderIdentity"].as_str().unwrap();
@@ -447,8 +391,7 @@ fn a_killed_sync_blocks_the_next_only_until_its_short_lease_expires() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {version: \"2\"}\n",
         &ns,
     );
-    let run = support::on_input("sync", &ns, &v2, &["--app", "shop"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &v2, &["--app", "shop"]).exits(0);
     assert!(
         !exists(&ns, "lease", "kubectl-hooks-shop"),
         "released at the end"
@@ -459,35 +402,29 @@ fn a_killed_sync_blocks_the_next_only_until_its_short_lease_expires() {
 fn a_long_sync_keeps_renewing_its_lease() {
     let ns = support::create_namespace("app-renew");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "20s"), &ns);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("20s"), &ns);
     let first = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the hook", || exists(&ns, "job", "slow"));
     // Longer than one lease duration into the sync, the lease is still held.
     std::thread::sleep(Duration::from_secs(17));
-    let second = support::on_input("sync", &ns, &v1, &["--app", "shop"]);
-    assert_eq!(second.code, Some(1), "{}", second.output());
-    assert!(second.stderr.contains("is running"), "{}", second.stderr);
-    let first = finish(first);
-    assert_eq!(first.code, Some(0), "{}", first.output());
+    let second = support::on_input("sync", &ns, &v1, &["--app", "shop"]).exits(1);
+    second.stderr_says("is running");
+    first.finish().exits(0);
 }
 
 #[test]
 fn two_create_namespace_syncs_at_once_share_one_lock_in_the_new_namespace() {
     let ns = support::unique_namespace("app-newns");
     let dir = tempfile::tempdir().unwrap();
-    let v1 = support::write_input(dir.path(), "v1.yaml", &SLOW_V1.replace("DELAY", "3s"), &ns);
+    let v1 = support::write_input(dir.path(), "v1.yaml", &slow_v1("3s"), &ns);
     let a = spawn_sync(&v1, &ns, "shop", &["--create-namespace"]);
     let b = spawn_sync(&v1, &ns, "shop", &["--create-namespace"]);
-    let (a, b) = (finish(a), finish(b));
+    let (a, b) = (a.finish(), b.finish());
     let mut codes = [a.code, b.code];
     codes.sort();
     assert_eq!(codes, [Some(0), Some(1)], "{}\n{}", a.output(), b.output());
     let refused = if a.code == Some(1) { &a } else { &b };
-    assert!(
-        refused.stderr.contains("is running"),
-        "{}",
-        refused.output()
-    );
+    refused.stderr_says("is running");
     kubectl(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
@@ -495,35 +432,22 @@ fn two_create_namespace_syncs_at_once_share_one_lock_in_the_new_namespace() {
 fn without_rights_on_leases_a_sync_refuses_unless_no_lock() {
     let ns = support::create_namespace("app-norights");
     let dir = tempfile::tempdir().unwrap();
-    kubectl(&[
-        "create",
-        "role",
-        "writer",
-        "-n",
+    support::grant(
         &ns,
-        "--verb=get,list,watch,create,patch,update,delete",
-        "--resource=configmaps,secrets",
-    ]);
-    kubectl(&[
-        "create",
-        "rolebinding",
         "writer",
-        "-n",
-        &ns,
-        "--role=writer",
-        "--user=norights",
-    ]);
+        "get,list,watch,create,patch,update,delete",
+        "configmaps,secrets",
+    );
     let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
-    let run = support::on_input("sync", &ns, &file, &["--context", "norights"]);
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    let run = support::on_input("sync", &ns, &file, &["--context", "norights"]).exits(3);
     assert!(
         run.stderr.contains("--no-lock") && run.stderr.contains("nothing was changed"),
         "{}",
         run.stderr
     );
     assert!(!exists(&ns, "configmap", "settings"));
-    let run = support::on_input("sync", &ns, &file, &["--context", "norights", "--no-lock"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+
+    support::on_input("sync", &ns, &file, &["--context", "norights", "--no-lock"]).exits(0);
     assert!(exists(&ns, "configmap", "settings"));
 }
 
@@ -533,13 +457,11 @@ fn prune_confirm_needs_yes_and_orphan_propagation_keeps_what_the_pruned_owned() 
     let dir = tempfile::tempdir().unwrap();
     let v1 = config_map("careful", "argocd.argoproj.io/sync-options: Prune=confirm")
         + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: example/api}]}\n";
-    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync_app(dir.path(), &ns, "shop", &v1, &[]).exits(0);
     let v2 = config_map("other", "");
 
     // No terminal to ask on and no --yes: refused before anything changes.
-    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]).exits(1);
     assert!(
         run.stderr.contains("Prune=confirm") && run.stderr.contains("--yes"),
         "{}",
@@ -548,14 +470,14 @@ fn prune_confirm_needs_yes_and_orphan_propagation_keeps_what_the_pruned_owned() 
     assert!(exists(&ns, "configmap", "careful") && exists(&ns, "deployment", "api"));
     assert!(!exists(&ns, "configmap", "other"), "nothing was applied");
 
-    let run = sync_app(
+    sync_app(
         dir.path(),
         &ns,
         "shop",
         &v2,
         &["--prune", "--yes", "--prune-propagation", "orphan"],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    )
+    .exits(0);
     assert!(!exists(&ns, "configmap", "careful") && !exists(&ns, "deployment", "api"));
     // Orphaned, not deleted: the Deployment's ReplicaSet stays.
     let left = kubectl(&[
@@ -576,45 +498,19 @@ fn status_watch_prints_again_when_something_changes() {
     let ns = support::create_namespace("app-watch");
     let dir = tempfile::tempdir().unwrap();
     let v1 = [config_map("a", ""), config_map("b", "")].concat();
-    let run = sync_app(dir.path(), &ns, "shop", &v1, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args([
-            "status",
-            "--app",
-            "shop",
-            "-n",
-            &ns,
-            "--watch",
-            "--interval",
-            "200ms",
-        ])
-        .arg("--kubeconfig")
-        .arg(support::test_kubeconfig())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap()).is_err() {
-                return;
-            }
-        }
-    });
+    sync_app(dir.path(), &ns, "shop", &v1, &[]).exits(0);
+    let watch = support::hooks_command()
+        .args(["status", "--app", "shop", "-n", &ns])
+        .args(["--watch", "--interval", "200ms"])
+        .test_cluster()
+        .spawn();
     let mut seen = Vec::new();
     let mut wait_for = |wanted: &dyn Fn(&[String]) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !wanted(&seen) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => seen.push(line),
-                Err(_) => panic!("gave up; printed so far:\n{}", seen.join("\n")),
+            match watch.stdout_line(deadline) {
+                Some(line) => seen.push(line),
+                None => panic!("gave up; printed so far:\n{}", seen.join("\n")),
             }
         }
     };
@@ -651,8 +547,7 @@ fn status_watch_prints_again_when_something_changes() {
         "{}",
         seen.join("\n")
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    watch.kill();
 }
 
 #[test]
@@ -678,7 +573,10 @@ fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
     let file = support::write_input(dir.path(), "v1.yaml", &yaml, &ns);
     // The app namespace is the context's: `-n` would refuse the hook of the other namespace.
     let kubeconfig = support::kubeconfig_in_namespace(dir.path(), &ns);
-    let sync = spawn_sync_with(&file, "shop", &[], &kubeconfig);
+    let sync = support::hooks_command()
+        .args(["sync", "-f", &file, "--app", "shop", "--timeout", "90s"])
+        .kubeconfig(&kubeconfig)
+        .spawn();
     wait_until("the Sync hook", || exists(&ns, "job", "later"));
     assert!(exists(&hooks_ns, "job", "early"));
 
@@ -688,7 +586,7 @@ fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
     assert!(exists(&hooks_ns, "job", "early"), "{}", run.output());
     assert!(run.stdout.contains("holds lease"), "{}", run.stdout);
 
-    let sync = finish(sync);
+    let sync = sync.finish();
     assert_eq!(sync.code, Some(0), "{}", sync.output());
     let run = hooks(&[
         "cleanup", "-n", &hooks_ns, "--all", "--yes", "--app", "shop",
@@ -702,11 +600,9 @@ fn delete_takes_the_inventory_down_with_the_app() {
     let ns = support::create_namespace("app-delete");
     let dir = tempfile::tempdir().unwrap();
     let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
-    let run = support::on_input("sync", &ns, &file, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &file, &[]).exits(0);
     assert!(exists(&ns, "secret", "kubectl-hooks-shop"));
-    let run = support::on_input("delete", &ns, &file, &["--yes"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("delete", &ns, &file, &["--yes"]).exits(0);
     assert!(!exists(&ns, "configmap", "settings"));
     assert!(
         !exists(&ns, "secret", "kubectl-hooks-shop"),
@@ -716,7 +612,6 @@ fn delete_takes_the_inventory_down_with_the_app() {
         !exists(&ns, "lease", "kubectl-hooks-shop"),
         "the lock was released"
     );
-    let run = hooks(&["status", "--app", "shop", "-n", &ns]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = hooks(&["status", "--app", "shop", "-n", &ns]).exits(1);
     assert!(run.stdout.contains("never synced"), "{}", run.stdout);
 }

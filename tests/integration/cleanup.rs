@@ -99,8 +99,7 @@ fn leftovers(prefix: &str) -> (String, tempfile::TempDir) {
     let ns = support::create_namespace(prefix);
     let dir = tempfile::tempdir().unwrap();
     let failing = support::write_input(dir.path(), "failing.yaml", &failing(), &ns);
-    let run = support::on_input("sync", &ns, &failing, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    support::on_input("sync", &ns, &failing, &[]).exits(1);
     support::synced(dir.path(), &ns, &succeeding());
     wait_for(&ns, "job/bad-hs", "failed");
     // Not a hook: a Job of the same kind, without the label. Nothing may touch it.
@@ -109,13 +108,26 @@ fn leftovers(prefix: &str) -> (String, tempfile::TempDir) {
     (ns, dir)
 }
 
+/// `pod/NAME` of each hook pod (labelled by this tool) in `namespace`, a line each.
+fn hook_pods(namespace: &str) -> String {
+    kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        namespace,
+        "-l",
+        "kubectl-hooks.io/hook=true",
+        "-o",
+        "name",
+    ])
+}
+
 #[test]
 fn each_policy_and_state_decides_and_dry_run_deletes_nothing() {
     let (ns, _dir) = leftovers("cleanup-policies");
     assert!(pods_of_job(&ns, "ok-hs") > 0);
 
-    let dry = cleanup(&ns, &["--dry-run"]);
-    assert_eq!(dry.code, Some(0), "{}", dry.output());
+    let dry = cleanup(&ns, &["--dry-run"]).exits(0);
     let report = dry.json();
     assert_eq!(report["dryRun"], true);
     let mut seen = actions(&dry);
@@ -169,11 +181,10 @@ fn each_policy_and_state_decides_and_dry_run_deletes_nothing() {
         states.contains(&("stuck".into(), "Running".into())),
         "{states:?}"
     );
-    assert!(dry.stderr.contains("nothing was changed"), "{}", dry.stderr);
+    dry.stderr_says("nothing was changed");
     assert!(exists(&ns, "job", "ok-hs"), "--dry-run deletes nothing");
 
-    let run = cleanup(&ns, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup(&ns, &[]).exits(0);
     assert_eq!(run.json()["result"], "Succeeded");
     assert_eq!(action_of(&run, "ok-hs"), "Deleted");
     assert_eq!(action_of(&run, "stuck"), "Kept");
@@ -191,8 +202,7 @@ fn each_policy_and_state_decides_and_dry_run_deletes_nothing() {
 #[test]
 fn all_deletes_finished_hooks_and_force_running_ones_too() {
     let (ns, _dir) = leftovers("cleanup-all");
-    let run = cleanup(&ns, &["--all", "--yes"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup(&ns, &["--all", "--yes"]).exits(0);
     for gone in ["ok-hs", "ok-default", "bad-hs", "ok-hf"] {
         assert_eq!(action_of(&run, gone), "Deleted", "{gone}");
         assert!(!exists(&ns, "job", gone), "{gone}");
@@ -200,8 +210,7 @@ fn all_deletes_finished_hooks_and_force_running_ones_too() {
     assert_eq!(action_of(&run, "stuck"), "Kept");
     assert!(exists(&ns, "job", "stuck"), "a running hook needs --force");
 
-    let run = cleanup(&ns, &["--all", "--force"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup(&ns, &["--all", "--force"]).exits(0);
     assert_eq!(action_of(&run, "stuck"), "Deleted");
     assert!(!exists(&ns, "job", "stuck"));
     assert_eq!(pods_of_job(&ns, "stuck"), 0);
@@ -211,8 +220,7 @@ fn all_deletes_finished_hooks_and_force_running_ones_too() {
     );
     assert!(exists(&ns, "configmap", "app-config"));
 
-    let table = hooks(&["cleanup", "-n", &ns, "--all", "--force"]);
-    assert_eq!(table.code, Some(0), "{}", table.output());
+    let table = hooks(&["cleanup", "-n", &ns, "--all", "--force"]).exits(0);
     assert!(
         table.stdout.contains("no hook objects found"),
         "{}",
@@ -231,29 +239,16 @@ fn a_killed_sync_leaves_a_failed_hook_that_hook_failed_removes() {
     );
     let file = support::write_input(dir.path(), "app.yaml", &yaml, &ns);
     // The sync is killed (a CI job cancelled) while it waits: it never applies the policy.
-    let mut child = support::hooks_command()
+    let sync = support::hooks_command()
         .args(["sync", "-f", &file, "-n", &ns])
         .test_cluster()
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !exists(&ns, "job", "doomed") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the hook never appeared"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+        .spawn();
+    support::wait_until("the hook", || exists(&ns, "job", "doomed"));
+    sync.kill();
     wait_for(&ns, "job/doomed", "failed");
 
     // The killed sync still holds its lock: its hooks are kept, and the report says why.
-    let run = cleanup(&ns, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup(&ns, &[]).exits(0);
     let (_, action, reason) = actions(&run).remove(0);
     assert_eq!(action, "Kept");
     assert!(
@@ -264,8 +259,7 @@ fn a_killed_sync_leaves_a_failed_hook_that_hook_failed_removes() {
 
     // Deleting the dead run's lease, as the message says, lets cleanup do its job.
     kubectl(&["delete", "leases", "--all", "-n", &ns]);
-    let run = cleanup(&ns, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup(&ns, &[]).exits(0);
     let (_, action, reason) = actions(&run).remove(0);
     assert_eq!(
         (action.as_str(), reason.as_str()),
@@ -286,23 +280,12 @@ fn filenames_narrow_cleanup_to_the_hooks_of_that_input() {
     let mine = support::write_input(dir.path(), "mine.yaml", &mine, &ns);
     let theirs = support::write_input(dir.path(), "theirs.yaml", &theirs, &ns);
     for file in [&mine, &theirs] {
-        let run = support::on_input("sync", &ns, file, &[]);
-        assert_eq!(run.code, Some(0), "{}", run.output());
+        support::on_input("sync", &ns, file, &[]).exits(0);
     }
-    let pods = kubectl(&[
-        "get",
-        "pods",
-        "-n",
-        &ns,
-        "-l",
-        "kubectl-hooks.io/hook=true",
-        "-o",
-        "name",
-    ]);
+    let pods = hook_pods(&ns);
     assert_eq!(pods.lines().count(), 1, "{pods}");
 
-    let run = cleanup(&ns, &["-f", &mine, "--all"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup(&ns, &["-f", &mine, "--all"]).exits(0);
     let mut names: Vec<String> = actions(&run).into_iter().map(|(n, _, _)| n).collect();
     names.sort();
     assert_eq!(names.len(), 2, "{names:?}");
@@ -312,16 +295,7 @@ fn filenames_narrow_cleanup_to_the_hooks_of_that_input() {
     );
     assert_eq!(names[1], "mine");
     assert!(!exists(&ns, "job", "mine"));
-    let pods = kubectl(&[
-        "get",
-        "pods",
-        "-n",
-        &ns,
-        "-l",
-        "kubectl-hooks.io/hook=true",
-        "-o",
-        "name",
-    ]);
+    let pods = hook_pods(&ns);
     assert_eq!(
         pods.trim(),
         "",
@@ -337,19 +311,17 @@ fn filenames_narrow_cleanup_to_the_hooks_of_that_input() {
 fn a_user_who_may_not_delete_gets_exit_3_and_nothing_is_deleted() {
     let (ns, _dir) = leftovers("cleanup-rbac");
     // No rights at all: even listing is refused.
-    let run = cleanup(&ns, &["--context", "norights", "--all"]);
-    assert_eq!(run.code, Some(3), "{}", run.output());
-    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+    let run = cleanup(&ns, &["--context", "norights", "--all"]).exits(3);
+    run.stderr_says("forbidden");
 
     // Reading is allowed, deleting is not: the dry-run delete finds out before anything goes.
     // Kinds it may not even list (Secrets, Roles, ...) are skipped with a warning.
     support::grant_read(&ns, "jobs.batch,pods");
-    let run = cleanup(&ns, &["--context", "norights", "--all", "--force"]);
-    assert_eq!(run.code, Some(3), "{}", run.output());
-    assert!(run.stderr.contains("nothing was deleted"), "{}", run.stderr);
-    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+    let run = cleanup(&ns, &["--context", "norights", "--all", "--force"]).exits(3);
+    run.stderr_says("nothing was deleted");
+    run.stderr_says("forbidden");
     for kept in ["ok-hs", "ok-default", "bad-hs", "ok-hf", "stuck"] {
         assert!(exists(&ns, "job", kept), "{kept} must stay");
     }
-    assert!(run.stderr.contains("warning: skipped"), "{}", run.stderr);
+    run.stderr_says("warning: skipped");
 }

@@ -16,23 +16,18 @@ fn an_empty_kubeconfig_is_a_cluster_problem_and_a_missing_one_named_by_flag_bad_
     let file = file.to_str().unwrap();
     let empty = hooks_command()
         .args(["sync", "-f", file, "--yes", "--kubeconfig", "/dev/null"])
-        .run();
-    assert_eq!(empty.code, Some(3), "{}", empty.output());
-    assert!(
-        empty.stderr.contains("no current-context"),
-        "{}",
-        empty.output()
-    );
-    let missing = hooks_command()
+        .run()
+        .exits(3);
+    empty.stderr_says("no current-context");
+    hooks_command()
         .args(["sync", "-f", file, "--yes", "--kubeconfig"])
         .args([dir.path().join("missing")])
-        .run();
-    assert_eq!(missing.code, Some(2), "{}", missing.output());
+        .run()
+        .exits(2);
 }
 
 fn help(command: &str) -> String {
-    let run = hooks_command().args([command, "--help"]).run();
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = hooks_command().args([command, "--help"]).run().exits(0);
     run.stdout
 }
 
@@ -83,7 +78,7 @@ fn commands_that_use_no_cluster_do_not_list_the_cluster_flags() {
         assert!(help(command).contains("--kubeconfig"), "{command}");
     }
     // Still accepted where unlisted, as kubectl's global flags are.
-    let run = hooks_command()
+    hooks_command()
         .args([
             "version",
             "--kubeconfig",
@@ -93,6 +88,6 @@ fn commands_that_use_no_cluster_do_not_list_the_cluster_flags() {
             "-o",
             "json",
         ])
-        .run();
-    assert_eq!(run.code, Some(0), "{}", run.output());
+        .run()
+        .exits(0);
 }

@@ -159,8 +159,7 @@ async fn discovery_of_built_in_kinds() {
 
 #[tokio::test]
 async fn discovery_sees_a_kind_once_its_crd_is_applied() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "crd").await;
+    let (cluster, ns) = admin_in_new_namespace("crd").await;
     let group = format!("{}.example.com", unique_name("g"));
     let api_version = format!("{group}/v1");
     assert_eq!(cluster.resolve(&api_version, "Widget").await.unwrap(), None);
@@ -225,8 +224,7 @@ async fn discovery_sees_a_kind_once_its_crd_is_applied() {
 
 #[tokio::test]
 async fn apply_dry_run_and_conflicts() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "apply").await;
+    let (cluster, ns) = admin_in_new_namespace("apply").await;
     let cm = kind(&cluster, "v1", "ConfigMap").await;
     let obj = config_map(&ns, "settings", json!({"a": "1"}));
 
@@ -337,8 +335,7 @@ async fn kube_config() -> kube::Config {
 
 #[tokio::test]
 async fn ports_without_protocol_are_accepted() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "ports").await;
+    let (cluster, ns) = admin_in_new_namespace("ports").await;
     let deploy = kind(&cluster, "apps/v1", "Deployment").await;
     let labels = json!({"app": "web"});
     let obj = json!({
@@ -379,8 +376,7 @@ async fn ports_without_protocol_are_accepted() {
 
 #[tokio::test]
 async fn a_user_without_rights_gets_forbidden() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "rbac").await;
+    let (cluster, ns) = admin_in_new_namespace("rbac").await;
     let norights = Cluster::connect(&ClusterFlags {
         context: Some("norights".into()),
         ..flags()
@@ -459,25 +455,22 @@ async fn unreachable_and_unauthenticated_servers_are_access_errors() {
         "{err}"
     );
 
+    // What listing ConfigMaps with these flags fails with (connecting does not fail).
+    let list_error = async |flags: ClusterFlags| {
+        let cluster = Cluster::connect(&flags).await.unwrap();
+        cluster
+            .list(&cm_kind, Some("default"), None)
+            .await
+            .unwrap_err()
+    };
+
     // The server's certificate is self-signed: without the CA or skip-verify, TLS fails.
-    let untrusted = Cluster::connect(&with(Some("untrusted"), None))
-        .await
-        .unwrap();
-    let err = untrusted
-        .list(&cm_kind, Some("default"), None)
-        .await
-        .unwrap_err();
+    let err = list_error(with(Some("untrusted"), None)).await;
     assert!(matches!(err, ClusterError::Tls { .. }), "{err:?}");
     assert_eq!(exit_code_of(err.class()), 3);
 
     // A token the server does not know: 401, naming user and context.
-    let stranger = Cluster::connect(&with(None, Some("stranger")))
-        .await
-        .unwrap();
-    let err = stranger
-        .list(&cm_kind, Some("default"), None)
-        .await
-        .unwrap_err();
+    let err = list_error(with(None, Some("stranger"))).await;
     assert!(matches!(err, ClusterError::Unauthorized { .. }), "{err:?}");
     assert!(err.is_access_error());
     assert!(err.to_string().contains("\"stranger\""), "{err}");
@@ -499,8 +492,7 @@ fn job(ns: &str, name: &str) -> Value {
 
 #[tokio::test]
 async fn deleting_a_job_in_the_background_removes_its_pods() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "del").await;
+    let (cluster, ns) = admin_in_new_namespace("del").await;
     let jobs = kind(&cluster, "batch/v1", "Job").await;
     let pods = kind(&cluster, "v1", "Pod").await;
     let mut pod_events = cluster.watch_namespace(&pods, Some(&ns), Some("job-name=migrate"));
@@ -510,13 +502,7 @@ async fn deleting_a_job_in_the_background_removes_its_pods() {
         .unwrap();
 
     // The Job controller creates the pod.
-    let event = next_matching(&mut pod_events, WAIT, "the job's pod", |e| {
-        matches!(e, WatchEvent::Applied(_))
-    })
-    .await;
-    let WatchEvent::Applied(pod) = event else {
-        unreachable!()
-    };
+    let pod = next_applied(&mut pod_events, WAIT, "the job's pod", |_| true).await;
     let pod_name = pod["metadata"]["name"].as_str().unwrap().to_string();
 
     let deleted = cluster
@@ -561,8 +547,7 @@ async fn deleting_a_job_in_the_background_removes_its_pods() {
 
 #[tokio::test]
 async fn wait_deleted_waits_for_finalizers_and_gives_up_in_time() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "fin").await;
+    let (cluster, ns) = admin_in_new_namespace("fin").await;
     let cm = kind(&cluster, "v1", "ConfigMap").await;
     let mut held = config_map(&ns, "held", json!({}));
     held["metadata"]["finalizers"] = json!(["example.com/hold"]);
@@ -607,8 +592,7 @@ async fn wait_deleted_waits_for_finalizers_and_gives_up_in_time() {
 
 #[tokio::test]
 async fn a_watch_sees_status_changes_of_one_object_and_of_a_set() {
-    let cluster = admin().await;
-    let ns = new_namespace(&cluster, "watch").await;
+    let (cluster, ns) = admin_in_new_namespace("watch").await;
     let jobs = kind(&cluster, "batch/v1", "Job").await;
 
     // Before the object exists: Synced with nothing applied before it.
@@ -622,16 +606,10 @@ async fn a_watch_sees_status_changes_of_one_object_and_of_a_set() {
         .unwrap();
     // The Job controller records the pod it started (and the test kubelet, if running,
     // moves it on): a status written by the cluster, seen through the watch.
-    let seen = next_matching(&mut events, WAIT, "the job's status", |e| match e {
-        WatchEvent::Applied(j) => {
-            j["status"]["startTime"].is_string() || j["status"]["active"].as_i64() > Some(0)
-        }
-        _ => false,
+    let live = next_applied(&mut events, WAIT, "the job's status", |j| {
+        j["status"]["startTime"].is_string() || j["status"]["active"].as_i64() > Some(0)
     })
     .await;
-    let WatchEvent::Applied(live) = seen else {
-        unreachable!()
-    };
     assert_eq!(live["metadata"]["name"], "hook");
 
     // One watch for a set of objects by label.
@@ -664,13 +642,7 @@ async fn a_watch_sees_status_changes_of_one_object_and_of_a_set() {
         .delete(&cm, &ns, "two", Propagation::Background)
         .await
         .unwrap();
-    let e = next_matching(&mut set, WAIT, "the deletion of two", |e| {
-        matches!(e, WatchEvent::Deleted(_))
-    })
-    .await;
-    let WatchEvent::Deleted(last) = e else {
-        unreachable!()
-    };
+    let last = next_deleted(&mut set, WAIT, "the deletion of two").await;
     assert_eq!(last["metadata"]["name"], "two");
     assert_eq!(last["data"]["v"], "1");
     drop_namespace(&cluster, &ns).await;

@@ -1,101 +1,65 @@
 //! The test control plane is real: controllers run Jobs and Deployments to the outcome the
 //! test-kubelet annotations ask for, and RBAC is enforced.
 
-use crate::support::{create, create_namespace, kubectl, try_kubectl};
+use crate::support::{Workload, create, create_namespace, kubectl, try_kubectl};
 
 fn job(name: &str, outcome: &str) -> String {
-    format!(
-        r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {name}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations:
-        test.kubectl-hooks.io/outcome: {outcome}
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: main
-        image: busybox
-        command: ["true"]
-"#
-    )
+    Workload::job(name)
+        .pod_annotations(&format!("test.kubectl-hooks.io/outcome: {outcome}"))
+        .containers(r#"{name: main, image: busybox, command: ["true"]}"#)
+        .yaml()
 }
 
 fn deployment(name: &str, outcome: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: {name}
-  template:
-    metadata:
-      labels:
-        app: {name}
-      annotations:
-        test.kubectl-hooks.io/outcome: {outcome}
-        test.kubectl-hooks.io/delay: 100ms
-    spec:
-      containers:
-      - name: web
-        image: nginx
-"#
-    )
+    Workload::deployment(name)
+        .replicas(2)
+        .pod_annotations(&format!(
+            "test.kubectl-hooks.io/outcome: {outcome}, test.kubectl-hooks.io/delay: 100ms"
+        ))
+        .containers("{name: web, image: nginx}")
+        .yaml()
+}
+
+/// `kubectl get WHAT... -n NAMESPACE -o jsonpath=PATH`.
+fn jsonpath(namespace: &str, what: &[&str], path: &str) -> String {
+    let mut args = vec!["get", "-n", namespace];
+    args.extend(what);
+    let path = format!("jsonpath={path}");
+    args.extend(["-o", &path]);
+    kubectl(&args)
+}
+
+/// Waits until `object` has `condition` (`kubectl wait --for=condition=...`); Err when it does
+/// not within `timeout`.
+fn wait(namespace: &str, object: &str, condition: &str, timeout: &str) -> Result<String, String> {
+    try_kubectl(&[
+        "wait",
+        "-n",
+        namespace,
+        &format!("--for=condition={condition}"),
+        object,
+        &format!("--timeout={timeout}"),
+    ])
 }
 
 #[test]
 fn job_that_succeeds_completes() {
     let ns = create_namespace("cp-job-ok");
     create(&ns, &job("ok", "succeed"));
-    kubectl(&[
-        "wait",
-        "-n",
-        &ns,
-        "--for=condition=Complete",
-        "job/ok",
-        "--timeout=60s",
-    ]);
-    let succeeded = kubectl(&[
-        "get",
-        "-n",
-        &ns,
-        "job/ok",
-        "-o",
-        "jsonpath={.status.succeeded}",
-    ]);
-    assert_eq!(succeeded, "1");
+    wait(&ns, "job/ok", "Complete", "60s").unwrap();
+    assert_eq!(jsonpath(&ns, &["job/ok"], "{.status.succeeded}"), "1");
 }
 
 #[test]
 fn job_that_fails_with_no_retries_fails() {
     let ns = create_namespace("cp-job-fail");
     create(&ns, &job("bad", "fail"));
-    kubectl(&[
-        "wait",
-        "-n",
+    wait(&ns, "job/bad", "Failed", "60s").unwrap();
+    let reason = jsonpath(
         &ns,
-        "--for=condition=Failed",
-        "job/bad",
-        "--timeout=60s",
-    ]);
-    let reason = kubectl(&[
-        "get",
-        "-n",
-        &ns,
-        "job/bad",
-        "-o",
-        r#"jsonpath={.status.conditions[?(@.type=="Failed")].reason}"#,
-    ]);
+        &["job/bad"],
+        r#"{.status.conditions[?(@.type=="Failed")].reason}"#,
+    );
     assert_eq!(reason, "BackoffLimitExceeded");
 }
 
@@ -103,23 +67,9 @@ fn job_that_fails_with_no_retries_fails() {
 fn deployment_becomes_available() {
     let ns = create_namespace("cp-deploy");
     create(&ns, &deployment("web", "succeed"));
-    kubectl(&[
-        "wait",
-        "-n",
-        &ns,
-        "--for=condition=Available",
-        "deployment/web",
-        "--timeout=60s",
-    ]);
+    wait(&ns, "deployment/web", "Available", "60s").unwrap();
     // With 2 replicas, maxUnavailable (25%) rounds down to 0: Available means 2 available.
-    let available = kubectl(&[
-        "get",
-        "-n",
-        &ns,
-        "deployment/web",
-        "-o",
-        "jsonpath={.status.availableReplicas}",
-    ]);
+    let available = jsonpath(&ns, &["deployment/web"], "{.status.availableReplicas}");
     assert_eq!(available, "2");
 }
 
@@ -127,38 +77,19 @@ fn deployment_becomes_available() {
 fn deployment_that_never_gets_ready_is_not_available() {
     let ns = create_namespace("cp-deploy-stuck");
     create(&ns, &deployment("stuck", "never-ready"));
-    let waited = try_kubectl(&[
-        "wait",
-        "-n",
-        &ns,
-        "--for=condition=Available",
-        "deployment/stuck",
-        "--timeout=5s",
-    ]);
+    let waited = wait(&ns, "deployment/stuck", "Available", "5s");
     assert!(
         waited.is_err(),
         "deployment/stuck became available: {waited:?}"
     );
     // Its pods exist and the test kubelet has run them, without them getting ready.
-    let phases = kubectl(&[
-        "get",
-        "pods",
-        "-n",
+    let phases = jsonpath(
         &ns,
-        "-l",
-        "app=stuck",
-        "-o",
-        "jsonpath={.items[*].status.phase}",
-    ]);
+        &["pods", "-l", "app=stuck"],
+        "{.items[*].status.phase}",
+    );
     assert_eq!(phases, "Running Running");
-    let ready = kubectl(&[
-        "get",
-        "deployment/stuck",
-        "-n",
-        &ns,
-        "-o",
-        "jsonpath={.status.readyReplicas}",
-    ]);
+    let ready = jsonpath(&ns, &["deployment/stuck"], "{.status.readyReplicas}");
     assert_eq!(ready, "");
 }
 

@@ -2,7 +2,7 @@
 //! test in its own namespace. The app is first synced with `kubectl-hooks sync`, then deleted.
 
 use crate::support;
-use crate::support::{Run, exists, job, kubectl, task, time};
+use crate::support::{Run, Workload, exists, job, kubectl, task, text, time};
 use serde_json::Value;
 
 fn delete(ns: &str, file: &str, extra: &[&str]) -> Run {
@@ -18,13 +18,14 @@ fn tasks(run: &Run) -> Vec<Value> {
 
 /// phase/kind/name -> action, in report order.
 fn order(tasks: &[Value]) -> Vec<String> {
-    tasks
-        .iter()
-        .map(|t| {
-            let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
-            format!("{}/{}/{}:{}", s("phase"), s("kind"), s("name"), s("action"))
-        })
-        .collect()
+    support::rows(&Value::from(tasks), "{phase}/{kind}/{name}:{action}")
+}
+
+/// A PostDelete hook (retried as the Job controller does by default).
+fn farewell() -> Workload {
+    Workload::job("farewell")
+        .annotations("argocd.argoproj.io/hook: PostDelete")
+        .default_retries()
 }
 
 /// PreDelete and PostDelete hooks, objects in three waves, a sync hook and a Skip object.
@@ -39,20 +40,6 @@ apiVersion: v1
 kind: ServiceAccount
 metadata: {name: api}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  annotations: {argocd.argoproj.io/sync-wave: "1"}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers: [{name: api, image: example/api}]
----
 apiVersion: v1
 kind: Service
 metadata:
@@ -62,22 +49,6 @@ spec:
   selector: {app: api}
   ports: [{port: 80}]
 ---
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: skipped
-  annotations: {argocd.argoproj.io/hook: Skip}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  generateName: farewell-
-  annotations: {argocd.argoproj.io/hook: PostDelete}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/farewell}]
 "#;
     [
         job(
@@ -87,6 +58,12 @@ spec:
         ),
         job("migrate", "argocd.argoproj.io/hook: PreSync", ""),
         objects.to_owned(),
+        support::config_map("skipped", "argocd.argoproj.io/hook: Skip"),
+        Workload::deployment("api")
+            .annotations("argocd.argoproj.io/sync-wave: \"1\"")
+            .replicas(2)
+            .yaml(),
+        farewell().generate_name().yaml(),
     ]
     .concat()
 }
@@ -102,8 +79,7 @@ fn predelete_then_waves_in_reverse_then_postdelete() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: skipped}\n",
     );
 
-    let dry = delete(&ns, &file, &["--dry-run"]);
-    assert_eq!(dry.code, Some(0), "{}", dry.output());
+    let dry = delete(&ns, &file, &["--dry-run"]).exits(0);
     assert_eq!(dry.json()["dryRun"], true);
     let planned = order(&tasks(&dry));
     assert_eq!(planned.len(), 6, "{planned:?}");
@@ -122,11 +98,10 @@ fn predelete_then_waves_in_reverse_then_postdelete() {
         planned[5].starts_with("PostDelete/Job/farewell-"),
         "{planned:?}"
     );
-    assert!(dry.stderr.contains("nothing was changed"), "{}", dry.stderr);
+    dry.stderr_says("nothing was changed");
     assert!(exists(&ns, "deployment", "api") && !exists(&ns, "job", "backup"));
 
-    let run = delete(&ns, &file, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = delete(&ns, &file, &[]).exits(0);
     let report = run.json();
     assert_eq!(report["result"], "Succeeded");
     let t = tasks(&run);
@@ -197,12 +172,7 @@ fn predelete_then_waves_in_reverse_then_postdelete() {
         exists(&ns, "configmap", "skipped"),
         "Skip objects are never deleted"
     );
-    assert!(
-        run.stderr
-            .contains("sync hooks are not deleted (Job/migrate)"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("sync hooks are not deleted (Job/migrate)");
 }
 
 #[test]
@@ -221,22 +191,16 @@ fn a_failing_predelete_hook_stops_everything_before_any_deletion() {
     .concat();
     let file = support::synced(dir.path(), &ns, &yaml);
 
-    let run = delete(&ns, &file, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = delete(&ns, &file, &[]).exits(1);
     let report = run.json();
     assert_eq!(report["result"], "Failed");
-    let message = report["message"].as_str().unwrap();
+    let message = text(&report["message"]);
     assert!(
         message.contains("PreDelete hook Job/backup failed"),
         "{message}"
     );
     assert!(message.ends_with("nothing was deleted"), "{message}");
-    assert!(
-        run.stderr
-            .contains("error: PreDelete hook Job/backup failed"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("error: PreDelete hook Job/backup failed");
     let t = tasks(&run);
     assert_eq!(task(&t, "Delete", "config")["action"], "NotStarted");
     assert_eq!(task(&t, "PostDelete", "farewell")["action"], "NotRun");
@@ -285,8 +249,7 @@ spec:
         "delete hooks do not run in a sync"
     );
 
-    let run = delete(&ns, &file, &["--yes"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = delete(&ns, &file, &["--yes"]).exits(0);
     let t = tasks(&run);
     assert_eq!(task(&t, "PreDelete", "pre")["action"], "HookSucceeded");
     assert_eq!(task(&t, "PostDelete", "post")["action"], "HookSucceeded");
@@ -303,8 +266,7 @@ spec:
     );
 
     // Everything is gone already: a second run is fine (the hooks run again).
-    let again = delete(&ns, &file, &[]);
-    assert_eq!(again.code, Some(0), "{}", again.output());
+    let again = delete(&ns, &file, &[]).exits(0);
     let t = tasks(&again);
     assert_eq!(task(&t, "Delete", "gone")["action"], "AlreadyGone");
     assert_eq!(task(&t, "Delete", "kept")["action"], "Kept");
@@ -324,22 +286,12 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: config, namespace: NAMESPACE}
 ---
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: farewell
-  namespace: NAMESPACE
-  annotations: {argocd.argoproj.io/hook: PostDelete}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: example/farewell}]
-"#;
-    let file = support::synced(dir.path(), &ns, yaml);
+"#
+    .to_owned()
+        + &farewell().namespace("NAMESPACE").yaml();
+    let file = support::synced(dir.path(), &ns, &yaml);
 
-    let run = delete(&ns, &file, &["--timeout", "2m"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = delete(&ns, &file, &["--timeout", "2m"]).exits(0);
     let actions = order(&tasks(&run));
     assert_eq!(
         actions,
@@ -353,8 +305,7 @@ spec:
     assert!(support::try_kubectl(&["get", "namespace", &ns]).is_err());
 
     // The namespace is gone, and with it everything: the hook cannot run and is skipped.
-    let again = delete(&ns, &file, &[]);
-    assert_eq!(again.code, Some(0), "{}", again.output());
+    let again = delete(&ns, &file, &[]).exits(0);
     let t = tasks(&again);
     assert_eq!(task(&t, "PostDelete", "farewell")["action"], "NotRun");
     assert_eq!(task(&t, "Delete", &ns)["action"], "AlreadyGone");
@@ -368,9 +319,8 @@ fn a_user_who_may_not_delete_gets_exit_3_and_nothing_is_deleted() {
     let file = support::synced(dir.path(), &ns, yaml);
     support::grant_read(&ns, "configmaps");
 
-    let run = delete(&ns, &file, &["--context", "norights"]);
-    assert_eq!(run.code, Some(3), "{}", run.output());
-    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
-    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    let run = delete(&ns, &file, &["--context", "norights"]).exits(3);
+    run.stderr_says("forbidden");
+    run.stderr_says("nothing was changed");
     assert!(exists(&ns, "configmap", "a") && exists(&ns, "configmap", "b"));
 }

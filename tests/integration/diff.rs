@@ -64,8 +64,7 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     let old = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\n";
     let file = support::write_input(dir.path(), "v1.yaml", &app_yaml(SECRET_V1, "1", old), &ns);
     // Before the first sync, everything is to be created.
-    let run = diff(&ns, &file, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = diff(&ns, &file, &[]).exits(1);
     assert!(
         run.stdout.contains("Secret/creds in namespace"),
         "{}",
@@ -73,8 +72,7 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     );
     assert!(run.stdout.contains("to be created"), "{}", run.stdout);
     assert_no_secret(&run.output());
-    let run = support::on_input("sync", &ns, &file, &["--app", "shop"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &file, &["--app", "shop"]).exits(0);
     let run = diff(&ns, &file, &[]);
     assert_eq!(
         run.code,
@@ -91,8 +89,7 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     // v2: the Secret's pin and a setting change, "old" left the input, "new" is added.
     let added = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\n";
     let v2 = support::write_input(dir.path(), "v2.yaml", &app_yaml(SECRET_V2, "2", added), &ns);
-    let run = diff(&ns, &v2, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = diff(&ns, &v2, &[]).exits(1);
     let out = &run.stdout;
     assert!(out.contains("-  pin: \"*** (before)\""), "{out}");
     assert!(out.contains("+  pin: \"*** (after)\""), "{out}");
@@ -131,8 +128,7 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     }
     assert_no_secret(&run.output());
 
-    let json = diff(&ns, &v2, &["-o", "json"]);
-    assert_eq!(json.code, Some(1), "{}", json.output());
+    let json = diff(&ns, &v2, &["-o", "json"]).exits(1);
     assert_no_secret(&json.output());
     let doc = json.json();
     assert_eq!(doc["differences"], true);
@@ -193,10 +189,8 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     ]))
     .unwrap();
     assert_eq!(live["data"]["level"], "1");
-    let run = support::on_input("sync", &ns, &v2, &["--app", "shop", "--prune"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
-    let run = diff(&ns, &v2, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &v2, &["--app", "shop", "--prune"]).exits(0);
+    diff(&ns, &v2, &[]).exits(0);
 }
 
 #[test]
@@ -205,8 +199,7 @@ fn diff_of_bad_input_exits_above_1() {
     let dir = tempfile::tempdir().unwrap();
     let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {n: [1]}\n";
     let file = support::write_input(dir.path(), "bad.yaml", bad, &ns);
-    let run = diff(&ns, &file, &[]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    diff(&ns, &file, &[]).exits(2);
 }
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
@@ -255,23 +248,19 @@ fn status_after_a_healthy_and_after_a_failed_sync() {
         .replace("OUTCOME", "succeed")
         .replace("IMAGE", "v1");
     let file = support::write_input(dir.path(), "v1.yaml", &healthy, &ns);
-    let run = support::on_input("sync", &ns, &file, &["--app", "shop"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    support::on_input("sync", &ns, &file, &["--app", "shop"]).exits(0);
 
-    let run = status(&ns, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = status(&ns, &[]).exits(0);
     let doc = run.json();
     assert_eq!(doc["lastSync"]["result"], "Succeeded");
     assert!(doc["lastSync"]["finished"].is_string());
     assert_eq!(member(&doc, "api")["health"]["status"], "Healthy");
     assert_eq!(member(&doc, "api")["sync"], "Unknown");
-    let run = status(&ns, &["-f", &file]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = status(&ns, &["-f", &file]).exits(0);
     let doc = run.json();
     assert_eq!(member(&doc, "api")["sync"], "Synced");
     assert_eq!(member(&doc, "settings")["sync"], "Synced");
-    let table = hooks(&["status", "--app", "shop", "-n", &ns]);
-    assert_eq!(table.code, Some(0), "{}", table.output());
+    let table = hooks(&["status", "--app", "shop", "-n", &ns]).exits(0);
     assert!(
         table.stdout.contains("last sync: Succeeded"),
         "{}",
@@ -288,10 +277,8 @@ fn status_after_a_healthy_and_after_a_failed_sync() {
         .replace("OUTCOME", "never-ready")
         .replace("IMAGE", "v2");
     let v2 = support::write_input(dir.path(), "v2.yaml", &failing, &ns);
-    let run = support::on_input("sync", &ns, &v2, &["--app", "shop", "--timeout", "5s"]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
-    let run = status(&ns, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    support::on_input("sync", &ns, &v2, &["--app", "shop", "--timeout", "5s"]).exits(1);
+    let run = status(&ns, &[]).exits(1);
     let doc = run.json();
     assert_eq!(doc["lastSync"]["result"], "Failed");
     assert!(
@@ -304,8 +291,7 @@ fn status_after_a_healthy_and_after_a_failed_sync() {
     let api = member(&doc, "api");
     assert_ne!(api["health"]["status"], "Healthy", "{api}");
     // Against v1, the Deployment is out of sync (v2's image is live).
-    let run = status(&ns, &["-f", &file]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = status(&ns, &["-f", &file]).exits(1);
     let doc = run.json();
     assert_eq!(member(&doc, "api")["sync"], "OutOfSync");
     assert_eq!(member(&doc, "settings")["sync"], "Synced");

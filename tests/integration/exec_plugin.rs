@@ -2,16 +2,14 @@
 //! working plugin's token is used; a hanging one is stopped at the request timeout; a
 //! malformed or failing one is named as such, and what it printed is never shown.
 
-use crate::support::{Run, create_namespace, exists, kubectl, write_input};
-use serde_json::{Value, json};
+use crate::support::{self, Run, create_namespace, exists, write_input};
+use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// A kubeconfig for the test cluster whose only user gets its credential from `plugin`, a shell
 /// script body. The admin token is in `dir/token` for the script to read.
 fn kubeconfig_with_plugin(dir: &Path, plugin: &str) -> PathBuf {
-    let config: Value = serde_json::from_str(&kubectl(&["config", "view", "--raw", "-o", "json"]))
-        .expect("kubectl config view");
+    let config = support::test_kubeconfig_view();
     let token = config["users"]
         .as_array()
         .unwrap()
@@ -26,40 +24,21 @@ fn kubeconfig_with_plugin(dir: &Path, plugin: &str) -> PathBuf {
     let mut perms = std::fs::metadata(&script).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&script, perms).unwrap();
-    let kubeconfig = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [config["clusters"][0]],
-        "users": [{"name": "plugged", "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": script,
-            "interactiveMode": "Never",
-        }}}],
-        "contexts": [{"name": "plugged", "context": {
-            "cluster": config["clusters"][0]["name"], "user": "plugged"}}],
-        "current-context": "plugged",
+    let exec = json!({
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": script,
+        "interactiveMode": "Never",
     });
-    let path = dir.join("kubeconfig");
-    std::fs::write(&path, kubeconfig.to_string()).unwrap();
-    path
+    support::kubeconfig_as(dir, "plugged", json!({ "exec": exec }), None)
 }
 
 /// `kubectl-hooks sync -f FILE -n NAMESPACE --yes EXTRA... --kubeconfig KUBECONFIG`.
 fn sync(kubeconfig: &Path, namespace: &str, file: &str, extra: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(["sync", "-f", file, "-n", namespace, "--yes"])
         .args(extra)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .kubeconfig(kubeconfig)
+        .run()
 }
 
 const APP: &str = "apiVersion: v1
@@ -79,8 +58,7 @@ fn a_working_plugin_authenticates_the_sync() {
         r#"printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$(dirname "$0")/token")""#,
     );
     let file = write_input(dir.path(), "app.yaml", APP, &namespace);
-    let run = sync(&kubeconfig, &namespace, &file, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    sync(&kubeconfig, &namespace, &file, &[]).exits(0);
     assert!(exists(&namespace, "configmap", "plugged-in"));
 }
 
@@ -99,8 +77,8 @@ fn a_hanging_plugin_is_stopped_at_the_request_timeout() {
         &namespace,
         &file,
         &["--timeout", "10s", "--request-timeout", "2s"],
-    );
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    )
+    .exits(3);
     assert!(
         run.stderr.contains("credential plugin") && run.stderr.contains("did not finish within 2s"),
         "{}",

@@ -14,6 +14,19 @@ data:
   size: large
 ";
 
+/// The live ConfigMap `settings`' `data.colour`.
+fn colour(namespace: &str) -> String {
+    kubectl(&[
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.data.colour}",
+    ])
+}
+
 #[test]
 fn fields_taken_from_another_manager_are_named_with_it() {
     let namespace = create_namespace("takeover");
@@ -30,8 +43,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_input(dir.path(), "app.yaml", APP, &namespace);
 
-    let dry = on_input("sync", &namespace, &file, &["--dry-run"]);
-    assert_eq!(dry.code, Some(0), "{}", dry.output());
+    let dry = on_input("sync", &namespace, &file, &["--dry-run"]).exits(0);
     let note = dry
         .stderr
         .lines()
@@ -43,21 +55,10 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     );
     // Same values are no conflict: only the changed field is named.
     assert!(!note.contains(".data.size"), "{note}");
-    assert!(
-        kubectl(&[
-            "get",
-            "configmap",
-            "settings",
-            "-n",
-            &namespace,
-            "-o",
-            "jsonpath={.data.colour}"
-        ]) == "red"
-    );
+    assert!(colour(&namespace) == "red");
 
     // The table names them in the task's message.
-    let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]);
-    assert_eq!(table.code, Some(0), "{}", table.output());
+    let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]).exits(0);
     assert!(
         table
             .stdout
@@ -65,18 +66,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
         "{}",
         table.output()
     );
-    assert_eq!(
-        kubectl(&[
-            "get",
-            "configmap",
-            "settings",
-            "-n",
-            &namespace,
-            "-o",
-            "jsonpath={.data.colour}"
-        ]),
-        "blue"
-    );
+    assert_eq!(colour(&namespace), "blue");
 
     // Someone else changes it again; the JSON report names the new owner.
     kubectl(&[
@@ -90,8 +80,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
         "-p",
         r#"{"data": {"colour": "green"}}"#,
     ]);
-    let run = on_input("sync", &namespace, &file, &["--yes"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = on_input("sync", &namespace, &file, &["--yes"]).exits(0);
     let report = run.json();
     let tasks = report["tasks"].as_array().unwrap();
     let applied = task(tasks, "Sync", "settings");
@@ -101,8 +90,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     assert_eq!(took, "took .data.colour from \"ops-team\"");
 
     // Now the fields are ours: the next sync takes nothing.
-    let again = on_input("sync", &namespace, &file, &["--yes"]);
-    assert_eq!(again.code, Some(0), "{}", again.output());
+    let again = on_input("sync", &namespace, &file, &["--yes"]).exits(0);
     let tasks = again.json()["tasks"].as_array().unwrap().clone();
     assert!(
         task(&tasks, "Sync", "settings").get("tookOver").is_none(),

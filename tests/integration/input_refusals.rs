@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use crate::support::{create_namespace, exists, hooks, write_input};
+use crate::support::{Workload, create_namespace, exists, hooks, write_input};
 
 const FIRST: &str = "apiVersion: v1
 kind: ConfigMap
@@ -70,8 +70,7 @@ fn one_object_in_two_inputs_is_refused_by_plan_sync_and_delete() {
     }
     assert!(!exists(&namespace, "configmap", "settings"));
     // Each copy alone is fine: the refusal is about the pair.
-    let run = with_files(&namespace, "sync", &[("a.yaml", FIRST)]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    with_files(&namespace, "sync", &[("a.yaml", FIRST)]).exits(0);
 }
 
 /// A BeforeHookCreation hook's name used to be cut by bytes (a panic, exit 101, on a name
@@ -79,28 +78,23 @@ fn one_object_in_two_inputs_is_refused_by_plan_sync_and_delete() {
 #[test]
 fn names_the_api_server_would_refuse_are_refused_at_input() {
     let namespace = create_namespace("bad-names");
-    let cjk = "apiVersion: batch/v1
-kind: Job
-metadata:
-  name: 数据库迁移任务数据库迁移任务数据库迁移任务
-  annotations:
-    argocd.argoproj.io/hook: PreSync
-    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: m, image: busybox}]
-";
+    // A PreSync hook named `name`: the name at line 4, column 9.
+    let hook = |name: &str| {
+        Workload::job(name)
+            .annotations(
+                "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: BeforeHookCreation",
+            )
+            .default_retries()
+            .containers("{name: m, image: busybox}")
+            .yaml()
+    };
+    let cjk = hook("数据库迁移任务数据库迁移任务数据库迁移任务");
     let long = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n---\n{}",
-        cjk.replace(
-            "数据库迁移任务数据库迁移任务数据库迁移任务",
-            &"a".repeat(64)
-        )
+        hook(&"a".repeat(64))
     );
     for (yaml, line, says) in [
-        (cjk.to_owned(), "app.yaml:4:9", "RFC 1123 subdomain"),
+        (cjk, "app.yaml:4:9", "RFC 1123 subdomain"),
         (long, "app.yaml:9:9", "no more than 63 characters"),
     ] {
         for (command, extra) in [

@@ -39,19 +39,11 @@ fn path_with_helm() -> &'static str {
 /// Runs the binary with no cluster (an empty kubeconfig: nothing reads one), with `path` as
 /// PATH.
 fn offline(args: &[&str], path: &str) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(args)
         .env("PATH", path)
         .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .run()
 }
 
 fn ok(run: Run) -> Run {
@@ -83,20 +75,7 @@ fn plan_rows(plan: &Value) -> Vec<String> {
 
 /// `rule file:line:col` for every lint finding.
 fn findings(lint: &Value) -> Vec<String> {
-    lint["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}:{}:{}",
-                f["rule"].as_str().unwrap(),
-                f["file"].as_str().unwrap(),
-                f["line"],
-                f["column"]
-            )
-        })
-        .collect()
+    support::rows(&lint["findings"], "{rule} {file}:{line}:{column}")
 }
 
 /// The 1-based line of `file` that holds `text`.
@@ -166,8 +145,7 @@ fn an_overlay_is_planned_in_wave_order_with_each_object_in_its_own_file() {
 #[test]
 fn lint_of_an_overlay_names_the_patch_and_overlay_lines() {
     let path = std::env::var("PATH").unwrap();
-    let run = offline(&["lint", "-k", STAGING, "-o", "json"], &path);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = offline(&["lint", "-k", STAGING, "-o", "json"], &path).exits(0);
     let patch = format!("{STAGING}/migrate-patch.yaml");
     let policy = line_of(&patch, "hook-delete-policy: HookSucceeded");
     let seed = format!("{STAGING}/seed.yaml");
@@ -218,32 +196,23 @@ fn a_kustomization_that_does_not_render_is_refused_with_the_renderers_message() 
         format!("resources:\n  - {url}\n"),
     )
     .unwrap();
-    let run = offline(&["plan", "-k", &remote.path().to_string_lossy()], &path);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains(url), "{}", run.stderr);
+    let run = offline(&["plan", "-k", &remote.path().to_string_lossy()], &path).exits(2);
+    run.stderr_says(url);
     assert!(!run.stderr.contains("command failed"), "{}", run.stderr);
     // -k needs a kustomization.
     let empty = tempfile::tempdir().unwrap();
-    let run = offline(&["plan", "-k", &empty.path().to_string_lossy()], &path);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("kustomization.yaml"), "{}", run.stderr);
+    let run = offline(&["plan", "-k", &empty.path().to_string_lossy()], &path).exits(2);
+    run.stderr_says("kustomization.yaml");
 }
 
 #[test]
 fn without_a_renderer_on_path_rendering_is_refused() {
     let nothing = tempfile::tempdir().unwrap();
     let path = nothing.path().to_string_lossy().into_owned();
-    let run = offline(&["plan", "-k", STAGING], &path);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(
-        run.stderr
-            .contains("neither kustomize nor kubectl is on PATH"),
-        "{}",
-        run.stderr
-    );
-    let run = offline(&["plan", "-f", CHART], &path);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("helm is not on PATH"), "{}", run.stderr);
+    let run = offline(&["plan", "-k", STAGING], &path).exits(2);
+    run.stderr_says("neither kustomize nor kubectl is on PATH");
+    let run = offline(&["plan", "-f", CHART], &path).exits(2);
+    run.stderr_says("helm is not on PATH");
 }
 
 #[test]
@@ -319,8 +288,7 @@ fn a_chart_is_planned_with_its_hooks_weights_and_values() {
 
 #[test]
 fn lint_of_a_chart_reports_the_test_hook_at_its_template_line() {
-    let run = offline(&["lint", "-f", CHART, "-o", "json"], path_with_helm());
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = offline(&["lint", "-f", CHART, "-o", "json"], path_with_helm()).exits(0);
     let test = format!("{CHART}/templates/tests/test-connection.yaml");
     let found = findings(&run.json());
     assert!(
@@ -352,8 +320,7 @@ fn chart_problems_are_refused_before_anything_is_done() {
     )
     .unwrap();
     let shown = chart.to_string_lossy().into_owned();
-    let run = offline(&["plan", "-f", &shown], path_with_helm());
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    let run = offline(&["plan", "-f", &shown], path_with_helm()).exits(2);
     assert!(
         run.stderr
             .contains(&format!("run `helm dependency build {shown}`"))
@@ -372,8 +339,7 @@ fn chart_problems_are_refused_before_anything_is_done() {
         "kind: {{ .Values.x.y.z }}\n",
     )
     .unwrap();
-    let run = offline(&["plan", "-f", &shown], path_with_helm());
-    assert_eq!(run.code, Some(2), "{}", run.output());
+    let run = offline(&["plan", "-f", &shown], path_with_helm()).exits(2);
     assert!(
         run.stderr.contains("`helm template` failed") && run.stderr.contains("bad.yaml"),
         "{}",
@@ -383,9 +349,9 @@ fn chart_problems_are_refused_before_anything_is_done() {
     let run = offline(
         &["plan", "-f", STAGING, "--set", "a=b"],
         &std::env::var("PATH").unwrap(),
-    );
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(run.stderr.contains("for Helm charts"), "{}", run.stderr);
+    )
+    .exits(2);
+    run.stderr_says("for Helm charts");
 }
 
 #[test]
@@ -415,27 +381,18 @@ fn a_directory_is_read_as_argo_cd_reads_it() {
         "jobs/kustomization.yaml",
         "legacy-chart/Chart.yaml",
     ] {
-        assert!(
-            run.stderr.contains(&format!(
+        run.stderr_says(&format!(
                 "note: {DIRECTORY}/{file}: no Kubernetes objects (not one document has a kind or metadata, or it is kustomize's configuration): skipped"
-            )),
-            "{}",
-            run.stderr
-        );
+            ));
     }
     for link in ["shared", "loop-a", "loop-b"] {
-        assert!(
-            run.stderr.contains(&format!(
-                "note: {DIRECTORY}/{link}: symlinked directory not followed"
-            )),
-            "{}",
-            run.stderr
-        );
+        run.stderr_says(&format!(
+            "note: {DIRECTORY}/{link}: symlinked directory not followed"
+        ));
     }
     assert_eq!(run.stderr.lines().count(), 7, "{}", run.stderr);
 
-    let lint = offline(&["lint", "-R", "-f", DIRECTORY, "-o", "json"], &path);
-    assert_eq!(lint.code, Some(0), "{}", lint.output());
+    let lint = offline(&["lint", "-R", "-f", DIRECTORY, "-o", "json"], &path).exits(0);
     let lint = lint.json();
     let skipped: Vec<&str> = lint["findings"]
         .as_array()
@@ -456,12 +413,7 @@ fn the_same_directory_named_twice_or_through_a_link_is_read_once() {
         &path,
     ));
     assert_eq!(plan_rows(&run.json()).len(), 5);
-    assert!(
-        run.stderr
-            .contains(&format!("note: {link}: directory already read")),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says(&format!("note: {link}: directory already read"));
 }
 
 #[test]
@@ -495,36 +447,16 @@ fn a_thousand_comment_lines_between_a_key_and_its_value_parse() {
 fn on_cluster(args: &[&str], namespace: &str) -> Run {
     let mut all = args.to_vec();
     all.extend(["-n", namespace, "-o", "json", "--timeout", "90s"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(&all)
-        .arg("--kubeconfig")
-        .arg(support::test_kubeconfig())
+        .test_cluster()
         .env("PATH", path_with_helm())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .run()
 }
 
 /// `phase/name` of every task of a sync report, in run order.
 fn synced_order(report: &Value) -> Vec<String> {
-    report["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            format!(
-                "{}/{}",
-                t["phase"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            )
-        })
-        .collect()
+    support::rows(&report["tasks"], "{phase}/{name}")
 }
 
 fn annotations(namespace: &str, kind: &str, name: &str) -> Value {
@@ -535,8 +467,7 @@ fn annotations(namespace: &str, kind: &str, name: &str) -> Value {
 #[test]
 fn an_overlay_syncs_in_order_without_kustomizes_annotations() {
     let ns = support::create_namespace("inputs-kustomize");
-    let run = on_cluster(&["sync", "-k", STAGING, "-y"], &ns);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = on_cluster(&["sync", "-k", STAGING, "-y"], &ns).exits(0);
     let report = run.json();
     assert_eq!(report["result"], "Succeeded");
     assert_eq!(
@@ -569,18 +500,15 @@ fn an_overlay_syncs_in_order_without_kustomizes_annotations() {
 
     // cleanup and delete read the same overlay: the seed hook (default policy) is cleaned up
     // only with --all; delete takes the app down.
-    let cleanup = on_cluster(&["cleanup", "-k", STAGING, "--all", "-y"], &ns);
-    assert_eq!(cleanup.code, Some(0), "{}", cleanup.output());
+    on_cluster(&["cleanup", "-k", STAGING, "--all", "-y"], &ns).exits(0);
     assert!(!support::exists(&ns, "job", "staging-seed"));
-    let delete = on_cluster(&["delete", "-k", STAGING, "-y"], &ns);
-    assert_eq!(delete.code, Some(0), "{}", delete.output());
+    on_cluster(&["delete", "-k", STAGING, "-y"], &ns).exits(0);
     assert!(!support::exists(&ns, "configmap", "staging-settings"));
     assert!(!support::exists(&ns, "deployment", "staging-api"));
 
     // The other overlay, with -f: its generated ConfigMap and its own hook.
     let ns = support::create_namespace("inputs-kustomize-prod");
-    let run = on_cluster(&["sync", "-f", PRODUCTION, "-y"], &ns);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = on_cluster(&["sync", "-f", PRODUCTION, "-y"], &ns).exits(0);
     let order = synced_order(&run.json());
     assert_eq!(order[..2], ["PreSync/prod-backup", "PreSync/prod-migrate"]);
     let limits = support::kubectl(&[
@@ -602,13 +530,9 @@ fn a_chart_syncs_its_hooks_by_weight_and_leaves_the_test_hook_out() {
     let run = on_cluster(
         &["sync", "-f", CHART, "--set", "seed.enabled=true", "-y"],
         &ns,
-    );
-    assert_eq!(run.code, Some(0), "{}", run.output());
-    assert!(
-        run.stderr.contains(&format!("namespace \"{ns}\"")),
-        "{}",
-        run.stderr
-    );
+    )
+    .exits(0);
+    run.stderr_says(&format!("namespace \"{ns}\""));
     let report = run.json();
     assert_eq!(report["result"], "Succeeded");
     let order = synced_order(&report);
@@ -631,8 +555,7 @@ fn a_chart_syncs_its_hooks_by_weight_and_leaves_the_test_hook_out() {
 #[test]
 fn a_directory_syncs_what_argo_cd_would_and_nothing_behind_links() {
     let ns = support::create_namespace("inputs-directory");
-    let run = on_cluster(&["sync", "-R", "-f", DIRECTORY, "-y"], &ns);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = on_cluster(&["sync", "-R", "-f", DIRECTORY, "-y"], &ns).exits(0);
     assert_eq!(
         synced_order(&run.json()),
         [

@@ -4,10 +4,9 @@
 
 use crate::support;
 
-use crate::support::{Run, create_namespace, exists, kubectl, write_input};
+use crate::support::{Run, Workload, create_namespace, exists, kubectl, write_input};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// A ServiceAccount in `namespace` allowed `rules` there, and a kubeconfig using its token.
 fn service_account(namespace: &str, rules: Value, dir: &Path) -> PathBuf {
@@ -55,19 +54,8 @@ fn service_account(namespace: &str, rules: Value, dir: &Path) -> PathBuf {
         })
         .expect("the token controller gave the ServiceAccount a token");
     let token = String::from_utf8(decode_base64(&token)).unwrap();
-    let config: Value =
-        serde_json::from_str(&kubectl(&["config", "view", "--raw", "-o", "json"])).unwrap();
-    let kubeconfig = json!({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [config["clusters"][0]],
-        "users": [{"name": "deployer", "user": {"token": token}}],
-        "contexts": [{"name": "deployer", "context": {
-            "cluster": config["clusters"][0]["name"], "user": "deployer", "namespace": namespace}}],
-        "current-context": "deployer",
-    });
-    let path = dir.join("kubeconfig");
-    std::fs::write(&path, kubeconfig.to_string()).unwrap();
-    path
+    let user = json!({ "token": token });
+    support::kubeconfig_as(dir, "deployer", user, Some(namespace))
 }
 
 fn decode_base64(text: &str) -> Vec<u8> {
@@ -88,41 +76,25 @@ fn decode_base64(text: &str) -> Vec<u8> {
 }
 
 fn run_as(kubeconfig: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
+    support::hooks_command()
         .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .kubeconfig(kubeconfig)
+        .run()
 }
 
-const APP: &str = r#"apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  colour: blue
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: smoke
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-    argocd.argoproj.io/hook-delete-policy: HookSucceeded
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: smoke, image: busybox}]
-"#;
+/// A ConfigMap and a PostSync hook deleted once it succeeded.
+fn app() -> String {
+    let smoke = Workload::job("smoke")
+        .annotations(
+            "argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/hook-delete-policy: HookSucceeded",
+        )
+        .default_retries()
+        .containers("{name: smoke, image: busybox}")
+        .yaml();
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  colour: blue\n---\n"
+        .to_owned()
+        + &smoke
+}
 
 #[test]
 fn a_sync_missing_a_verb_refuses_before_writing() {
@@ -139,12 +111,12 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
         ]),
         dir.path(),
     );
-    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let file = write_input(dir.path(), "app.yaml", &app(), &namespace);
     let run = run_as(
         &kubeconfig,
         &["sync", "-f", &file, "--yes", "--timeout", "60s"],
-    );
-    assert_eq!(run.code, Some(3), "{}", run.output());
+    )
+    .exits(3);
     for verb in ["delete", "get", "list", "watch"] {
         assert!(
             run.stderr
@@ -153,7 +125,7 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
             run.output()
         );
     }
-    assert!(run.stderr.contains("Job/smoke"), "{}", run.output());
+    run.stderr_says("Job/smoke");
     assert!(
         !run.stderr.contains("configmaps"),
         "ConfigMaps are allowed: {}",
@@ -177,11 +149,11 @@ fn a_sync_missing_a_verb_refuses_before_writing() {
         r#"[{"op": "replace", "path": "/rules/1/verbs", "value": ["*"]},
             {"op": "add", "path": "/rules/-", "value": {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}}]"#,
     ]);
-    let run = run_as(
+    run_as(
         &kubeconfig,
         &["sync", "-f", &file, "--yes", "--timeout", "60s"],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    )
+    .exits(0);
     assert!(exists(&namespace, "configmap", "settings"));
 }
 
@@ -201,17 +173,13 @@ fn a_delete_missing_a_verb_refuses_before_deleting() {
         &namespace,
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
     );
-    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let file = write_input(dir.path(), "app.yaml", &app(), &namespace);
     let run = run_as(
         &kubeconfig,
         &["delete", "-f", &file, "--yes", "--timeout", "60s"],
-    );
-    assert_eq!(run.code, Some(3), "{}", run.output());
-    assert!(
-        run.stderr.contains("may not watch configmaps in namespace"),
-        "{}",
-        run.output()
-    );
+    )
+    .exits(3);
+    run.stderr_says("may not watch configmaps in namespace");
     assert!(
         exists(&namespace, "configmap", "settings"),
         "nothing may be deleted"

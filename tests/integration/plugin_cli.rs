@@ -113,6 +113,17 @@ fn hooks(p: &Plugin, args: &[&str], code: i32) -> (String, String) {
     (stdout, stderr)
 }
 
+/// Subcommands that `--help` and kubectl's completion must know.
+const SUBCOMMANDS: [&str; 7] = [
+    "lint",
+    "plan",
+    "sync",
+    "cleanup",
+    "delete",
+    "version",
+    "completion",
+];
+
 #[test]
 fn kubectl_plugin_list_shows_it() {
     let Some(p) = Plugin::install() else { return };
@@ -171,15 +182,7 @@ fn help_everywhere_shows_kubectl_hooks() {
         stdout.contains(kubectl_hooks::cli::args::EXIT_CODES),
         "--help documents the exit codes:\n{stdout}"
     );
-    for sub in [
-        "lint",
-        "plan",
-        "sync",
-        "cleanup",
-        "delete",
-        "version",
-        "completion",
-    ] {
+    for sub in SUBCOMMANDS {
         for flag in ["--help", "-h"] {
             let (stdout, stderr) = hooks(&p, &[sub, flag], 0);
             assert!(
@@ -234,15 +237,7 @@ fn kubectl_completes_the_plugin_through_its_helper() {
     assert!(lines[0].starts_with("sync\t"), "{lines:?}");
     assert_eq!(lines.last().unwrap(), ":4", "{lines:?}");
     let lines = complete(&[""]);
-    for sub in [
-        "lint",
-        "plan",
-        "sync",
-        "cleanup",
-        "delete",
-        "version",
-        "completion",
-    ] {
+    for sub in SUBCOMMANDS {
         assert!(
             lines.iter().any(|l| l.split('\t').next() == Some(sub)),
             "{sub}: {lines:?}"

@@ -3,99 +3,30 @@
 //! (on interrupt and when a timeout ends them), `--keep-running-hooks`, and one "interrupted"
 //! line.
 
-use crate::support;
+use crate::support::{self, Run};
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-
-const SLOW_HOOK: &str = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/delay: 120s}
-    spec:
-      restartPolicy: Never
-      containers: [{name: m, image: example/migrate}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: settings}
-data: {a: "1"}
-"#;
-
-const ALERT: &str = r#"
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: alert
-  annotations: {argocd.argoproj.io/hook: SyncFail}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: a, image: example/alert}]
-"#;
-
-struct Ended {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// A PreSync hook that runs two minutes, then a ConfigMap.
+fn slow_hook() -> String {
+    support::job(
+        "migrate",
+        "argocd.argoproj.io/hook: PreSync",
+        "test.kubectl-hooks.io/delay: 120s",
+    ) + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: \"1\"}\n---\n"
 }
 
 /// Starts a sync, waits until it says the slow hook was applied, sends `signal`, and waits
 /// for the sync to end.
-fn sync_then_signal(namespace: &str, yaml: &str, signal: &str, extra: &[&str]) -> Ended {
-    let dir = tempfile::tempdir().unwrap();
-    let file = support::write_input(dir.path(), "app.yaml", yaml, namespace);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-hooks"))
-        .args(["sync", "-f", &file, "-n", namespace, "--timeout", "5m"])
+fn sync_then_signal(namespace: &str, signal: &str, extra: &[&str]) -> Run {
+    let mut sync = support::hooks_command()
+        .args(["sync"])
+        .input(&slow_hook(), namespace)
+        .args(["-n", namespace, "--timeout", "5m"])
         .args(extra)
-        .arg("--kubeconfig")
-        .arg(support::test_kubeconfig())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        let n = stderr.read_line(&mut line).unwrap();
-        assert!(n > 0, "the sync ended before the hook was applied:\n{seen}");
-        seen.push_str(&line);
-        if line.contains("Job/migrate applied") {
-            break;
-        }
-    }
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    stderr.read_to_string(&mut seen).unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let code = child.wait().unwrap().code();
-    Ended {
-        code,
-        stdout,
-        stderr: seen,
-    }
+        .test_cluster()
+        .spawn();
+    sync.wait_for("Job/migrate applied");
+    sync.signal(signal);
+    sync.finish()
 }
 
 fn names(namespace: &str, what: &str) -> String {
@@ -107,10 +38,9 @@ fn names(namespace: &str, what: &str) -> String {
 #[test]
 fn sigterm_reports_releases_the_lock_terminates_the_hook_and_exits_143() {
     let ns = support::create_namespace("sigterm");
-    let run = sync_then_signal(&ns, SLOW_HOOK, "TERM", &["-o", "json"]);
+    let run = sync_then_signal(&ns, "TERM", &["-o", "json"]);
     assert_eq!(run.code, Some(143), "{}\n{}", run.stdout, run.stderr);
-    let report: serde_json::Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let report = run.json();
     assert_eq!(report["result"], "Interrupted");
     let hook = &report["tasks"][0];
     assert_eq!(hook["name"], "migrate");
@@ -125,7 +55,7 @@ fn sigterm_reports_releases_the_lock_terminates_the_hook_and_exits_143() {
 #[test]
 fn ctrl_c_says_interrupted_once_and_the_step_is_not_done() {
     let ns = support::create_namespace("sigint");
-    let run = sync_then_signal(&ns, SLOW_HOOK, "INT", &[]);
+    let run = sync_then_signal(&ns, "INT", &[]);
     assert_eq!(run.code, Some(130), "{}\n{}", run.stdout, run.stderr);
     let everything = format!("{}{}", run.stdout, run.stderr);
     let lines: Vec<&str> = everything
@@ -134,20 +64,16 @@ fn ctrl_c_says_interrupted_once_and_the_step_is_not_done() {
         .collect();
     assert_eq!(lines.len(), 1, "{everything}");
     assert!(lines[0].contains("Sync INTERRUPTED"), "{everything}");
-    assert!(run.stderr.contains("step stopped after"), "{}", run.stderr);
+    run.stderr_says("step stopped after");
     assert!(!run.stderr.contains("step done"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("Job/migrate deleted (terminated)"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("Job/migrate deleted (terminated)");
     assert_eq!(names(&ns, "jobs,pods"), "");
 }
 
 #[test]
 fn keep_running_hooks_leaves_an_interrupted_hook_running() {
     let ns = support::create_namespace("keep-hooks");
-    let run = sync_then_signal(&ns, SLOW_HOOK, "INT", &["--keep-running-hooks"]);
+    let run = sync_then_signal(&ns, "INT", &["--keep-running-hooks"]);
     assert_eq!(run.code, Some(130), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(names(&ns, "jobs"), "job.batch/migrate", "{}", run.stderr);
     assert!(run.stdout.contains("Running"), "{}", run.stdout);
@@ -157,9 +83,9 @@ fn keep_running_hooks_leaves_an_interrupted_hook_running() {
 fn a_hook_timeout_terminates_the_hook_before_the_sync_fail_hooks_run() {
     let ns = support::create_namespace("hook-timeout");
     let dir = tempfile::tempdir().unwrap();
-    let file = support::write_input(dir.path(), "app.yaml", &format!("{SLOW_HOOK}{ALERT}"), &ns);
-    let run = support::on_input("sync", &ns, &file, &["--hook-timeout", "2s"]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let alert = support::job("alert", "argocd.argoproj.io/hook: SyncFail", "");
+    let file = support::write_input(dir.path(), "app.yaml", &(slow_hook() + &alert), &ns);
+    let run = support::on_input("sync", &ns, &file, &["--hook-timeout", "2s"]).exits(1);
     let terminated = run
         .stderr
         .find("Job/migrate deleted (terminated: its wait timed out)")

@@ -3,96 +3,42 @@
 //! `test.kubectl-hooks.io/outcome` and `test.kubectl-hooks.io/delay` from pod templates.
 
 use crate::support;
-use crate::support::{Run, exists, task, time};
-use serde_json::Value;
-use std::process::{Command, Stdio};
+use crate::support::{Run, Workload, exists, kubectl_json, task, text, time};
 
 fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let file = support::write_input(dir.path(), "app.yaml", yaml, namespace);
-    support::on_input("sync", namespace, &file, extra)
+    support::on_yaml("sync", namespace, yaml, extra)
 }
 
-fn kubectl_json(args: &[&str]) -> Value {
-    let mut full = args.to_vec();
-    full.extend(["-o", "json"]);
-    serde_json::from_str(&support::kubectl(&full)).unwrap()
+/// A PreSync hook, a ConfigMap, a Deployment in wave 1 and a PostSync hook.
+fn app() -> String {
+    [
+        Workload::job("migrate")
+            .annotations(
+                "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: HookSucceeded",
+            )
+            .pod_annotations("test.kubectl-hooks.io/delay: 800ms")
+            .yaml(),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config\ndata: {a: \"1\"}\n---\n"
+            .to_owned(),
+        Workload::deployment("api")
+            .annotations("argocd.argoproj.io/sync-wave: \"1\"")
+            .replicas(2)
+            .pod_annotations("test.kubectl-hooks.io/delay: 500ms")
+            .containers("{name: api, image: example/api, ports: [{containerPort: 8080}]}")
+            .yaml(),
+        support::job("smoke", "argocd.argoproj.io/hook: PostSync", ""),
+    ]
+    .concat()
 }
-
-fn tasks(report: &Value) -> Vec<Value> {
-    report["tasks"].as_array().unwrap().clone()
-}
-
-const APP: &str = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations:
-    argocd.argoproj.io/hook: PreSync
-    argocd.argoproj.io/hook-delete-policy: HookSucceeded
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/delay: 800ms}
-    spec:
-      restartPolicy: Never
-      containers: [{name: m, image: example/migrate}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: config
-data: {a: "1"}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  annotations: {argocd.argoproj.io/sync-wave: "1"}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata:
-      labels: {app: api}
-      annotations: {test.kubectl-hooks.io/delay: 500ms}
-    spec:
-      containers: [{name: api, image: example/api, ports: [{containerPort: 8080}]}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: smoke
-  annotations:
-    argocd.argoproj.io/hook: PostSync
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: s, image: example/smoke}]
-"#;
 
 #[test]
 fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
     let ns = support::create_namespace("sync-order");
-    let run = sync(&ns, APP, &[]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let run = sync(&ns, &app(), &[]).exits(0);
     let report = run.json();
     assert_eq!(report["result"], "Succeeded");
-    let t = tasks(&report);
-    let order: Vec<String> = t
-        .iter()
-        .map(|t| {
-            format!(
-                "{}/{}",
-                t["phase"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let t = run.tasks();
+    let order = support::rows(&report["tasks"], "{phase}/{name}");
     assert_eq!(
         order,
         [
@@ -130,8 +76,7 @@ fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
 
     // A second sync of the same input re-creates the BeforeHookCreation hook.
     let uid = kubectl_json(&["get", "job", "smoke", "-n", &ns])["metadata"]["uid"].clone();
-    let again = sync(&ns, APP, &[]);
-    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    sync(&ns, &app(), &[]).exits(0);
     let uid2 = kubectl_json(&["get", "job", "smoke", "-n", &ns])["metadata"]["uid"].clone();
     assert_ne!(uid, uid2, "the hook was deleted and created again");
 }
@@ -139,30 +84,16 @@ fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
 #[test]
 fn sync_hooks_interleave_by_kind_and_multi_phase_generate_name_and_skip() {
     let ns = support::create_namespace("sync-kinds");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: a-sync-hook
-  annotations: {argocd.argoproj.io/hook: Sync}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: j, image: example/j}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: z-app}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: z}}
-  template:
-    metadata: {labels: {app: z}}
-    spec:
-      containers: [{name: z, image: example/z}]
----
-apiVersion: v1
+    let hooks_and_app = [
+        Workload::job("a-sync-hook")
+            .annotations("argocd.argoproj.io/hook: Sync")
+            .default_retries()
+            .yaml(),
+        Workload::deployment("z-app").yaml(),
+    ]
+    .concat();
+    let yaml = hooks_and_app
+        + r#"apiVersion: v1
 kind: ConfigMap
 metadata: {name: m-config}
 ---
@@ -175,26 +106,10 @@ spec:
   restartPolicy: Never
   containers: [{name: c, image: example/check}]
 ---
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: skipped
-  annotations: {argocd.argoproj.io/hook: Skip}
-"#;
-    let run = sync(&ns, yaml, &[]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    let t = tasks(&run.json());
-    let order: Vec<String> = t
-        .iter()
-        .map(|t| {
-            format!(
-                "{}/{}/{}",
-                t["phase"].as_str().unwrap(),
-                t["kind"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+"# + &support::config_map("skipped", "argocd.argoproj.io/hook: Skip");
+    let run = sync(&ns, &yaml, &[]).exits(0);
+    let t = run.tasks();
+    let order = support::rows(&run.json()["tasks"], "{phase}/{kind}/{name}");
     assert_eq!(order.len(), 5, "{order:?}");
     assert!(
         order[0].starts_with("PreSync/Pod/check-") && order[0].contains("-presync-"),
@@ -220,76 +135,46 @@ metadata:
 #[test]
 fn namespaces_bubble_before_the_hooks_that_live_in_them() {
     let ns = support::unique_namespace("sync-bubble");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: early
-  namespace: NAMESPACE
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: j, image: example/j}]
----
-apiVersion: v1
+    let yaml = Workload::job("early")
+        .namespace("NAMESPACE")
+        .annotations("argocd.argoproj.io/hook: PreSync")
+        .default_retries()
+        .yaml()
+        + r#"apiVersion: v1
 kind: Namespace
 metadata:
   name: NAMESPACE
   annotations: {argocd.argoproj.io/sync-wave: "5"}
 "#;
-    let run = sync(&ns, yaml, &[]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    let t = tasks(&run.json());
+    let run = sync(&ns, &yaml, &[]).exits(0);
+    let t = run.tasks();
     assert_eq!(t[0]["kind"], "Namespace");
     assert_eq!(t[0]["phase"], "PreSync");
     assert!(exists(&ns, "job", "early"));
     support::kubectl(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
-const FAILING: &str = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations:
-    argocd.argoproj.io/hook: PreSync
-    argocd.argoproj.io/hook-delete-policy: HookFailed
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/outcome: fail}
-    spec:
-      restartPolicy: Never
-      containers: [{name: m, image: example/migrate}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: never-applied}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: alert
-  annotations: {argocd.argoproj.io/hook: SyncFail}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: a, image: example/alert}]
-"#;
+/// A failing PreSync hook deleted by HookFailed, a ConfigMap and a SyncFail hook.
+fn failing() -> String {
+    [
+        support::job(
+            "migrate",
+            "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: HookFailed",
+            "test.kubectl-hooks.io/outcome: fail",
+        ),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: never-applied}\n---\n".to_owned(),
+        support::job("alert", "argocd.argoproj.io/hook: SyncFail", ""),
+    ]
+    .concat()
+}
 
 #[test]
 fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() {
     let ns = support::create_namespace("sync-fail");
-    let run = sync(&ns, FAILING, &[]);
-    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let run = sync(&ns, &failing(), &[]).exits(1);
     let report = run.json();
     assert_eq!(report["result"], "Failed");
-    let message = report["message"].as_str().unwrap();
+    let message = text(&report["message"]);
     assert!(
         message.contains("PreSync hook Job/migrate failed"),
         "{message}"
@@ -298,7 +183,7 @@ fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() 
         message.contains("BackoffLimitExceeded") || message.contains("backoff limit"),
         "{message}"
     );
-    let t = tasks(&report);
+    let t = run.tasks();
     assert_eq!(task(&t, "Sync", "never-applied")["result"], "Pending");
     assert!(
         !exists(&ns, "configmap", "never-applied"),
@@ -320,36 +205,20 @@ fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() 
 #[test]
 fn a_deployment_that_never_becomes_ready_times_out() {
     let ns = support::create_namespace("sync-timeout");
-    let yaml = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: stuck}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: stuck}}
-  template:
-    metadata:
-      labels: {app: stuck}
-      annotations: {test.kubectl-hooks.io/outcome: never-ready}
-    spec:
-      containers: [{name: s, image: example/s}]
----
-apiVersion: v1
+    let yaml = Workload::deployment("stuck")
+        .pod_annotations("test.kubectl-hooks.io/outcome: never-ready")
+        .yaml()
+        + r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: later
   annotations: {argocd.argoproj.io/sync-wave: "1"}
 "#;
-    let run = sync(&ns, yaml, &["--timeout", "4s"]);
-    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
-    let report = run.json();
-    let stuck = task(&tasks(&report), "Sync", "stuck").clone();
+    let run = sync(&ns, &yaml, &["--timeout", "4s"]).exits(1);
+    let stuck = run.task("Sync", "stuck");
     assert_eq!(stuck["result"], "Failed");
     assert!(
-        stuck["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("timed out (--timeout 4s) waiting for:"),
+        text(&stuck["message"]).starts_with("timed out (--timeout 4s) waiting for:"),
         "{stuck}"
     );
     assert!(!exists(&ns, "configmap", "later"));
@@ -358,39 +227,22 @@ metadata:
 #[test]
 fn a_hook_job_that_deletes_itself_is_judged_from_its_last_state() {
     let ns = support::create_namespace("sync-ttl");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ephemeral
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  ttlSecondsAfterFinished: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: e, image: example/e}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: after}
-"#;
-    let run = sync(&ns, yaml, &[]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let yaml = Workload::job("ephemeral")
+        .annotations("argocd.argoproj.io/hook: PreSync")
+        .default_retries()
+        .spec("ttlSecondsAfterFinished: 0")
+        .yaml()
+        + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n";
+    let run = sync(&ns, &yaml, &[]).exits(0);
     assert_eq!(
-        task(&tasks(&run.json()), "PreSync", "ephemeral")["result"],
+        task(&run.tasks(), "PreSync", "ephemeral")["result"],
         "Succeeded"
     );
     assert!(exists(&ns, "configmap", "after"));
     // The Job really deleted itself (the TTL controller runs on the test control plane).
-    let started = std::time::Instant::now();
-    while exists(&ns, "job", "ephemeral") {
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "the Job never deleted itself"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    support::wait_until("the Job to delete itself", || {
+        !exists(&ns, "job", "ephemeral")
+    });
 }
 
 #[test]
@@ -404,8 +256,7 @@ stringData: {password: hunter2-do-not-print}
 data: {token: c3VwZXJzZWNyZXQtdG9rZW4=}
 "#;
     for format in ["json", "table"] {
-        let run = sync(&ns, yaml, &["-o", format, "--stats"]);
-        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        let run = sync(&ns, yaml, &["-o", format, "--stats"]).exits(0);
         for text in [&run.stdout, &run.stderr] {
             assert!(!text.contains("hunter2"), "{text}");
             assert!(!text.contains("c3VwZXJzZWNyZXQtdG9rZW4"), "{text}");
@@ -418,47 +269,33 @@ data: {token: c3VwZXJzZWNyZXQtdG9rZW4=}
 fn bad_input_and_rbac_denial_change_nothing() {
     let ns = support::create_namespace("sync-refused");
     let broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: [\n";
-    let run = sync(&ns, broken, &[]);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("app.yaml:8:11: invalid YAML"),
-        "{}",
-        run.stderr
-    );
+    let run = sync(&ns, broken, &[]).exits(2);
+    run.stderr_says("app.yaml:8:11: invalid YAML");
     assert!(!exists(&ns, "configmap", "a"));
 
     let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
-    let run = sync(&ns, unknown, &[]);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("the cluster has no kind Widget in example.com/v1"),
-        "{}",
-        run.stderr
-    );
+    let run = sync(&ns, unknown, &[]).exits(2);
+    run.stderr_says("the cluster has no kind Widget in example.com/v1");
     assert!(!exists(&ns, "configmap", "b"));
 
     let rejected = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: other}}, spec: {containers: [{name: x, image: y}]}}}\n";
-    let run = sync(&ns, rejected, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(run.stderr.contains("Deployment/d"), "{}", run.stderr);
+    let run = sync(&ns, rejected, &[]).exits(1);
+    run.stderr_says("Deployment/d");
     assert!(
         !exists(&ns, "configmap", "c"),
         "dry-run rejection writes nothing"
     );
 
     let fine = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n";
-    let run = sync(&ns, fine, &["--context", "norights"]);
-    assert_eq!(run.code, Some(3), "{}", run.stderr);
-    assert!(run.stderr.contains("forbidden"), "{}", run.stderr);
+    let run = sync(&ns, fine, &["--context", "norights"]).exits(3);
+    run.stderr_says("forbidden");
     assert!(!exists(&ns, "configmap", "e"));
 }
 
 #[test]
 fn dry_run_validates_and_changes_nothing() {
     let ns = support::create_namespace("sync-dry");
-    let run = sync(&ns, APP, &["--dry-run"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = sync(&ns, &app(), &["--dry-run"]).exits(0);
     assert!(run.stderr.contains("nothing was changed"));
     assert!(!exists(&ns, "configmap", "config"));
     assert!(!exists(&ns, "job", "migrate"));
@@ -476,15 +313,9 @@ fn shared_examples_sync_where_they_are_valid() {
     let yaml = std::fs::read_to_string(root.join("schema-migrate/hooks.yaml")).unwrap()
         + "\n---\n"
         + &std::fs::read_to_string(root.join("schema-migrate/app.yaml")).unwrap();
-    let run = sync(&ns, &yaml, &[]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    let t = tasks(&run.json());
-    assert!(
-        task(&t, "PreSync", "schema-migrate-")["name"]
-            .as_str()
-            .unwrap()
-            .contains("-presync-")
-    );
+    let run = sync(&ns, &yaml, &[]).exits(0);
+    let t = run.tasks();
+    assert!(text(&task(&t, "PreSync", "schema-migrate-")["name"]).contains("-presync-"));
 
     // db-migration: the PreSync Job needs a ServiceAccount that only the Sync phase creates,
     // so its pods can never be created: the sync fails (as under Argo CD) and SyncFail runs.
@@ -497,14 +328,10 @@ fn shared_examples_sync_where_they_are_valid() {
         })
         .collect::<Vec<_>>()
         .join("\n---\n");
-    let run = sync(&ns, &db, &["--timeout", "8s"]);
-    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let run = sync(&ns, &db, &["--timeout", "8s"]).exits(1);
     let report = run.json();
     assert!(
-        report["message"]
-            .as_str()
-            .unwrap()
-            .contains("Job/db-migration"),
+        text(&report["message"]).contains("Job/db-migration"),
         "{}",
         report["message"]
     );
@@ -516,26 +343,12 @@ fn shared_examples_sync_where_they_are_valid() {
 
 /// A PreSync hook whose pod the test kubelet never runs, then a ConfigMap in the Sync phase.
 fn never_finishing_hook(hook: &str, config_map: &str) -> String {
-    format!(
-        r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {hook}
-  annotations: {{argocd.argoproj.io/hook: PreSync}}
-spec:
-  template:
-    metadata:
-      annotations: {{test.kubectl-hooks.io/outcome: pending}}
-    spec:
-      restartPolicy: Never
-      containers: [{{name: h, image: example/h}}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {{name: {config_map}}}
-"#
-    )
+    Workload::job(hook)
+        .annotations("argocd.argoproj.io/hook: PreSync")
+        .default_retries()
+        .pod_annotations("test.kubectl-hooks.io/outcome: pending")
+        .yaml()
+        + &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {config_map}}}\n")
 }
 
 #[test]
@@ -545,15 +358,12 @@ fn a_hook_over_its_hook_timeout_fails_the_sync() {
         &ns,
         &never_finishing_hook("slow", "not-reached"),
         &["--hook-timeout", "2s"],
-    );
-    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
-    let slow = task(&tasks(&run.json()), "PreSync", "slow").clone();
+    )
+    .exits(1);
+    let slow = run.task("PreSync", "slow");
     assert_eq!(slow["result"], "Failed");
     assert!(
-        slow["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("timed out (--hook-timeout 2s)"),
+        text(&slow["message"]).starts_with("timed out (--hook-timeout 2s)"),
         "{slow}"
     );
     // Why: the test control plane has no scheduler, and the test kubelet leaves this pod be.
@@ -585,54 +395,26 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
             "json",
         ])
         .test_cluster()
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     // Wait until the hook is applied, then interrupt as a terminal would.
-    let started = std::time::Instant::now();
-    while !exists(&ns, "job", "long") {
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "the hook was never applied"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    support::wait_until("the hook", || exists(&ns, "job", "long"));
     // A second sync of the same input meanwhile is refused, naming who holds the lock.
-    let second = sync(&ns, &yaml, &[]);
-    assert_eq!(second.code, Some(1), "{}", second.stderr);
-    assert!(
-        second
-            .stderr
-            .contains("another sync, delete or cleanup of app \"app\" is running"),
-        "{}",
-        second.stderr
-    );
-    assert!(second.stderr.contains("kubectl-hooks"), "{}", second.stderr);
+    let second = sync(&ns, &yaml, &[]).exits(1);
+    second.stderr_says("another sync, delete or cleanup of app \"app\" is running");
+    second.stderr_says("kubectl-hooks");
 
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    child.signal("INT");
+    let run = child.finish().exits(130);
+    let report = run.json();
     assert_eq!(report["result"], "Interrupted");
-    let t = tasks(&report);
+    let t = run.tasks();
     // The running hook was terminated, as Argo CD's Terminate does (--keep-running-hooks
     // keeps it: tests/signals.rs).
     assert_eq!(task(&t, "PreSync", "long")["result"], "Failed");
     assert_eq!(task(&t, "PreSync", "long")["deletedByPolicy"], "terminated");
     assert_eq!(task(&t, "Sync", "not-started")["result"], "Pending");
     assert!(
-        report["message"]
-            .as_str()
-            .unwrap()
-            .contains("1 hook(s) terminated"),
+        text(&report["message"]).contains("1 hook(s) terminated"),
         "{}",
         report["message"]
     );
@@ -644,19 +426,12 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
 fn missing_namespaces_are_refused_unless_created_on_request() {
     let ns = support::unique_namespace("sync-create-ns");
     let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
-    let run = sync(&ns, yaml, &[]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("namespace \"{ns}\" does not exist")),
-        "{}",
-        run.stderr
-    );
+    let run = sync(&ns, yaml, &[]).exits(1);
+    run.stderr_says(&format!("namespace \"{ns}\" does not exist"));
     assert!(run.stderr.contains("--create-namespace"));
     assert!(!exists(&ns, "configmap", "c"));
 
-    let run = sync(&ns, yaml, &["--create-namespace"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    sync(&ns, yaml, &["--create-namespace"]).exits(0);
     assert!(exists(&ns, "configmap", "c"));
     support::kubectl(&["delete", "namespace", &ns, "--wait=false"]);
 }
@@ -690,16 +465,11 @@ spec:
           x-kubernetes-preserve-unknown-fields: true
 "#
     .replace("example.com", &group);
-    let run = sync(&ns, &yaml, &[]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains(
-            "were not dry-run: their kind is defined by a CustomResourceDefinition in this input"
-        ),
-        "{}",
-        run.stderr
+    let run = sync(&ns, &yaml, &[]).exits(0);
+    run.stderr_says(
+        "were not dry-run: their kind is defined by a CustomResourceDefinition in this input",
     );
-    let t = tasks(&run.json());
+    let t = run.tasks();
     assert_eq!(t[0]["kind"], "CustomResourceDefinition");
     assert!(exists(&ns, &format!("widgets.{group}"), "w1"));
     support::kubectl(&["delete", "crd", &format!("widgets.{group}"), "--wait=false"]);

@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use crate::support::{Run, hooks, kubectl, unique_namespace, write_input};
+use crate::support::{Run, hooks, unique_namespace, write_input};
 use serde_json::Value;
 
 fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
@@ -15,15 +15,8 @@ fn sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
 }
 
 fn uid(namespace: &str, kind: &str, name: &str) -> String {
-    kubectl(&[
-        "get",
-        kind,
-        name,
-        "-n",
-        namespace,
-        "-o",
-        "jsonpath={.metadata.uid}",
-    ])
+    let object = support::kubectl_json(&["get", kind, name, "-n", namespace]);
+    support::text(&object["metadata"]["uid"]).to_owned()
 }
 
 #[test]
@@ -109,12 +102,7 @@ metadata: {name: g}
     let run = sync(&ns, &yaml, &["--timeout", "3s"]);
     let _ = support::try_kubectl(&["delete", "crd", &format!("gizmos.{group}"), "--wait=false"]);
     assert_eq!(run.code, Some(1), "{}", run.output());
-    assert!(
-        run.stderr
-            .contains("timed out (--timeout 3s) waiting for the cluster to serve Gizmo"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("timed out (--timeout 3s) waiting for the cluster to serve Gizmo");
 }
 
 const HOOKED: &str = r#"
@@ -140,16 +128,14 @@ data: {a: "1"}
 #[test]
 fn a_too_small_timeout_deletes_nothing_and_zero_means_no_limit() {
     let ns = support::create_namespace("tiny-timeout");
-    let first = sync(&ns, HOOKED, &[]);
-    assert_eq!(first.code, Some(0), "{}", first.output());
+    sync(&ns, HOOKED, &[]).exits(0);
     let before = (
         uid(&ns, "secret", "db-creds"),
         uid(&ns, "serviceaccount", "runner"),
     );
 
-    let tiny = sync(&ns, HOOKED, &["--timeout", "1ms"]);
-    assert_eq!(tiny.code, Some(1), "{}", tiny.output());
-    assert!(tiny.stderr.contains("timed out"), "{}", tiny.output());
+    let tiny = sync(&ns, HOOKED, &["--timeout", "1ms"]).exits(1);
+    tiny.stderr_says("timed out");
     // The BeforeHookCreation hooks a running app may use are still the same objects.
     assert_eq!(
         (
@@ -161,8 +147,7 @@ fn a_too_small_timeout_deletes_nothing_and_zero_means_no_limit() {
         tiny.output()
     );
 
-    let unlimited = sync(&ns, HOOKED, &["--timeout", "0"]);
-    assert_eq!(unlimited.code, Some(0), "{}", unlimited.output());
+    sync(&ns, HOOKED, &["--timeout", "0"]).exits(0);
     // Re-created by this sync (BeforeHookCreation), so new objects.
     assert_ne!(uid(&ns, "secret", "db-creds"), before.0);
 }
@@ -206,8 +191,7 @@ fn dry_run_json_lists_every_task_with_phase_wave_and_policy() {
         ),
         support::job("page", "argocd.argoproj.io/hook: SyncFail", "")
     );
-    let run = sync(&ns, &yaml, &["--dry-run"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = sync(&ns, &yaml, &["--dry-run"]).exits(0);
     let doc: Value = run.json();
     assert_eq!(doc["dryRun"], true);
     let rows: Vec<String> = doc["steps"]
@@ -255,8 +239,7 @@ fn the_summary_names_where_objects_go_and_counts_steps_as_plan_does() {
             .replace("  name: page", "  name: page\n  namespace: NAMESPACE")
     );
     let file = write_input(dir.path(), "app.yaml", &yaml, &ns);
-    let run = hooks(&["sync", "-f", &file, "--dry-run"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = hooks(&["sync", "-f", &file, "--dry-run"]).exits(0);
     assert!(
         run.stderr
             .contains("in 1 step (+ SyncFail on failure) to context \"admin\"")
@@ -285,24 +268,19 @@ fn an_object_in_another_namespace_than_dash_n_is_refused_with_nothing_applied() 
     let yaml = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ok}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: {other}\n"
     );
-    let run = sync(&ns, &yaml, &[]);
-    assert_eq!(run.code, Some(2), "{}", run.output());
-    assert!(
-        run.stderr.contains(&format!(
+    let run = sync(&ns, &yaml, &[]).exits(2);
+    run.stderr_says(&format!(
             "app.yaml:5: the namespace from the provided object \"{other}\" does not match the namespace \"{ns}\""
-        )),
-        "{}",
-        run.output()
-    );
+        ));
     assert!(!support::exists(&ns, "configmap", "ok"));
     // And it says how an app spanning namespaces is synced instead.
     let hint = "note: an app whose objects span namespaces leaves out -n";
-    assert!(run.stderr.contains(hint), "{}", run.output());
+    run.stderr_says(hint);
     let dir = tempfile::tempdir().unwrap();
     let file = write_input(dir.path(), "app.yaml", &yaml, &ns);
-    let plan = hooks(&["plan", "-f", &file, "-n", &ns]);
-    assert_eq!(plan.code, Some(2), "{}", plan.output());
-    assert!(plan.stderr.contains(hint), "{}", plan.output());
+    hooks(&["plan", "-f", &file, "-n", &ns])
+        .exits(2)
+        .stderr_says(hint);
 }
 
 const IN_NEW_NAMESPACE: &str = r#"
@@ -340,8 +318,7 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
         &IN_NEW_NAMESPACE.replace("BACKOFF", "-1"),
         &ns,
     );
-    let run = hooks(&["sync", "-f", &bad, "-o", "json"]);
-    assert_eq!(run.code, Some(1), "{}", run.output());
+    let run = hooks(&["sync", "-f", &bad, "-o", "json"]).exits(1);
     assert!(
         run.stderr.contains("spec.backoffLimit")
             && run.stderr.contains("standing in for")
@@ -364,13 +341,9 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
     let run = hooks(&["sync", "-f", &good, "-o", "json"]);
     let _ = support::try_kubectl(&["delete", "namespace", &ns, "--wait=false"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
-    assert!(
-        run.stderr.contains(&format!(
-            "2 object(s) in namespace \"{ns}\", which this sync creates, were dry-run in namespace"
-        )),
-        "{}",
-        run.output()
-    );
+    run.stderr_says(&format!(
+        "2 object(s) in namespace \"{ns}\", which this sync creates, were dry-run in namespace"
+    ));
 }
 
 /// Runs `cat FILE | kubectl-hooks ARGS` on a pseudo-terminal (util-linux `script`), as a
@@ -417,8 +390,7 @@ fn piped_input_on_a_terminal_is_asked_for_on_dev_tty() {
     );
     // Piped manifests give the app no name: --app names it.
     let args = format!("sync --app tty-ask -n {ns}");
-    let no = piped_on_a_terminal(&file, &args, "n\n");
-    assert_eq!(no.code, Some(1), "{}", no.output());
+    let no = piped_on_a_terminal(&file, &args, "n\n").exits(1);
     assert!(
         no.stdout.contains(&format!("namespace \"{ns}\"? [y/N]"))
             && no.stdout.contains("aborted: nothing was changed"),
@@ -427,12 +399,10 @@ fn piped_input_on_a_terminal_is_asked_for_on_dev_tty() {
     );
     assert!(!support::exists(&ns, "configmap", "settings"));
 
-    let yes = piped_on_a_terminal(&file, &args, "y\n");
-    assert_eq!(yes.code, Some(0), "{}", yes.output());
+    piped_on_a_terminal(&file, &args, "y\n").exits(0);
     assert!(support::exists(&ns, "configmap", "settings"));
 
     // --yes asks nothing.
-    let quiet = piped_on_a_terminal(&file, &format!("{args} --yes"), "");
-    assert_eq!(quiet.code, Some(0), "{}", quiet.output());
+    let quiet = piped_on_a_terminal(&file, &format!("{args} --yes"), "").exits(0);
     assert!(!quiet.stdout.contains("[y/N]"), "{}", quiet.output());
 }

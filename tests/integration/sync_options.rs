@@ -24,17 +24,7 @@ fn synced(namespace: &str, yaml: &str) -> Run {
 }
 
 fn get(namespace: &str, kind: &str, name: &str) -> Value {
-    let text = support::kubectl(&[
-        "get",
-        kind,
-        name,
-        "-n",
-        namespace,
-        "-o",
-        "json",
-        "--show-managed-fields",
-    ]);
-    serde_json::from_str(&text).unwrap()
+    support::kubectl_json(&["get", kind, name, "-n", namespace, "--show-managed-fields"])
 }
 
 /// `(manager, operation)` of each managedFields entry.
@@ -119,14 +109,8 @@ fn force_and_replace_recreate_a_job_whose_template_changed() {
     let dir = tempfile::tempdir().unwrap();
     let changed = job("Force=true,Replace=true", "example/two");
     let file = support::write_input(dir.path(), "app.yaml", &changed, &ns);
-    let dry = support::on_input("sync", &ns, &file, &["--dry-run"]);
-    assert_eq!(dry.code, Some(0), "{}", dry.output());
-    assert!(
-        dry.stderr
-            .contains("Force=true,Replace=true: deleted (and waited for) and created again"),
-        "{}",
-        dry.output()
-    );
+    let dry = support::on_input("sync", &ns, &file, &["--dry-run"]).exits(0);
+    dry.stderr_says("Force=true,Replace=true: deleted (and waited for) and created again");
     assert_eq!(
         uid_and_image(&ns),
         (first_uid.clone(), "example/one".into())
@@ -136,12 +120,7 @@ fn force_and_replace_recreate_a_job_whose_template_changed() {
     let (second_uid, image) = uid_and_image(&ns);
     assert_ne!(first_uid, second_uid, "the Job was not re-created");
     assert_eq!(image, "example/two");
-    assert!(
-        run.stderr
-            .contains("deleted the live object and created it again"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("deleted the live object and created it again");
     let report = run.json();
     assert_eq!(report["tasks"][0]["result"], "Succeeded", "{report}");
 }
@@ -153,13 +132,8 @@ fn force_alone_recreates_on_an_immutable_change_that_a_plain_apply_refuses() {
     let (first_uid, _) = uid_and_image(&ns);
 
     // Without Force the changed template is refused in the dry run, before anything is written.
-    let refused = sync(&ns, &job("Prune=true", "example/two"));
-    assert_eq!(refused.code, Some(1), "{}", refused.output());
-    assert!(
-        refused.stderr.contains("field is immutable"),
-        "{}",
-        refused.output()
-    );
+    let refused = sync(&ns, &job("Prune=true", "example/two")).exits(1);
+    refused.stderr_says("field is immutable");
     assert_eq!(
         uid_and_image(&ns),
         (first_uid.clone(), "example/one".into())
@@ -196,8 +170,7 @@ fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
     };
 
     // Without the option an unknown kind is bad input, and nothing is written.
-    let refused = sync(&ns, &input("Prune=true"));
-    assert_eq!(refused.code, Some(2), "{}", refused.output());
+    let refused = sync(&ns, &input("Prune=true")).exits(2);
     assert!(refused.stderr.contains("the cluster has no kind Gadget"));
     assert!(!support::exists(&ns, "configmap", "first"));
 
@@ -245,8 +218,7 @@ fn validate_false_drops_unknown_fields_with_a_warning() {
     };
 
     // Without the option the unknown fields stop the sync in the dry run.
-    let refused = sync(&ns, &input("Prune=true"));
-    assert_eq!(refused.code, Some(1), "{}", refused.output());
+    let refused = sync(&ns, &input("Prune=true")).exits(1);
     assert!(refused.stderr.contains("field not declared in schema"));
     assert!(!support::exists(&ns, "deployment", "api"));
 
@@ -327,13 +299,9 @@ fn fields_of_a_kubectl_apply_are_taken_over_and_removed_with_the_manifest() {
         |yaml: &dyn Fn(&str) -> String| format!("{}---\n{}", yaml("by-kubectl"), yaml("by-argocd"));
     let run = synced(&ns, &both(&before));
     for manager in ["kubectl-client-side-apply", "argocd-controller"] {
-        assert!(
-            run.stderr.contains(&format!(
-                "took over the fields of client-side apply ({manager})"
-            )),
-            "{}",
-            run.output()
-        );
+        run.stderr_says(&format!(
+            "took over the fields of client-side apply ({manager})"
+        ));
     }
     for name in ["by-kubectl", "by-argocd"] {
         assert_eq!(writes(&get(&ns, "configmap", name)), by_us("Apply"));

@@ -21,8 +21,7 @@ fn request_lines(stderr: &str) -> Vec<&str> {
 #[test]
 fn each_api_request_is_traced_with_its_status_from_v6_and_nothing_without_v() {
     let ns = unique_namespace("verbose");
-    let quiet = cleanup_dry_run(&ns, &[]);
-    assert_eq!(quiet.code, Some(0), "{}", quiet.output());
+    let quiet = cleanup_dry_run(&ns, &[]).exits(0);
     assert!(!quiet.stderr.contains("GET /"), "{}", quiet.output());
     assert!(!quiet.stderr.contains("INFO"), "{}", quiet.output());
 
@@ -54,8 +53,7 @@ fn each_api_request_is_traced_with_its_status_from_v6_and_nothing_without_v() {
 #[test]
 fn one_v_says_what_it_connects_to_but_not_each_request() {
     let ns = unique_namespace("verbose-one");
-    let run = cleanup_dry_run(&ns, &["-v"]);
-    assert_eq!(run.code, Some(0), "{}", run.output());
+    let run = cleanup_dry_run(&ns, &["-v"]).exits(0);
     assert!(
         run.stderr.contains("context \"admin\"")
             && run.stderr.contains(&format!("namespace \"{ns}\"")),

@@ -3,26 +3,21 @@
 //! serves container logs, which the API server proxies (`pods/log`), so what this tool shows
 //! is what `kubectl describe` and `kubectl logs` show.
 
-use crate::support::{self, Run, task};
+use crate::support::{self, Run, Workload, task, text};
 use serde_json::Value;
 
-fn run(command: &str, namespace: &str, yaml: &str, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let file = support::write_input(dir.path(), "app.yaml", yaml, namespace);
-    support::on_input(command, namespace, &file, extra)
+/// `sync` of `yaml` into `namespace` (JSON report), which must fail: exit code 1.
+fn failed_sync(namespace: &str, yaml: &str, extra: &[&str]) -> Run {
+    support::on_yaml("sync", namespace, yaml, extra).exits(1)
 }
 
-/// The same, with the table report instead of JSON.
-fn run_text(command: &str, namespace: &str, yaml: &str, extra: &[&str]) -> Run {
+/// `COMMAND` of `yaml` with the table report instead of JSON, which must fail: exit code 1.
+fn failed_text(command: &str, namespace: &str, yaml: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let file = support::write_input(dir.path(), "app.yaml", yaml, namespace);
     let mut args = vec![command, "-f", &file, "-n", namespace, "--timeout", "60s"];
     args.extend(extra);
-    support::hooks(&args)
-}
-
-fn tasks(report: &Value) -> Vec<Value> {
-    report["tasks"].as_array().unwrap().clone()
+    support::hooks(&args).exits(1)
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -33,58 +28,43 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
-const MIGRATION: &str = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations:
-        test.kubectl-hooks.io/outcome: fail
-        test.kubectl-hooks.io/exit-code: "3"
-        test.kubectl-hooks.io/logs: |
-          connecting to postgres://app:hunter22@db/app
-          applying 0042_agents
-          ERROR: Cannot find column 'agent_id' in agents table
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: migrate
-        image: example/migrate
-        env: [{name: DB_PASSWORD, value: hunter22}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: alert
-  annotations: {argocd.argoproj.io/hook: SyncFail}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations:
-        test.kubectl-hooks.io/outcome: fail
-        test.kubectl-hooks.io/logs: "webhook answered 500"
-    spec:
-      restartPolicy: Never
-      containers: [{name: notify, image: example/notify}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app}
-"#;
+/// A ConfigMap: the app beside the hooks.
+const APP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n";
+
+/// A PreSync migration that fails, printing the database password its environment holds, and
+/// a SyncFail hook that fails too.
+fn migration() -> String {
+    [
+        Workload::job("migrate")
+            .annotations("argocd.argoproj.io/hook: PreSync")
+            .pod_annotations("test.kubectl-hooks.io/outcome: fail")
+            .pod_annotation("test.kubectl-hooks.io/exit-code", "3")
+            .pod_annotation(
+                "test.kubectl-hooks.io/logs",
+                "connecting to postgres://app:hunter22@db/app\n\
+                 applying 0042_agents\n\
+                 ERROR: Cannot find column 'agent_id' in agents table\n",
+            )
+            .containers(
+                "{name: migrate, image: example/migrate, env: [{name: DB_PASSWORD, value: hunter22}]}",
+            )
+            .yaml(),
+        Workload::job("alert")
+            .annotations("argocd.argoproj.io/hook: SyncFail")
+            .pod_annotations("test.kubectl-hooks.io/outcome: fail")
+            .pod_annotation("test.kubectl-hooks.io/logs", "webhook answered 500")
+            .containers("{name: notify, image: example/notify}")
+            .yaml(),
+        APP.to_owned(),
+    ]
+    .concat()
+}
 
 #[test]
 fn a_failed_migration_shows_its_pod_exit_code_events_and_log_lines() {
     let ns = support::create_namespace("why-migrate");
-    let json = run("sync", &ns, MIGRATION, &[]);
-    assert_eq!(json.code, Some(1), "{}", json.output());
-    let report = json.json();
-    let t = tasks(&report);
+    let json = failed_sync(&ns, &migration(), &[]);
+    let t = json.tasks();
     let migrate = task(&t, "PreSync", "migrate");
     assert_eq!(migrate["result"], "Failed");
     assert_eq!(
@@ -97,12 +77,7 @@ fn a_failed_migration_shows_its_pod_exit_code_events_and_log_lines() {
     );
     assert_eq!(migrate["logs"][0]["container"], "migrate");
     assert_eq!(migrate["pods"][0]["exitCode"], 3);
-    assert!(
-        migrate["pods"][0]["pod"]
-            .as_str()
-            .unwrap()
-            .starts_with("migrate-")
-    );
+    assert!(text(&migrate["pods"][0]["pod"]).starts_with("migrate-"));
     assert_eq!(migrate["events"][0]["reason"], "BackoffLimitExceeded");
     assert_eq!(
         migrate["reason"],
@@ -120,8 +95,7 @@ fn a_failed_migration_shows_its_pod_exit_code_events_and_log_lines() {
     );
     assert!(!json.stdout.contains("hunter22"), "{}", json.stdout);
 
-    let text = run_text("sync", &ns, MIGRATION, &["--logs-tail", "2"]);
-    assert_eq!(text.code, Some(1), "{}", text.output());
+    let text = failed_text("sync", &ns, &migration(), &["--logs-tail", "2"]);
     let out = &text.stdout;
     assert!(
         out.contains("Why PreSync hook Job/migrate failed:"),
@@ -145,10 +119,8 @@ fn a_failed_migration_shows_its_pod_exit_code_events_and_log_lines() {
     assert!(!out.contains("connecting to"), "--logs-tail 2: {out}");
     assert!(out.contains("Why SyncFail hook Job/alert failed:"), "{out}");
 
-    let quiet = run("sync", &ns, MIGRATION, &["--logs-tail", "0"]);
-    assert_eq!(quiet.code, Some(1), "{}", quiet.output());
-    let report = quiet.json();
-    let migrate = task(&tasks(&report), "PreSync", "migrate").clone();
+    let quiet = failed_sync(&ns, &migration(), &["--logs-tail", "0"]);
+    let migrate = quiet.task("PreSync", "migrate");
     assert_eq!(migrate["logs"], serde_json::json!([]), "{migrate}");
     assert_eq!(migrate["events"][0]["reason"], "BackoffLimitExceeded");
 }
@@ -156,29 +128,20 @@ fn a_failed_migration_shows_its_pod_exit_code_events_and_log_lines() {
 #[test]
 fn a_failing_init_container_is_the_one_whose_log_is_shown() {
     let ns = support::create_namespace("why-init");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations:
-        test.kubectl-hooks.io/outcome: fail
-        test.kubectl-hooks.io/container: wait-for-db
-        test.kubectl-hooks.io/logs.wait-for-db: "db:5432 refused the connection"
-    spec:
-      restartPolicy: Never
-      initContainers: [{name: wait-for-db, image: example/wait}]
-      containers: [{name: migrate, image: example/migrate}]
-"#;
-    let r = run("sync", &ns, yaml, &[]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
-    let report = r.json();
-    let migrate = task(&tasks(&report), "PreSync", "migrate").clone();
+    let yaml = Workload::job("migrate")
+        .annotations("argocd.argoproj.io/hook: PreSync")
+        .pod_annotations(
+            "test.kubectl-hooks.io/outcome: fail, test.kubectl-hooks.io/container: wait-for-db",
+        )
+        .pod_annotation(
+            "test.kubectl-hooks.io/logs.wait-for-db",
+            "db:5432 refused the connection",
+        )
+        .pod_spec("initContainers: [{name: wait-for-db, image: example/wait}]")
+        .container("migrate")
+        .yaml();
+    let r = failed_sync(&ns, &yaml, &[]);
+    let migrate = r.task("PreSync", "migrate");
     assert_eq!(migrate["pods"][0]["container"], "wait-for-db");
     assert_eq!(migrate["pods"][0]["initContainer"], true);
     assert_eq!(migrate["logs"].as_array().unwrap().len(), 1, "{migrate}");
@@ -189,26 +152,15 @@ spec:
     );
 }
 
-const MISSING_IMAGE: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata:
-      labels: {app: web}
-      annotations: {test.kubectl-hooks.io/outcome: image-pull-backoff}
-    spec:
-      containers: [{name: web, image: "registry.example/web:nope"}]
-"#;
-
 #[test]
 fn a_deployment_stuck_on_a_missing_image_says_so_while_waiting_and_at_the_timeout() {
     let ns = support::create_namespace("why-image");
-    let r = run_text("sync", &ns, MISSING_IMAGE, &["--timeout", "8s"]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
+    let yaml = Workload::deployment("web")
+        .replicas(2)
+        .pod_annotations("test.kubectl-hooks.io/outcome: image-pull-backoff")
+        .containers(r#"{name: web, image: "registry.example/web:nope"}"#)
+        .yaml();
+    let r = failed_text("sync", &ns, &yaml, &["--timeout", "8s"]);
     let pull_failed = "Failed to pull image \"registry.example/web:nope\"";
     // While waiting: the pods' state and the kubelet's event, each once, before the timeout.
     let err = &r.stderr;
@@ -248,46 +200,26 @@ fn a_deployment_stuck_on_a_missing_image_says_so_while_waiting_and_at_the_timeou
 #[test]
 fn a_job_whose_service_account_does_not_exist_shows_the_failed_create_event() {
     let ns = support::create_namespace("why-sa");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      serviceAccountName: orders-migrator
-      restartPolicy: Never
-      containers: [{name: migrate, image: example/migrate}]
-"#;
-    let r = run("sync", &ns, yaml, &["--timeout", "6s"]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
-    let report = r.json();
-    let migrate = task(&tasks(&report), "PreSync", "migrate").clone();
+    let yaml = Workload::job("migrate")
+        .annotations("argocd.argoproj.io/hook: PreSync")
+        .pod_spec("serviceAccountName: orders-migrator")
+        .container("migrate")
+        .yaml();
+    let r = failed_sync(&ns, &yaml, &["--timeout", "6s"]);
+    let migrate = r.task("PreSync", "migrate");
     assert!(
-        migrate["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("timed out (--timeout 6s)"),
+        text(&migrate["message"]).starts_with("timed out (--timeout 6s)"),
         "{migrate}"
     );
     let event = &migrate["events"][0];
     assert_eq!(event["reason"], "FailedCreate", "{migrate}");
     assert_eq!(event["object"], "Job/migrate");
     assert!(
-        event["message"]
-            .as_str()
-            .unwrap()
-            .contains("serviceaccount \"orders-migrator\" not found"),
+        text(&event["message"]).contains("serviceaccount \"orders-migrator\" not found"),
         "{event}"
     );
     assert!(
-        migrate["reason"]
-            .as_str()
-            .unwrap()
-            .contains("serviceaccount \"orders-migrator\" not found"),
+        text(&migrate["reason"]).contains("serviceaccount \"orders-migrator\" not found"),
         "{migrate}"
     );
     assert_eq!(migrate["logs"], serde_json::json!([]));
@@ -306,35 +238,20 @@ spec:
 #[test]
 fn a_crash_loop_shows_its_restart_count_and_the_previous_instance_log() {
     let ns = support::create_namespace("why-crash");
-    let yaml = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata:
-      labels: {app: api}
-      annotations:
-        test.kubectl-hooks.io/outcome: crashloop
-        test.kubectl-hooks.io/restarts: "5"
-        test.kubectl-hooks.io/previous-logs: |
-          starting api
-          panic: DATABASE_URL is not set
-    spec:
-      containers: [{name: api, image: example/api}]
-"#;
-    let r = run("sync", &ns, yaml, &["--timeout", "5s"]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
-    let report = r.json();
-    let api = task(&tasks(&report), "Sync", "api").clone();
+    let yaml = Workload::deployment("api")
+        .pod_annotations("test.kubectl-hooks.io/outcome: crashloop")
+        .pod_annotation("test.kubectl-hooks.io/restarts", "5")
+        .pod_annotation(
+            "test.kubectl-hooks.io/previous-logs",
+            "starting api\npanic: DATABASE_URL is not set\n",
+        )
+        .yaml();
+    let r = failed_sync(&ns, &yaml, &["--timeout", "5s"]);
+    let api = r.task("Sync", "api");
     assert_eq!(api["pods"][0]["reason"], "CrashLoopBackOff", "{api}");
     assert_eq!(api["pods"][0]["restarts"], 5);
     assert!(
-        api["reason"]
-            .as_str()
-            .unwrap()
+        text(&api["reason"])
             .ends_with("container api: CrashLoopBackOff, 5 restarts, last exit code 1 (Error)"),
         "{api}"
     );
@@ -351,28 +268,15 @@ spec:
 fn logs_that_cannot_be_read_are_said_and_the_exit_code_stays_the_syncs() {
     let ns = support::create_namespace("why-norights");
     // `norights` may run this sync, but not read pods/log.
-    support::kubectl(&[
-        "create",
-        "role",
-        "runner",
-        "-n",
+    support::grant(
         &ns,
-        "--verb=*",
-        "--resource=jobs.batch,configmaps,pods,events,leases.coordination.k8s.io,secrets",
-    ]);
-    support::kubectl(&[
-        "create",
-        "rolebinding",
         "runner",
-        "-n",
-        &ns,
-        "--role=runner",
-        "--user=norights",
-    ]);
-    let r = run("sync", &ns, MIGRATION, &["--context", "norights"]);
-    assert_eq!(r.code, Some(1), "the sync's own failure: {}", r.output());
-    let report = r.json();
-    let migrate = task(&tasks(&report), "PreSync", "migrate").clone();
+        "*",
+        "jobs.batch,configmaps,pods,events,leases.coordination.k8s.io,secrets",
+    );
+    // Exit 1: the sync's own failure, not one of reading its logs.
+    let r = failed_sync(&ns, &migration(), &["--context", "norights"]);
+    let migrate = r.task("PreSync", "migrate");
     let error = migrate["logs"][0]["error"]
         .as_str()
         .unwrap_or_else(|| panic!("{migrate}"));
@@ -382,8 +286,7 @@ fn logs_that_cannot_be_read_are_said_and_the_exit_code_stays_the_syncs() {
     );
     assert_eq!(migrate["events"][0]["reason"], "BackoffLimitExceeded");
 
-    let text = run_text("sync", &ns, MIGRATION, &["--context", "norights"]);
-    assert_eq!(text.code, Some(1), "{}", text.output());
+    let text = failed_text("sync", &ns, &migration(), &["--context", "norights"]);
     assert!(
         text.stdout
             .contains("container migrate: could not be read: forbidden"),
@@ -395,30 +298,15 @@ fn logs_that_cannot_be_read_are_said_and_the_exit_code_stays_the_syncs() {
 #[test]
 fn logs_streams_a_hooks_output_prefixed_with_its_name() {
     let ns = support::create_namespace("why-stream");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: seed
-  annotations: {argocd.argoproj.io/hook: PostSync}
-spec:
-  template:
-    metadata:
-      annotations:
-        test.kubectl-hooks.io/run-for: 3s
-        test.kubectl-hooks.io/logs: |
-          seeding 3 rows
-          seeded
-    spec:
-      restartPolicy: Never
-      containers: [{name: seed, image: example/seed}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app}
-"#;
-    let r = run("sync", &ns, yaml, &["--logs"]);
-    assert_eq!(r.code, Some(0), "{}", r.output());
+    let yaml = Workload::job("seed")
+        .annotations("argocd.argoproj.io/hook: PostSync")
+        .default_retries()
+        .pod_annotations("test.kubectl-hooks.io/run-for: 3s")
+        .pod_annotation("test.kubectl-hooks.io/logs", "seeding 3 rows\nseeded\n")
+        .container("seed")
+        .yaml()
+        + APP;
+    let r = support::on_yaml("sync", &ns, &yaml, &["--logs"]).exits(0);
     let err = &r.stderr;
     let first = err
         .find("Job/seed | seed-")
@@ -433,37 +321,21 @@ metadata: {name: app}
     assert!(first < done, "streamed while the hook ran: {err}");
 
     // Without --logs, nothing of the hook's output is shown.
-    let quiet = run("sync", &ns, yaml, &[]);
-    assert_eq!(quiet.code, Some(0), "{}", quiet.output());
+    let quiet = support::on_yaml("sync", &ns, &yaml, &[]).exits(0);
     assert!(!quiet.stderr.contains("seeding"), "{}", quiet.stderr);
 }
 
 #[test]
 fn a_failing_pre_delete_hook_is_explained_too() {
     let ns = support::create_namespace("why-delete");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: backup
-  annotations: {argocd.argoproj.io/hook: PreDelete}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations:
-        test.kubectl-hooks.io/outcome: fail
-        test.kubectl-hooks.io/logs: "pg_dump: connection refused"
-    spec:
-      restartPolicy: Never
-      containers: [{name: backup, image: example/backup}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: app}
-"#;
-    let r = run_text("delete", &ns, yaml, &[]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
+    let yaml = Workload::job("backup")
+        .annotations("argocd.argoproj.io/hook: PreDelete")
+        .pod_annotations("test.kubectl-hooks.io/outcome: fail")
+        .pod_annotation("test.kubectl-hooks.io/logs", "pg_dump: connection refused")
+        .container("backup")
+        .yaml()
+        + APP;
+    let r = failed_text("delete", &ns, &yaml, &[]);
     assert!(
         r.stdout.contains("Why PreDelete hook Job/backup failed:"),
         "{}",
@@ -557,60 +429,28 @@ spec:
 #[test]
 fn a_missing_secret_and_an_oom_kill_are_named() {
     let ns = support::create_namespace("why-config");
-    let yaml = r#"
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: import
-  annotations: {argocd.argoproj.io/hook: PreSync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata:
-      annotations: {test.kubectl-hooks.io/outcome: oom-killed}
-    spec:
-      restartPolicy: Never
-      containers: [{name: import, image: example/import}]
-"#;
-    let r = run("sync", &ns, yaml, &[]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
-    let report = r.json();
-    let import = task(&tasks(&report), "PreSync", "import").clone();
+    let yaml = Workload::job("import")
+        .annotations("argocd.argoproj.io/hook: PreSync")
+        .pod_annotations("test.kubectl-hooks.io/outcome: oom-killed")
+        .container("import")
+        .yaml();
+    let r = failed_sync(&ns, &yaml, &[]);
+    let import = r.task("PreSync", "import");
     assert!(
-        import["reason"]
-            .as_str()
-            .unwrap()
-            .ends_with("container import: OOMKilled, exit code 137"),
+        text(&import["reason"]).ends_with("container import: OOMKilled, exit code 137"),
         "{import}"
     );
 
-    let yaml = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata:
-      labels: {app: api}
-      annotations: {test.kubectl-hooks.io/outcome: create-config-error}
-    spec:
-      containers:
-      - name: api
-        image: example/api
-        env:
-        - name: DB_PASSWORD
-          valueFrom: {secretKeyRef: {name: api-db, key: password}}
-"#;
-    let r = run("sync", &ns, yaml, &["--timeout", "5s"]);
-    assert_eq!(r.code, Some(1), "{}", r.output());
-    let report = r.json();
-    let api = task(&tasks(&report), "Sync", "api").clone();
+    let yaml = Workload::deployment("api")
+        .pod_annotations("test.kubectl-hooks.io/outcome: create-config-error")
+        .containers(
+            "{name: api, image: example/api, env: [{name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: api-db, key: password}}}]}",
+        )
+        .yaml();
+    let r = failed_sync(&ns, &yaml, &["--timeout", "5s"]);
+    let api = r.task("Sync", "api");
     assert!(
-        api["reason"]
-            .as_str()
-            .unwrap()
+        text(&api["reason"])
             .ends_with("container api: CreateContainerConfigError: secret \"api-db\" not found"),
         "{api}"
     );

@@ -4,8 +4,8 @@
 //! apply left. (`SkipDryRunOnMissingResource` is in `validate` and `apply`, where kinds are
 //! resolved; `Prune`/`Delete` are `delete`'s.)
 
+mod client_side;
 mod fields;
-mod takeover;
 
 use crate::cluster::{ApplyOptions, Cluster, ClusterError, FIELD_MANAGER, ResolvedKind};
 use crate::engine::remove::DELETE_WAIT;
@@ -119,7 +119,7 @@ pub(crate) async fn dry_run(
         match result {
             Ok(stored) => {
                 checked.client_side =
-                    write == Write::Apply && takeover::has_client_side_fields(&stored);
+                    write == Write::Apply && client_side::has_client_side_fields(&stored);
                 checked.stored = stored;
                 return Ok(checked);
             }
@@ -217,82 +217,61 @@ pub(crate) async fn write(
     work: &Work,
     settings: &Settings,
 ) -> Result<Written, ClusterError> {
-    let kind = work.kind.as_ref().expect("kinds resolved before apply");
-    let options = &work.options;
+    let writer = Writer {
+        cluster,
+        kind: work.kind.as_ref().expect("kinds resolved before apply"),
+        options: &work.options,
+        settings,
+    };
     let mut object = work.object.clone();
     let mut out = Written::default();
     let mut dropped = Vec::new();
     let mut client_side_taken = false;
     loop {
-        let result = match Write::of(options) {
+        let result = match Write::of(writer.options) {
             Write::Apply => {
                 if work.client_side && !client_side_taken {
                     client_side_taken = true;
-                    if let Some(managers) = take_over(cluster, kind, &object).await? {
+                    if let Some(managers) = writer.take_over(&object).await? {
                         out.notes.push(format!(
                             "took over the fields of client-side apply ({}) before applying",
                             managers.join(", ")
                         ));
                     }
                 }
-                apply(
-                    cluster,
-                    kind,
-                    &object,
-                    options,
-                    settings,
-                    &mut out.took_over,
-                )
-                .await
+                writer.apply(&object, &mut out.took_over).await
             }
-            Write::Replace => replace(cluster, kind, &object).await,
+            Write::Replace => writer.replace(&object).await,
             Write::DeleteAndCreate => {
-                if recreate(cluster, kind, &object).await? {
+                if writer.recreate(&object).await? {
                     out.notes.push(
                         "deleted the live object and created it again (Force=true,Replace=true)"
                             .into(),
                     );
                 }
-                cluster.create(kind, &object, false).await
+                cluster.create(writer.kind, &object, false).await
             }
-            Write::ApplyOrRecreate => {
-                match apply(
-                    cluster,
-                    kind,
-                    &object,
-                    options,
-                    settings,
-                    &mut out.took_over,
-                )
-                .await
-                {
-                    Err(e) if refused_in_place(&e) => {
-                        // `kubectl apply --force`: the server will not change it in place. The
-                        // dry run checked it as a create; check again now, so that nothing is
-                        // deleted that cannot be put back.
-                        let check = ApplyOptions {
-                            dry_run: true,
-                            ..apply_options(options, settings)
-                        };
-                        cluster.apply(kind, &fresh_name(&object), check).await?;
-                        recreate(cluster, kind, &object).await?;
-                        out.notes.push(format!(
-                            "deleted the live object and applied it again (Force=true): the server would not change it in place ({})",
-                            refusal(&e)
-                        ));
-                        apply(
-                            cluster,
-                            kind,
-                            &object,
-                            options,
-                            settings,
-                            &mut out.took_over,
-                        )
-                        .await
-                    }
-                    other => other,
+            Write::ApplyOrRecreate => match writer.apply(&object, &mut out.took_over).await {
+                Err(e) if refused_in_place(&e) => {
+                    // `kubectl apply --force`: the server will not change it in place. The
+                    // dry run checked it as a create; check again now, so that nothing is
+                    // deleted that cannot be put back.
+                    let check = ApplyOptions {
+                        dry_run: true,
+                        ..apply_options(writer.options, settings)
+                    };
+                    cluster
+                        .apply(writer.kind, &fresh_name(&object), check)
+                        .await?;
+                    writer.recreate(&object).await?;
+                    out.notes.push(format!(
+                        "deleted the live object and applied it again (Force=true): the server would not change it in place ({})",
+                        refusal(&e)
+                    ));
+                    writer.apply(&object, &mut out.took_over).await
                 }
-            }
+                other => other,
+            },
         };
         match result {
             Ok(live) => {
@@ -305,7 +284,7 @@ pub(crate) async fn write(
                 out.live = live;
                 return Ok(out);
             }
-            Err(e) => dropped.extend(drop_unknown(&mut object, options, e, dropped.len())?),
+            Err(e) => dropped.extend(drop_unknown(&mut object, writer.options, e, dropped.len())?),
         }
     }
 }
@@ -328,95 +307,96 @@ fn apply_options(options: &SyncOptions, settings: &Settings) -> ApplyOptions {
     }
 }
 
-async fn apply(
-    cluster: &Cluster,
-    kind: &ResolvedKind,
-    object: &Value,
-    options: &SyncOptions,
-    settings: &Settings,
-    took_over: &mut Option<String>,
-) -> Result<Value, ClusterError> {
-    let (result, took) =
-        crate::engine::takeover::apply(cluster, kind, object, apply_options(options, settings))
-            .await;
-    if took.is_some() {
-        *took_over = took;
+/// The ways of writing objects of one kind with one object's sync options.
+struct Writer<'a> {
+    cluster: &'a Cluster,
+    kind: &'a ResolvedKind,
+    options: &'a SyncOptions,
+    settings: &'a Settings,
+}
+
+impl Writer<'_> {
+    /// Server-side apply; what a forced apply took from other managers goes to `took_over`.
+    async fn apply(
+        &self,
+        object: &Value,
+        took_over: &mut Option<String>,
+    ) -> Result<Value, ClusterError> {
+        let options = apply_options(self.options, self.settings);
+        let (result, took) =
+            crate::engine::takeover::apply(self.cluster, self.kind, object, options).await;
+        if took.is_some() {
+            *took_over = took;
+        }
+        result
     }
-    result
-}
 
-/// Where the live object of `object` is: namespace and name.
-fn identity(cluster: &Cluster, kind: &ResolvedKind, object: &Value) -> (String, String) {
-    let name = object["metadata"]["name"].as_str().unwrap_or_default();
-    (cluster.namespace_of(kind, object), name.to_owned())
-}
+    /// Where the live object of `object` is: namespace and name.
+    fn identity(&self, object: &Value) -> (String, String) {
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        (
+            self.cluster.namespace_of(self.kind, object),
+            name.to_owned(),
+        )
+    }
 
-/// `Replace=true`: create when absent, else `PUT` over the live object at its
-/// resourceVersion; when it changed in between, read it again and try once more.
-async fn replace(
-    cluster: &Cluster,
-    kind: &ResolvedKind,
-    object: &Value,
-) -> Result<Value, ClusterError> {
-    let (namespace, name) = identity(cluster, kind, object);
-    let mut retried = false;
-    loop {
-        let Some(live) = cluster.get(kind, &namespace, &name).await? else {
-            return cluster.create(kind, object, false).await;
-        };
-        let mut body = object.clone();
-        body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
-        match cluster.replace(kind, &body, false).await {
-            Err(e) if e.is_stale() && !retried => retried = true,
-            other => return other,
+    /// `Replace=true`: create when absent, else `PUT` over the live object at its
+    /// resourceVersion; when it changed in between, read it again and try once more.
+    async fn replace(&self, object: &Value) -> Result<Value, ClusterError> {
+        let (cluster, kind) = (self.cluster, self.kind);
+        let (namespace, name) = self.identity(object);
+        let mut retried = false;
+        loop {
+            let Some(live) = cluster.get(kind, &namespace, &name).await? else {
+                return cluster.create(kind, object, false).await;
+            };
+            let mut body = object.clone();
+            body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
+            match cluster.replace(kind, &body, false).await {
+                Err(e) if e.is_stale() && !retried => retried = true,
+                other => return other,
+            }
         }
     }
-}
 
-/// Deletes the live object and waits until it is gone; false when there was none.
-async fn recreate(
-    cluster: &Cluster,
-    kind: &ResolvedKind,
-    object: &Value,
-) -> Result<bool, ClusterError> {
-    let (namespace, name) = identity(cluster, kind, object);
-    let target = crate::engine::remove::Target {
-        kind,
-        namespace: &namespace,
-        name: &name,
-    };
-    let gone = target.delete(cluster, Some(DELETE_WAIT)).await?;
-    Ok(gone == crate::engine::remove::Gone::Deleted)
-}
+    /// Deletes the live object and waits until it is gone; false when there was none.
+    async fn recreate(&self, object: &Value) -> Result<bool, ClusterError> {
+        let (namespace, name) = self.identity(object);
+        let target = crate::engine::remove::Target {
+            kind: self.kind,
+            namespace: &namespace,
+            name: &name,
+        };
+        let gone = target.delete(self.cluster, Some(DELETE_WAIT)).await?;
+        Ok(gone == crate::engine::remove::Gone::Deleted)
+    }
 
-/// Rewrites the live object's managedFields so that this tool's manager owns what the
-/// client-side managers owned (guarded by its resourceVersion, read again and retried once
-/// when it changed in between). Returns the managers taken over from, `None` when there was
-/// nothing to take over.
-async fn take_over(
-    cluster: &Cluster,
-    kind: &ResolvedKind,
-    object: &Value,
-) -> Result<Option<Vec<String>>, ClusterError> {
-    let (namespace, name) = identity(cluster, kind, object);
-    let mut retried = false;
-    loop {
-        let Some(live) = cluster.get(kind, &namespace, &name).await? else {
-            return Ok(None);
-        };
-        let Some(managed) = takeover::taken_over(&live, FIELD_MANAGER) else {
-            return Ok(None);
-        };
-        let version = live["metadata"]["resourceVersion"]
-            .as_str()
-            .unwrap_or_default();
-        match cluster
-            .set_managed_fields(kind, &namespace, &name, version, &managed)
-            .await
-        {
-            Ok(_) => return Ok(Some(takeover::client_side_managers(&live))),
-            Err(e) if e.is_stale() && !retried => retried = true,
-            Err(e) => return Err(e),
+    /// Rewrites the live object's managedFields so that this tool's manager owns what the
+    /// client-side managers owned (guarded by its resourceVersion, read again and retried once
+    /// when it changed in between). Returns the managers taken over from, `None` when there
+    /// was nothing to take over.
+    async fn take_over(&self, object: &Value) -> Result<Option<Vec<String>>, ClusterError> {
+        let (cluster, kind) = (self.cluster, self.kind);
+        let (namespace, name) = self.identity(object);
+        let mut retried = false;
+        loop {
+            let Some(live) = cluster.get(kind, &namespace, &name).await? else {
+                return Ok(None);
+            };
+            let Some(managed) = client_side::taken_over(&live, FIELD_MANAGER) else {
+                return Ok(None);
+            };
+            let version = live["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or_default();
+            match cluster
+                .set_managed_fields(kind, &namespace, &name, version, &managed)
+                .await
+            {
+                Ok(_) => return Ok(Some(client_side::client_side_managers(&live))),
+                Err(e) if e.is_stale() && !retried => retried = true,
+                Err(e) => return Err(e),
+            }
         }
     }
 }

@@ -105,7 +105,8 @@ pub async fn prepare(
     let mut warnings = client_side_apply_warnings(&works);
     let (namespaces_to_create, not_yet) =
         check_namespaces(cluster, manifests, &works, settings).await?;
-    let mut dry_run_results = dry_run(
+    // Empty unless `keep_dry_run`: the dry run keeps what the server would store only then.
+    let dry_run_results = dry_run(
         cluster,
         &mut works,
         &not_yet,
@@ -114,9 +115,6 @@ pub async fn prepare(
         &mut warnings,
     )
     .await?;
-    if !settings.keep_dry_run {
-        dry_run_results.clear();
-    }
     let namespace_kind = cluster.resolve("v1", "Namespace").await?;
     let needs = access::for_sync(&works, namespace_kind.as_ref(), &namespaces_to_create);
     access::check(cluster, needs).await?;

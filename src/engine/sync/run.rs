@@ -9,7 +9,7 @@ use crate::engine::policy::OperationResult;
 use crate::engine::prune::StepPrunes;
 use crate::engine::remove::{apply_delete_policies, terminate_hooks};
 use crate::engine::wait::StepEnd;
-use crate::engine::{Cancel, Ending, Event, Settings, Summary, interrupted_message};
+use crate::engine::{Cancel, Ending, Event, Settings, Summary, Work, interrupted_message};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -29,6 +29,11 @@ pub async fn execute(
     let report = |ending, message: String, step_durations| Report {
         summary: Summary::new(cluster, ending, message, started.elapsed()),
         step_durations,
+    };
+
+    // The hooks' delete policies, once the operation's result is known.
+    let delete_policies = async |works: &mut [Work], result| {
+        apply_delete_policies(cluster, works, result, settings.concurrency, emit).await
     };
 
     let bounded = cluster.until(Some(deadline));
@@ -107,14 +112,7 @@ pub async fn execute(
 
     match failure {
         None => {
-            apply_delete_policies(
-                cluster,
-                &mut prepared.works,
-                OperationResult::Succeeded,
-                settings.concurrency,
-                emit,
-            )
-            .await;
+            delete_policies(&mut prepared.works, OperationResult::Succeeded).await;
             report(
                 Ending::Succeeded,
                 "successfully synced (all tasks run)".into(),
@@ -123,14 +121,7 @@ pub async fn execute(
         }
         Some(mut message) => {
             // Argo CD deletes HookFailed hooks before it starts the SyncFail hooks.
-            apply_delete_policies(
-                cluster,
-                &mut prepared.works,
-                OperationResult::Failed,
-                settings.concurrency,
-                emit,
-            )
-            .await;
+            delete_policies(&mut prepared.works, OperationResult::Failed).await;
             if let Some(sync_fail) = prepared.sync_fail.clone() {
                 emit(&Event::SyncFailStarted {
                     hooks: sync_fail.tasks.len(),
@@ -154,14 +145,7 @@ pub async fn execute(
                 if let StepEnd::Failed(why) = end {
                     message.push_str(&format!("\none or more SyncFail hooks failed: {why}"));
                 }
-                apply_delete_policies(
-                    cluster,
-                    &mut prepared.works,
-                    OperationResult::Failed,
-                    settings.concurrency,
-                    emit,
-                )
-                .await;
+                delete_policies(&mut prepared.works, OperationResult::Failed).await;
             }
             if cancel.is_cancelled() {
                 emit(&Event::Interrupted);

@@ -6,6 +6,7 @@ use crate::cluster::{Cluster, ClusterError, LogSource};
 use crate::diagnose::{self, Evidence, LOG_BYTES_LIMIT, Shown};
 use crate::engine::{Event, Settings, TaskRef, TaskState, Work};
 use futures::stream::{BoxStream, SelectAll, StreamExt};
+use serde_json::Value;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -133,40 +134,48 @@ impl Lookout {
         }
     }
 
-    /// Follows the logs of a hook's pods whose containers have started.
-    async fn follow(&mut self, cluster: &Cluster, w: &Work, evidence: &Evidence<'_>) {
-        let pods = diagnose::owned_pods(evidence.object, evidence.between, evidence.pods);
+    /// The started containers of `pods` whose logs are not followed (or printed) yet.
+    fn unfollowed<'p>(&self, pods: Vec<&'p Value>) -> Vec<Started<'p>> {
+        let mut out = Vec::new();
         for pod in pods {
             for container in started_containers(pod) {
                 let Some(key) = follow_key(pod, &container) else {
                     continue;
                 };
-                if self.followed.contains(&key) {
-                    continue;
+                if !self.followed.contains(&key) {
+                    let (namespace, name) = pod_place(pod);
+                    out.push(Started {
+                        key,
+                        pod,
+                        namespace,
+                        name,
+                        container,
+                    });
                 }
-                let (ns, name) = pod_place(pod);
-                let source = LogSource {
-                    namespace: &ns,
-                    pod: &name,
-                    container: &container,
-                    previous: false,
-                };
-                let Ok(stream) = cluster.follow_log(source, LOG_BYTES_LIMIT).await else {
-                    // Not readable yet (or at all): a later look, or the report, says so.
-                    continue;
-                };
-                self.followed.insert(key);
-                let (task, label) = (w.reference(), format!("{name}/{container}"));
-                let hidden = diagnose::env_values(pod);
-                self.logs.push(
-                    stream
-                        .map(move |line| {
-                            let line = line.map(|l| diagnose::clean_log_line(&l, &hidden));
-                            (task.clone(), label.clone(), line)
-                        })
-                        .boxed(),
-                );
             }
+        }
+        out
+    }
+
+    /// Follows the logs of a hook's pods whose containers have started.
+    async fn follow(&mut self, cluster: &Cluster, w: &Work, evidence: &Evidence<'_>) {
+        let pods = diagnose::owned_pods(evidence.object, evidence.between, evidence.pods);
+        for started in self.unfollowed(pods) {
+            let Ok(stream) = cluster.follow_log(started.source(), LOG_BYTES_LIMIT).await else {
+                // Not readable yet (or at all): a later look, or the report, says so.
+                continue;
+            };
+            let (task, label) = (w.reference(), started.label());
+            let hidden = diagnose::env_values(started.pod);
+            self.followed.insert(started.key);
+            self.logs.push(
+                stream
+                    .map(move |line| {
+                        let line = line.map(|l| diagnose::clean_log_line(&l, &hidden));
+                        (task.clone(), label.clone(), line)
+                    })
+                    .boxed(),
+            );
         }
     }
 
@@ -200,47 +209,59 @@ impl Lookout {
                 continue;
             };
             let pods = diagnose::owned_pods(&live, &related.between, &related.pods);
-            for pod in pods {
-                for container in started_containers(pod) {
-                    let Some(key) = follow_key(pod, &container) else {
-                        continue;
-                    };
-                    if !self.followed.insert(key) {
-                        continue;
-                    }
-                    let (ns, name) = pod_place(pod);
-                    let source = LogSource {
-                        namespace: &ns,
-                        pod: &name,
-                        container: &container,
-                        previous: false,
-                    };
-                    let label = format!("{name}/{container}");
-                    let hidden = diagnose::env_values(pod);
-                    let target = diagnose::LogTarget {
-                        pod: name.clone(),
-                        container: container.clone(),
-                        init: false,
-                        previous: false,
-                    };
-                    let log = cluster
-                        .container_log(source, usize::MAX, LOG_BYTES_LIMIT)
-                        .await
-                        .map_err(|e| e.to_string());
-                    let excerpt = diagnose::excerpt(target, log, usize::MAX, &hidden);
-                    for line in excerpt.lines {
-                        emit(&Event::HookLog(w.reference(), label.clone(), line));
-                    }
-                    if let Some(e) = excerpt.error {
-                        emit(&Event::HookLog(
-                            w.reference(),
-                            label.clone(),
-                            format!("(log not available: {e})"),
-                        ));
-                    }
+            for started in self.unfollowed(pods) {
+                let label = started.label();
+                let hidden = diagnose::env_values(started.pod);
+                let target = diagnose::LogTarget {
+                    pod: started.name.clone(),
+                    container: started.container.clone(),
+                    init: false,
+                    previous: false,
+                };
+                let log = cluster
+                    .container_log(started.source(), usize::MAX, LOG_BYTES_LIMIT)
+                    .await
+                    .map_err(|e| e.to_string());
+                self.followed.insert(started.key);
+                let excerpt = diagnose::excerpt(target, log, usize::MAX, &hidden);
+                for line in excerpt.lines {
+                    emit(&Event::HookLog(w.reference(), label.clone(), line));
+                }
+                if let Some(e) = excerpt.error {
+                    emit(&Event::HookLog(
+                        w.reference(),
+                        label.clone(),
+                        format!("(log not available: {e})"),
+                    ));
                 }
             }
         }
+    }
+}
+
+/// A started container of a hook's pod, whose log is read with `--logs`.
+struct Started<'p> {
+    /// (pod uid, container), as in [`Lookout::followed`].
+    key: (String, String),
+    pod: &'p Value,
+    namespace: String,
+    name: String,
+    container: String,
+}
+
+impl Started<'_> {
+    fn source(&self) -> LogSource<'_> {
+        LogSource {
+            namespace: &self.namespace,
+            pod: &self.name,
+            container: &self.container,
+            previous: false,
+        }
+    }
+
+    /// `POD/CONTAINER`, as the log lines are prefixed.
+    fn label(&self) -> String {
+        format!("{}/{}", self.name, self.container)
     }
 }
 

@@ -46,6 +46,13 @@ pub async fn kind(cluster: &Cluster, api_version: &str, kind: &str) -> ResolvedK
         .unwrap_or_else(|| panic!("the server does not serve {api_version} {kind}"))
 }
 
+/// A client as the admin, and a fresh namespace for one test (see [`new_namespace`]).
+pub async fn admin_in_new_namespace(prefix: &str) -> (Cluster, String) {
+    let cluster = admin().await;
+    let namespace = new_namespace(&cluster, prefix).await;
+    (cluster, namespace)
+}
+
 /// Create a fresh namespace for one test and return its name.
 pub async fn new_namespace(cluster: &Cluster, prefix: &str) -> String {
     let name = unique_name(prefix);
@@ -88,6 +95,29 @@ pub async fn next_matching(
     tokio::time::timeout(timeout, wait)
         .await
         .unwrap_or_else(|_| panic!("no event for {what} within {timeout:?}"))
+}
+
+/// The object of the next `Applied` event for which `pred` holds (see [`next_matching`]).
+pub async fn next_applied(
+    events: &mut WatchStream,
+    timeout: Duration,
+    what: &str,
+    mut pred: impl FnMut(&Value) -> bool,
+) -> Value {
+    let is = |e: &WatchEvent| matches!(e, WatchEvent::Applied(object) if pred(object));
+    match next_matching(events, timeout, what, is).await {
+        WatchEvent::Applied(object) => object,
+        _ => unreachable!(),
+    }
+}
+
+/// The last state of the object of the next `Deleted` event.
+pub async fn next_deleted(events: &mut WatchStream, timeout: Duration, what: &str) -> Value {
+    let is = |e: &WatchEvent| matches!(e, WatchEvent::Deleted(_));
+    match next_matching(events, timeout, what, is).await {
+        WatchEvent::Deleted(object) => object,
+        _ => unreachable!(),
+    }
 }
 
 /// The test kubeconfig as JSON (which is YAML too), to derive variants from.

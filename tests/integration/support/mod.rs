@@ -7,14 +7,16 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod cluster;
+pub mod plane;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The environment variable naming the test control plane's kubeconfig.
 pub const KUBECONFIG_ENV: &str = "KUBECTL_HOOKS_TEST_KUBECONFIG";
@@ -62,6 +64,40 @@ pub fn kubeconfig_in_namespace(dir: &std::path::Path, namespace: &str) -> PathBu
     path
 }
 
+/// The test kubeconfig as `kubectl config view --raw -o json` shows it (credentials and all).
+pub fn test_kubeconfig_view() -> serde_json::Value {
+    serde_json::from_str(&kubectl(&["config", "view", "--raw", "-o", "json"]))
+        .expect("kubectl config view")
+}
+
+/// A kubeconfig (`dir/kubeconfig`) for the test cluster whose one user, `name`, is `user` (a
+/// kubeconfig `user` entry: `{"token": ...}`, `{"exec": ...}`), its context's namespace
+/// `namespace` if given.
+pub fn kubeconfig_as(
+    dir: &std::path::Path,
+    name: &str,
+    user: serde_json::Value,
+    namespace: Option<&str>,
+) -> PathBuf {
+    let config = test_kubeconfig_view();
+    let cluster = &config["clusters"][0];
+    let mut context = serde_json::json!({"cluster": cluster["name"], "user": name});
+    if let Some(namespace) = namespace {
+        context["namespace"] = namespace.into();
+    }
+    let kubeconfig = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [cluster],
+        "users": [{"name": name, "user": user}],
+        "contexts": [{"name": name, "context": context}],
+        "current-context": name,
+    });
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, kubeconfig.to_string()).unwrap();
+    path
+}
+
 /// A namespace name that no other test (or test run) uses: `PREFIX-xxxxxxxx`, DNS-1123 safe.
 pub fn unique_namespace(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -103,11 +139,20 @@ pub fn create_namespace(prefix: &str) -> String {
 /// Runs `kubectl --kubeconfig TEST_KUBECONFIG ARGS...` (optionally feeding `stdin`).
 /// Returns stdout on success and a message with stderr on failure.
 pub fn try_kubectl_with_input(args: &[&str], stdin: Option<&str>) -> Result<String, String> {
-    let kubeconfig = test_kubeconfig();
+    kubectl_of(&test_kubeconfig(), args, stdin)
+}
+
+/// Runs `kubectl --kubeconfig KUBECONFIG ARGS...` (optionally feeding `stdin`), `KUBECTL` if
+/// set. Returns stdout on success and a message with stderr on failure.
+pub fn kubectl_of(
+    kubeconfig: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<String, String> {
     let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_string());
     let mut child = Command::new(&kubectl)
         .arg("--kubeconfig")
-        .arg(&kubeconfig)
+        .arg(kubeconfig)
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -153,6 +198,13 @@ pub fn kubectl(args: &[&str]) -> String {
     try_kubectl(args).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Runs kubectl against the test control plane with `-o json` and returns what it printed.
+pub fn kubectl_json(args: &[&str]) -> serde_json::Value {
+    let mut full = args.to_vec();
+    full.extend(["-o", "json"]);
+    serde_json::from_str(&kubectl(&full)).unwrap()
+}
+
 /// `kubectl create -n NAMESPACE -f -` with the given YAML or JSON manifest(s).
 pub fn create(namespace: &str, manifest: &str) -> String {
     try_kubectl_with_input(&["create", "-n", namespace, "-f", "-"], Some(manifest))
@@ -173,18 +225,60 @@ impl Run {
             .unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
     }
 
+    /// The run itself, once it is known to have exited `code`; panics with both streams when
+    /// it did not.
+    #[track_caller]
+    pub fn exits(self, code: i32) -> Run {
+        assert_eq!(self.code, Some(code), "{}", self.output());
+        self
+    }
+
+    /// The run itself, once its stderr is known to hold `words`; panics with both streams when
+    /// it does not.
+    #[track_caller]
+    pub fn stderr_says(&self, words: &str) -> &Run {
+        assert!(
+            self.stderr.contains(words),
+            "{words:?} not in stderr:\n{}",
+            self.output()
+        );
+        self
+    }
+
     /// Both streams, for assertion messages.
     pub fn output(&self) -> String {
         format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
     }
+
+    /// The tasks of the report (`-o json`); panics with both streams when there are none.
+    pub fn tasks(&self) -> Vec<serde_json::Value> {
+        self.json()["tasks"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no tasks:\n{}", self.output()))
+            .clone()
+    }
+
+    /// The task of the report in `phase` whose name starts with `name` (see [`task`]).
+    pub fn task(&self, phase: &str, name: &str) -> serde_json::Value {
+        task(&self.tasks(), phase, name).clone()
+    }
+}
+
+/// The text of a JSON string; panics naming the value when it is not one.
+pub fn text(value: &serde_json::Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
 }
 
 /// The `kubectl-hooks` binary about to run, as a user runs it from a script: no terminal on
 /// stdin, no colour, never the developer's kubeconfig, in the project directory (fixture
-/// paths are relative to it). Finish with [`HooksCommand::run`] or [`HooksCommand::output`].
+/// paths are relative to it). Finish with [`HooksCommand::run`] or [`HooksCommand::output`],
+/// or start it in the background with [`HooksCommand::spawn`].
 pub struct HooksCommand {
     command: Command,
     stdin: Option<String>,
+    input: Option<tempfile::TempDir>,
 }
 
 pub fn hooks_command() -> HooksCommand {
@@ -197,6 +291,7 @@ pub fn hooks_command() -> HooksCommand {
     HooksCommand {
         command,
         stdin: None,
+        input: None,
     }
 }
 
@@ -207,8 +302,13 @@ impl HooksCommand {
     }
 
     /// `--kubeconfig` of the test control plane.
-    pub fn test_cluster(mut self) -> Self {
-        self.command.arg("--kubeconfig").arg(test_kubeconfig());
+    pub fn test_cluster(self) -> Self {
+        self.kubeconfig(&test_kubeconfig())
+    }
+
+    /// `--kubeconfig PATH`: another cluster's, or the test cluster's as another user.
+    pub fn kubeconfig(mut self, path: &std::path::Path) -> Self {
+        self.command.arg("--kubeconfig").arg(path);
         self
     }
 
@@ -222,15 +322,38 @@ impl HooksCommand {
         self
     }
 
+    /// `-f FILE`: `yaml` (every `NAMESPACE` replaced by `namespace`) in an `app.yaml` of its
+    /// own, kept as long as the run.
+    pub fn input(mut self, yaml: &str, namespace: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_input(dir.path(), "app.yaml", yaml, namespace);
+        self.command.args(["-f", &file]);
+        self.input = Some(dir);
+        self
+    }
+
     /// Text on stdin (`-f -`), instead of nothing.
     pub fn stdin(mut self, text: &str) -> Self {
         self.stdin = Some(text.to_owned());
         self
     }
 
-    /// The command itself, for tests that spawn it and stop it midway.
-    pub fn command(self) -> Command {
-        self.command
+    /// Starts it in the background (stdin stays empty): see [`Running`].
+    pub fn spawn(mut self) -> Running {
+        assert!(self.stdin.is_none(), "a background run reads no stdin");
+        let mut child = self
+            .command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl-hooks");
+        Running {
+            stdout: lines_of(child.stdout.take().expect("piped stdout")),
+            stderr: lines_of(child.stderr.take().expect("piped stderr")),
+            child,
+            progress: String::new(),
+            _input: self.input,
+        }
     }
 
     /// Runs it to the end: exit status and both streams.
@@ -262,6 +385,90 @@ impl HooksCommand {
     }
 }
 
+/// A run of the binary in the background ([`HooksCommand::spawn`]): both streams are read
+/// line by line as they come, stderr (its progress) with [`Running::wait_for`], stdout with
+/// [`Running::stdout_line`]; [`Running::finish`] gives the rest.
+pub struct Running {
+    child: Child,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    progress: String,
+    _input: Option<tempfile::TempDir>,
+}
+
+/// The lines of `stream`, read on a thread of their own (so that neither pipe fills up).
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+impl Running {
+    /// Reads progress until a line contains `text`; panics if the run ends first.
+    pub fn wait_for(&mut self, text: &str) {
+        loop {
+            match self.stderr.recv() {
+                Ok(line) => {
+                    self.progress.push_str(&line);
+                    self.progress.push('\n');
+                    if line.contains(text) {
+                        return;
+                    }
+                }
+                Err(_) => panic!("the run ended before {text:?}:\n{}", self.progress),
+            }
+        }
+    }
+
+    /// The next line of stdout, or `None` when there is none before `deadline`.
+    pub fn stdout_line(&self, deadline: Instant) -> Option<String> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.stdout.recv_timeout(left).ok()
+    }
+
+    /// Whether the run has ended, without waiting.
+    pub fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, ...) to the process, as a terminal or CI runner would.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    /// SIGKILL: the process gets no chance to release or clean up anything.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Waits for the run to end: its exit code, the rest of stdout, and all its progress as
+    /// stderr (each line ending in a newline).
+    pub fn finish(mut self) -> Run {
+        let status = self.child.wait().expect("wait for kubectl-hooks");
+        let stdout = self.stdout.iter().map(|line| line + "\n").collect();
+        for line in self.stderr.iter() {
+            self.progress.push_str(&line);
+            self.progress.push('\n');
+        }
+        Run {
+            code: status.code(),
+            stdout,
+            stderr: self.progress,
+        }
+    }
+}
+
 /// Runs `kubectl-hooks ARGS... --kubeconfig TEST_KUBECONFIG`.
 pub fn hooks(args: &[&str]) -> Run {
     hooks_command().args(args).test_cluster().run()
@@ -284,6 +491,13 @@ pub fn on_input(command: &str, namespace: &str, file: &str, extra: &[&str]) -> R
     hooks(&args)
 }
 
+/// Writes `yaml` to a fresh `app.yaml` and runs [`on_input`] with it.
+pub fn on_yaml(command: &str, namespace: &str, yaml: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_input(dir.path(), "app.yaml", yaml, namespace);
+    on_input(command, namespace, &file, extra)
+}
+
 /// Writes `yaml` to `dir/app.yaml` and syncs it into `namespace`; panics unless the sync
 /// succeeds. Returns the file, for later commands on the same input.
 pub fn synced(dir: &std::path::Path, namespace: &str, yaml: &str) -> String {
@@ -297,23 +511,166 @@ pub fn synced(dir: &std::path::Path, namespace: &str, yaml: &str) -> String {
 /// insides of flow mappings, e.g. `argocd.argoproj.io/hook: PreSync` and
 /// `test.kubectl-hooks.io/outcome: fail` (for the test kubelet).
 pub fn job(name: &str, annotations: &str, pod_annotations: &str) -> String {
-    [
-        "apiVersion: batch/v1",
-        "kind: Job",
-        "metadata:",
-        &format!("  name: {name}"),
-        &format!("  annotations: {{{annotations}}}"),
-        "spec:",
-        "  backoffLimit: 0",
-        "  template:",
-        "    metadata:",
-        &format!("      annotations: {{{pod_annotations}}}"),
-        "    spec:",
-        "      restartPolicy: Never",
-        &format!("      containers: [{{name: c, image: example/{name}}}]"),
-        "---\n",
-    ]
-    .join("\n")
+    Workload::job(name)
+        .annotations(annotations)
+        .pod_annotations(pod_annotations)
+        .yaml()
+}
+
+/// A ConfigMap as a YAML document, `annotations` the insides of a flow mapping (as for [`job`]).
+pub fn config_map(name: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\ndata: {{v: \"1\"}}\n---\n"
+    )
+}
+
+/// A Job or a Deployment as a YAML document, for what [`job`] does not say. By default: a
+/// Job without retries (`backoffLimit: 0`) of one container `{name: c, image: example/NAME}`,
+/// or a Deployment of one replica whose pods are labelled `app: NAME`, of one container
+/// `{name: NAME, image: example/NAME}`; no annotations.
+pub struct Workload {
+    kind: &'static str,
+    name: String,
+    metadata: Vec<String>,
+    annotations: String,
+    spec: Vec<String>,
+    pod_metadata: Vec<String>,
+    pod_annotations: String,
+    pod_spec: Vec<String>,
+    containers: String,
+}
+
+impl Workload {
+    pub fn job(name: &str) -> Workload {
+        Workload::new("Job", name)
+            .spec("backoffLimit: 0")
+            .pod_spec("restartPolicy: Never")
+            .containers(&format!("{{name: c, image: example/{name}}}"))
+    }
+
+    pub fn deployment(name: &str) -> Workload {
+        let mut deployment = Workload::new("Deployment", name)
+            .replicas(1)
+            .spec(&format!("selector: {{matchLabels: {{app: {name}}}}}"))
+            .container(name);
+        deployment
+            .pod_metadata
+            .push(format!("labels: {{app: {name}}}"));
+        deployment
+    }
+
+    fn new(kind: &'static str, name: &str) -> Workload {
+        Workload {
+            kind,
+            name: format!("name: {name}"),
+            metadata: Vec::new(),
+            annotations: String::new(),
+            spec: Vec::new(),
+            pod_metadata: Vec::new(),
+            pod_annotations: String::new(),
+            pod_spec: Vec::new(),
+            containers: String::new(),
+        }
+    }
+
+    /// A Deployment's `replicas`.
+    pub fn replicas(self, replicas: u32) -> Self {
+        self.spec(&format!("replicas: {replicas}"))
+    }
+
+    /// `generateName: NAME-` instead of `name: NAME`.
+    pub fn generate_name(mut self) -> Self {
+        self.name = self.name.replacen("name: ", "generateName: ", 1) + "-";
+        self
+    }
+
+    /// `metadata.namespace` (`NAMESPACE` is the test's, see [`write_input`]).
+    pub fn namespace(mut self, namespace: &str) -> Self {
+        self.metadata.push(format!("namespace: {namespace}"));
+        self
+    }
+
+    /// The object's annotations: the insides of a flow mapping, as for [`job`].
+    pub fn annotations(mut self, annotations: &str) -> Self {
+        self.annotations = annotations.to_owned();
+        self
+    }
+
+    /// The pod template's annotations: the insides of a flow mapping, as for [`job`].
+    pub fn pod_annotations(mut self, annotations: &str) -> Self {
+        self.pod_annotations = annotations.to_owned();
+        self
+    }
+
+    /// One more pod template annotation, its value quoted (it may span lines, as logs do).
+    pub fn pod_annotation(mut self, key: &str, value: &str) -> Self {
+        if !self.pod_annotations.is_empty() {
+            self.pod_annotations.push_str(", ");
+        }
+        let quoted = serde_json::Value::from(value).to_string();
+        self.pod_annotations.push_str(&format!("{key}: {quoted}"));
+        self
+    }
+
+    /// A line of the object's spec, in place of the one of the same key if any (a Job's
+    /// `backoffLimit: 0`, a Deployment's `replicas: 1`).
+    pub fn spec(mut self, line: &str) -> Self {
+        let key = |l: &str| l.split(':').next().unwrap_or_default().to_owned();
+        match self.spec.iter().position(|l| key(l) == key(line)) {
+            Some(at) => self.spec[at] = line.to_owned(),
+            None => self.spec.push(line.to_owned()),
+        }
+        self
+    }
+
+    /// Without `backoffLimit`: a Job that the Job controller retries (six times by default).
+    pub fn default_retries(mut self) -> Self {
+        self.spec.retain(|l| !l.starts_with("backoffLimit:"));
+        self
+    }
+
+    /// A line of the pod spec, such as `serviceAccountName: NAME` or `initContainers: [...]`.
+    pub fn pod_spec(mut self, line: &str) -> Self {
+        self.pod_spec.push(line.to_owned());
+        self
+    }
+
+    /// One container `{name: NAME, image: example/NAME}`.
+    pub fn container(self, name: &str) -> Self {
+        self.containers(&format!("{{name: {name}, image: example/{name}}}"))
+    }
+
+    /// The containers: the insides of a flow sequence, such as `{name: api, image: example/api}`.
+    pub fn containers(mut self, containers: &str) -> Self {
+        self.containers = containers.to_owned();
+        self
+    }
+
+    pub fn yaml(&self) -> String {
+        let api_version = if self.kind == "Job" {
+            "batch/v1"
+        } else {
+            "apps/v1"
+        };
+        let mut lines = vec![
+            format!("apiVersion: {api_version}"),
+            format!("kind: {}", self.kind),
+            "metadata:".to_owned(),
+            format!("  {}", self.name),
+        ];
+        lines.extend(self.metadata.iter().map(|l| format!("  {l}")));
+        lines.push(format!("  annotations: {{{}}}", self.annotations));
+        lines.push("spec:".to_owned());
+        lines.extend(self.spec.iter().map(|l| format!("  {l}")));
+        lines.extend(["  template:".to_owned(), "    metadata:".to_owned()]);
+        lines.extend(self.pod_metadata.iter().map(|l| format!("      {l}")));
+        lines.push(format!("      annotations: {{{}}}", self.pod_annotations));
+        lines.push("    spec:".to_owned());
+        lines.extend(self.pod_spec.iter().map(|l| format!("      {l}")));
+        lines.push(format!("      containers: [{}]", self.containers));
+        lines.push("---\n".to_owned());
+        lines.join("\n")
+    }
 }
 
 /// The task of a report (`-o json`) in `phase` whose name starts with `name`.
@@ -322,6 +679,34 @@ pub fn task<'a>(tasks: &'a [serde_json::Value], phase: &str, name: &str) -> &'a 
         .iter()
         .find(|t| t["phase"] == phase && t["name"].as_str().unwrap().starts_with(name))
         .unwrap_or_else(|| panic!("no task {phase}/{name} in {tasks:#?}"))
+}
+
+/// Each item of the JSON array `list` written as `template`, each `{KEY}` in it replaced by the
+/// item's KEY: a string as it is, another value as JSON, nothing when there is none. For
+/// example `rows(&report["tasks"], "{phase}/{name}")`: `["PreSync/migrate", "Sync/config"]`.
+pub fn rows(list: &serde_json::Value, template: &str) -> Vec<String> {
+    let items = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"));
+    items
+        .iter()
+        .map(|item| {
+            let mut row = String::new();
+            let mut rest = template;
+            while let Some(open) = rest.find('{') {
+                let close = open + rest[open..].find('}').expect("{KEY} closed");
+                row.push_str(&rest[..open]);
+                match &item[&rest[open + 1..close]] {
+                    serde_json::Value::String(s) => row.push_str(s),
+                    serde_json::Value::Null => {}
+                    other => row.push_str(&other.to_string()),
+                }
+                rest = &rest[close + 1..];
+            }
+            row.push_str(rest);
+            row
+        })
+        .collect()
 }
 
 /// A task's `startedAt` or `finishedAt`.
@@ -347,22 +732,37 @@ pub fn exists(namespace: &str, kind: &str, name: &str) -> bool {
 
 /// Lets the `norights` user read (get, list, watch) `resources` in `namespace`, and nothing more.
 pub fn grant_read(namespace: &str, resources: &str) {
+    grant(namespace, "reader", "get,list,watch", resources);
+}
+
+/// Lets the `norights` user do `verbs` on `resources` in `namespace` (role and binding `role`).
+pub fn grant(namespace: &str, role: &str, verbs: &str, resources: &str) {
     kubectl(&[
         "create",
         "role",
-        "reader",
+        role,
         "-n",
         namespace,
-        "--verb=get,list,watch",
+        &format!("--verb={verbs}"),
         &format!("--resource={resources}"),
     ]);
     kubectl(&[
         "create",
         "rolebinding",
-        "reader",
+        role,
         "-n",
         namespace,
-        "--role=reader",
+        &format!("--role={role}"),
         "--user=norights",
     ]);
+}
+
+/// Polls `done` every 100 ms; panics naming `what` after a minute (a guard against a hang,
+/// not a timing threshold).
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

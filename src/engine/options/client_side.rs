@@ -1,8 +1,10 @@
-//! Taking over the fields of a client-side apply, as kubectl's client-side-to-server-side
-//! upgrade does (kubectl `csaupgrade.UpgradeManagedFields`): the managedFields entries of
-//! the client-side managers become one `Apply` entry of this tool's manager, so a field later
-//! removed from the manifest is removed from the cluster instead of staying, owned by a
-//! manager nobody runs any more.
+//! The fields a client-side apply owns (`kubectl apply` without `--server-side`, Argo CD's
+//! default apply), taken over as kubectl's client-side-to-server-side upgrade does (kubectl
+//! `csaupgrade.UpgradeManagedFields`): the managedFields entries of the client-side managers
+//! become one `Apply` entry of this tool's manager, so a field later removed from the
+//! manifest is removed from the cluster instead of staying, owned by a manager nobody runs
+//! any more. (Fields a forced server-side apply takes from other managers are
+//! `engine::takeover`'s.)
 
 use serde_json::{Map, Value};
 
