@@ -315,7 +315,6 @@ fn client(
     let hyper = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build(connector);
     let service = ServiceBuilder::new()
-        .layer(requests::CountLayer::new(requests.clone()))
         .layer(config.base_uri_layer())
         .option_layer(config.default_retry.then(|| {
             tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
@@ -327,7 +326,10 @@ fn client(
         .option_layer(token.map(tower::filter::AsyncFilterLayer::new))
         .layer(config.extra_headers_layer()?)
         .map_err(tower::BoxError::from)
-        .layer(reach::ReachLayer::new(reachability.clone()))
+        .layer(requests::CountLayer::new(
+            requests.clone(),
+            reachability.clone(),
+        ))
         .service(hyper);
     Ok(kube::Client::new(service, config.default_namespace))
 }

@@ -1,14 +1,11 @@
-//! Whether the API server answers. Every request's transport outcome is recorded here (the
-//! innermost layer of the client, so only the connection speaks: not credentials, not the
-//! server's answers), so that an operation that failed while the server was gone can say
+//! Whether the API server answers. Every request's transport outcome is recorded here (by
+//! the client's innermost layer, `requests`, so only the connection speaks: not credentials,
+//! not the server's answers), so that an operation that failed while the server was gone can say
 //! since when it has not answered, and end with exit code 3 (the cluster could not be
 //! reached) instead of 1 (the work itself failed): a CI job retries the one and reports the
 //! other.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 /// How long the closing check of a failed operation waits for the server to answer.
@@ -30,11 +27,22 @@ impl Reachability {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn answered(&self) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    /// An HTTP answer. A gateway or a server still starting (502, 503, 504) is not the
+    /// server answering for itself.
+    pub(super) fn answered(&self, status: http::StatusCode) {
+        if matches!(status.as_u16(), 502..=504) {
+            self.silent(format!("HTTP {status}"));
+        } else {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
 
-    fn failed(&self, error: String) {
+    /// No answer: the connection failed.
+    pub(super) fn failed(&self, error: &dyn std::error::Error) {
+        self.silent(error_chain(error));
+    }
+
+    fn silent(&self, error: String) {
         let mut silence = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match silence.as_mut() {
             Some(s) => s.last_error = error,
@@ -45,65 +53,6 @@ impl Reachability {
                 })
             }
         }
-    }
-}
-
-/// Tower layer recording whether each request reached the server.
-#[derive(Clone)]
-pub(super) struct ReachLayer(Arc<Reachability>);
-
-impl ReachLayer {
-    pub(super) fn new(reachability: Arc<Reachability>) -> Self {
-        ReachLayer(reachability)
-    }
-}
-
-impl<S> tower::Layer<S> for ReachLayer {
-    type Service = Reached<S>;
-    fn layer(&self, inner: S) -> Reached<S> {
-        Reached {
-            inner,
-            reachability: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub(super) struct Reached<S> {
-    inner: S,
-    reachability: Arc<Reachability>,
-}
-
-impl<S, B, R> tower::Service<http::Request<B>> for Reached<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
-    S::Future: Send + 'static,
-    S::Error: std::error::Error,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let response = self.inner.call(request);
-        let reachability = self.reachability.clone();
-        Box::pin(async move {
-            let result = response.await;
-            match &result {
-                // A gateway or a server still starting (502, 503, 504) is not the server
-                // answering for itself.
-                Ok(answer) if matches!(answer.status().as_u16(), 502..=504) => {
-                    reachability.failed(format!("HTTP {}", answer.status()))
-                }
-                Ok(_) => reachability.answered(),
-                Err(e) => reachability.failed(error_chain(e)),
-            }
-            result
-        })
     }
 }
 

@@ -1,5 +1,6 @@
-//! Every request the client sends passes here: counted (for `--stats` and `apiRequests`) and,
-//! with `-v`, traced the way kubectl's `-v=6` shows them: method, path, status, duration.
+//! Every request the client sends passes here, just above the connection: counted (for
+//! `--stats` and `apiRequests`), recorded as reaching the server or not ([`super::reach`]),
+//! and, with `-v`, traced the way kubectl's `-v=6` shows them: method, path, status, duration.
 //! Only the request line is traced, never a header or a body (they may hold credentials).
 
 use std::future::Future;
@@ -9,13 +10,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-/// Tower layer counting and tracing the requests that go through the client.
+use super::reach::Reachability;
+
+/// Tower layer counting, recording and tracing the requests that go through the client.
 #[derive(Clone)]
-pub(super) struct CountLayer(Arc<AtomicU64>);
+pub(super) struct CountLayer {
+    count: Arc<AtomicU64>,
+    reachability: Arc<Reachability>,
+}
 
 impl CountLayer {
-    pub(super) fn new(count: Arc<AtomicU64>) -> Self {
-        CountLayer(count)
+    pub(super) fn new(count: Arc<AtomicU64>, reachability: Arc<Reachability>) -> Self {
+        CountLayer {
+            count,
+            reachability,
+        }
     }
 }
 
@@ -24,7 +33,8 @@ impl<S> tower::Layer<S> for CountLayer {
     fn layer(&self, inner: S) -> Counted<S> {
         Counted {
             inner,
-            count: self.0.clone(),
+            count: self.count.clone(),
+            reachability: self.reachability.clone(),
         }
     }
 }
@@ -33,13 +43,14 @@ impl<S> tower::Layer<S> for CountLayer {
 pub(super) struct Counted<S> {
     inner: S,
     count: Arc<AtomicU64>,
+    reachability: Arc<Reachability>,
 }
 
 impl<S, B, R> tower::Service<http::Request<B>> for Counted<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<R>>,
     S::Future: Send + 'static,
-    S::Error: std::fmt::Display,
+    S::Error: std::error::Error,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -59,6 +70,7 @@ where
         tracing::trace!("{method} {path}");
         let started = Instant::now();
         let response = self.inner.call(request);
+        let reachability = self.reachability.clone();
         Box::pin(async move {
             let result = response.await;
             let took = started.elapsed().as_millis();
@@ -66,8 +78,12 @@ where
                 Ok(answer) => {
                     let status = answer.status();
                     tracing::debug!("{method} {path} {status} in {took} ms");
+                    reachability.answered(status);
                 }
-                Err(e) => tracing::debug!("{method} {path} failed after {took} ms: {e}"),
+                Err(e) => {
+                    tracing::debug!("{method} {path} failed after {took} ms: {e}");
+                    reachability.failed(e);
+                }
             }
             result
         })
