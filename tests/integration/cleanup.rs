@@ -13,9 +13,7 @@ fn cleanup(ns: &str, extra: &[&str]) -> Run {
 
 /// name -> (action, reason) from a cleanup report.
 fn actions(run: &Run) -> Vec<(String, String, String)> {
-    run.json()["hooks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{}", run.output()))
+    run.list("hooks")
         .iter()
         .map(|h| {
             let s = |k: &str| h[k].as_str().unwrap_or_default().to_owned();
@@ -221,11 +219,7 @@ fn all_deletes_finished_hooks_and_force_running_ones_too() {
     assert!(exists(&ns, "configmap", "app-config"));
 
     let table = hooks(&["cleanup", "-n", &ns, "--all", "--force"]).exits(0);
-    assert!(
-        table.stdout.contains("no hook objects found"),
-        "{}",
-        table.stdout
-    );
+    table.stdout_says("no hook objects found");
 }
 
 #[test]

@@ -10,12 +10,8 @@ use std::path::{Path, PathBuf};
 /// script body. The admin token is in `dir/token` for the script to read.
 fn kubeconfig_with_plugin(dir: &Path, plugin: &str) -> PathBuf {
     let config = support::test_kubeconfig_view();
-    let token = config["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == "admin")
-        .and_then(|u| u["user"]["token"].as_str())
+    let token = support::find(&config["users"], "name", "admin")["user"]["token"]
+        .as_str()
         .expect("the admin user has a token")
         .to_owned();
     std::fs::write(dir.join("token"), &token).unwrap();
@@ -79,11 +75,8 @@ fn a_hanging_plugin_is_stopped_at_the_request_timeout() {
         &["--timeout", "10s", "--request-timeout", "2s"],
     )
     .exits(3);
-    assert!(
-        run.stderr.contains("credential plugin") && run.stderr.contains("did not finish within 2s"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("credential plugin")
+        .stderr_says("did not finish within 2s");
     let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
     let proc = PathBuf::from(format!("/proc/{}/stat", pid.trim()));
     // Killed: gone, or a zombie waiting for init to reap it.

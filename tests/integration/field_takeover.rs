@@ -59,13 +59,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
 
     // The table names them in the task's message.
     let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]).exits(0);
-    assert!(
-        table
-            .stdout
-            .contains("took .data.colour from \"kubectl-create\""),
-        "{}",
-        table.output()
-    );
+    table.stdout_says("took .data.colour from \"kubectl-create\"");
     assert_eq!(colour(&namespace), "blue");
 
     // Someone else changes it again; the JSON report names the new owner.

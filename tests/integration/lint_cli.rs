@@ -1,6 +1,6 @@
 //! `kubectl hooks lint`, run as a user runs it: stdout, stderr and the exit code, each checked.
 
-use crate::support::{Run, hooks_command, text};
+use crate::support::{Run, hooks_command, text, write_input};
 use serde_json::Value;
 use std::path::Path;
 
@@ -84,12 +84,8 @@ fn warnings_fail_only_when_asked() {
 fn a_missing_path_is_bad_input() {
     let out = run(&["lint", "-f", "no/such/file.yaml"]).exits(2);
     assert_eq!(out.stdout, "");
-    let stderr = out.stderr;
-    assert!(
-        stderr.contains("no/such/file.yaml: no such file or directory"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("nothing was linted"), "{stderr}");
+    out.stderr_says("no/such/file.yaml: no such file or directory");
+    out.stderr_says("nothing was linted");
 }
 
 #[test]
@@ -124,16 +120,13 @@ fn stdin_is_read_and_quoted() {
         .stdin(yaml)
         .run()
         .exits(1);
-    let stdout = out.stdout;
+    let stdout = &out.stdout;
     assert!(
         stdout.starts_with("error[non-string-annotation]: annotation \"argocd.argoproj.io/sync-wave\" has a number value (3), not a string"),
         "{stdout}"
     );
-    assert!(stdout.contains(" --> <stdin>:6:5\n"), "{stdout}");
-    assert!(
-        stdout.contains("6 |     argocd.argoproj.io/sync-wave: 3\n"),
-        "{stdout}"
-    );
+    out.stdout_says(" --> <stdin>:6:5\n");
+    out.stdout_says("6 |     argocd.argoproj.io/sync-wave: 3\n");
     assert!(stdout.contains("help: quote the value: `argocd.argoproj.io/sync-wave: \"3\"`"));
 }
 
@@ -266,13 +259,8 @@ fn sarif_output_has_the_required_structure() {
 #[test]
 fn github_output_is_workflow_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a,b:c.yaml");
-    std::fs::write(
-        &path,
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    argocd.argoproj.io/hook: presync\n    argocd.argoproj.io/sync-options: Bogus\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: j-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  activeDeadlineSeconds: 5\n  ttlSecondsAfterFinished: 1\n",
-    )
-    .unwrap();
-    let shown = path.to_str().unwrap();
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    argocd.argoproj.io/hook: presync\n    argocd.argoproj.io/sync-options: Bogus\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: j-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  activeDeadlineSeconds: 5\n  ttlSecondsAfterFinished: 1\n";
+    let shown = &write_input(dir.path(), "a,b:c.yaml", yaml, "");
     let escaped = shown.replace(',', "%2C").replace(':', "%3A");
     let out = run(&["lint", "-o", "github", "-f", shown]).exits(1);
     let stdout = out.stdout;

@@ -76,7 +76,7 @@ fn keep_running_hooks_leaves_an_interrupted_hook_running() {
     let run = sync_then_signal(&ns, "INT", &["--keep-running-hooks"]);
     assert_eq!(run.code, Some(130), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(names(&ns, "jobs"), "job.batch/migrate", "{}", run.stderr);
-    assert!(run.stdout.contains("Running"), "{}", run.stdout);
+    run.stdout_says("Running");
 }
 
 #[test]

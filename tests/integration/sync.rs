@@ -440,31 +440,9 @@ fn missing_namespaces_are_refused_unless_created_on_request() {
 fn a_crd_and_its_custom_resources_sync_together() {
     let ns = support::create_namespace("sync-crd");
     let group = format!("{ns}.example.com");
-    let yaml = r#"
-apiVersion: example.com/v1
-kind: Widget
-metadata:
-  name: w1
-  annotations: {argocd.argoproj.io/sync-wave: "1"}
-spec: {size: 3}
----
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-"#
-    .replace("example.com", &group);
+    let yaml = format!(
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w1\n  annotations: {{argocd.argoproj.io/sync-wave: \"1\"}}\nspec: {{size: 3}}\n---\n"
+    ) + &support::crd(&group, "Widget", true);
     let run = sync(&ns, &yaml, &[]).exits(0);
     run.stderr_says(
         "were not dry-run: their kind is defined by a CustomResourceDefinition in this input",

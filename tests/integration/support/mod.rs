@@ -237,9 +237,21 @@ impl Run {
     /// it does not.
     #[track_caller]
     pub fn stderr_says(&self, words: &str) -> &Run {
+        self.says("stderr", &self.stderr, words)
+    }
+
+    /// The run itself, once its stdout is known to hold `words`; panics with both streams when
+    /// it does not.
+    #[track_caller]
+    pub fn stdout_says(&self, words: &str) -> &Run {
+        self.says("stdout", &self.stdout, words)
+    }
+
+    #[track_caller]
+    fn says(&self, name: &str, stream: &str, words: &str) -> &Run {
         assert!(
-            self.stderr.contains(words),
-            "{words:?} not in stderr:\n{}",
+            stream.contains(words),
+            "{words:?} not in {name}:\n{}",
             self.output()
         );
         self
@@ -252,9 +264,14 @@ impl Run {
 
     /// The tasks of the report (`-o json`); panics with both streams when there are none.
     pub fn tasks(&self) -> Vec<serde_json::Value> {
-        self.json()["tasks"]
+        self.list("tasks")
+    }
+
+    /// The list `key` of the report (`-o json`); panics with both streams when there is none.
+    pub fn list(&self, key: &str) -> Vec<serde_json::Value> {
+        self.json()[key]
             .as_array()
-            .unwrap_or_else(|| panic!("no tasks:\n{}", self.output()))
+            .unwrap_or_else(|| panic!("no {key}:\n{}", self.output()))
             .clone()
     }
 
@@ -524,6 +541,21 @@ pub fn config_map(name: &str, annotations: &str) -> String {
     )
 }
 
+/// A namespaced CustomResourceDefinition of `kind` in `group` as a YAML document (plural:
+/// the kind in lower case and an `s`), of one version v1, served when `served`, whose objects
+/// keep any fields.
+pub fn crd(group: &str, kind: &str, served: bool) -> String {
+    let plural = format!("{}s", kind.to_lowercase());
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {plural}.{group}}}\nspec:\n  group: {group}\n  scope: Namespaced\n  names: {{kind: {kind}, plural: {plural}}}\n  versions:\n  - name: v1\n    served: {served}\n    storage: true\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n---\n"
+    )
+}
+
+/// A Namespace as a YAML document.
+pub fn namespace(name: &str) -> String {
+    format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n---\n")
+}
+
 /// A Job or a Deployment as a YAML document, for what [`job`] does not say. By default: a
 /// Job without retries (`backoffLimit: 0`) of one container `{name: c, image: example/NAME}`,
 /// or a Deployment of one replica whose pods are labelled `app: NAME`, of one container
@@ -671,6 +703,14 @@ impl Workload {
         lines.push("---\n".to_owned());
         lines.join("\n")
     }
+}
+
+/// The first element of the JSON list `list` whose `key` is `value`; panics naming the list
+/// when there is none.
+pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item[key] == value))
+        .unwrap_or_else(|| panic!("no {key} {value:?} in {list}"))
 }
 
 /// The task of a report (`-o json`) in `phase` whose name starts with `name`.
