@@ -216,25 +216,9 @@ fn shared_examples_plan_when_present() {
         return;
     }
     let doc = plan_json("../shared/examples/db-migration", None);
-    let steps: Vec<(String, i64)> = doc["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["phase"].as_str().unwrap().to_owned(),
-                s["wave"].as_i64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        steps,
-        [
-            ("PreSync".to_owned(), -1),
-            ("Sync".to_owned(), 0),
-            ("PostSync".to_owned(), 2),
-            ("SyncFail".to_owned(), 3)
-        ]
+        crate::support::rows(&doc["steps"], "{phase} {wave}"),
+        ["PreSync -1", "Sync 0", "PostSync 2", "SyncFail 3"]
     );
     // The misspelt key is not read: the default policy applies.
     assert_eq!(

@@ -95,8 +95,7 @@ fn predelete_then_waves_in_reverse_then_postdelete() {
     assert!(exists(&ns, "deployment", "api") && !exists(&ns, "job", "backup"));
 
     let run = delete(&ns, &file, &[]).exits(0);
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
+    run.report("Succeeded");
     let t = run.tasks();
     let actions = order(&t);
     assert_eq!(actions[0], "PreDelete/Job/backup:HookSucceeded");
@@ -185,8 +184,7 @@ fn a_failing_predelete_hook_stops_everything_before_any_deletion() {
     let file = support::synced(dir.path(), &ns, &yaml);
 
     let run = delete(&ns, &file, &[]).exits(1);
-    let report = run.json();
-    assert_eq!(report["result"], "Failed");
+    let report = run.report("Failed");
     let message = text(&report["message"]);
     assert!(
         message.contains("PreDelete hook Job/backup failed"),

@@ -444,8 +444,7 @@ fn annotations(namespace: &str, kind: &str, name: &str) -> Value {
 fn an_overlay_syncs_in_order_without_kustomizes_annotations() {
     let ns = support::create_namespace("inputs-kustomize");
     let run = on_cluster(&["sync", "-k", STAGING, "-y"], &ns).exits(0);
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
+    let report = run.report("Succeeded");
     assert_eq!(
         synced_order(&report),
         [
@@ -509,8 +508,7 @@ fn a_chart_syncs_its_hooks_by_weight_and_leaves_the_test_hook_out() {
     )
     .exits(0);
     run.stderr_says(&format!("namespace \"{ns}\""));
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
+    let report = run.report("Succeeded");
     let order = synced_order(&report);
     assert_eq!(
         order,

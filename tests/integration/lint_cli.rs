@@ -168,10 +168,7 @@ fn disable_turns_a_rule_off_and_rejects_unknown_ids() {
         "lint: no problems found (4 objects in 1 file checked, 2 silenced)\n"
     );
     let out = run(&["lint", "--disable", "duplicate-objects", "-f", &file]).exits(2);
-    assert!(
-        out.stderr
-            .contains("unknown lint rule \"duplicate-objects\"")
-    );
+    out.stderr_says("unknown lint rule \"duplicate-objects\"");
 }
 
 #[test]
@@ -285,7 +282,7 @@ fn github_output_is_workflow_commands() {
 #[test]
 fn the_lint_disable_annotation_is_honoured() {
     let out = run(&["lint", "-f", &fixture("unknown-lint-rule.good.yaml")]).exits(0);
-    assert!(out.stdout.contains("2 silenced"));
+    out.stdout_says("2 silenced");
 }
 
 /// The findings of one example set as `RULE FILE:LINE:COLUMN` (the file's name only), and the

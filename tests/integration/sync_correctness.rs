@@ -286,13 +286,12 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
 /// Runs `cat FILE | kubectl-hooks ARGS` on a pseudo-terminal (util-linux `script`), as a
 /// person at a terminal piping manifests would, typing `answer` when asked.
 fn piped_on_a_terminal(file: &str, args: &str, answer: &str) -> Run {
-    use std::io::Write;
     let command = format!(
         "cat {file} | {} {args} --kubeconfig {}",
         env!("CARGO_BIN_EXE_kubectl-hooks"),
         support::test_kubeconfig().display()
     );
-    let mut child = std::process::Command::new("script")
+    let child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::piped())
@@ -300,13 +299,7 @@ fn piped_on_a_terminal(file: &str, args: &str, answer: &str) -> Run {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("this test needs util-linux `script`: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = support::fed(child, answer);
     Run {
         code: out.status.code(),
         // On a terminal, stdout and stderr are one stream.

@@ -165,7 +165,7 @@ fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
 
     // Without the option an unknown kind is bad input, and nothing is written.
     let refused = sync(&ns, &input("Prune=true")).exits(2);
-    assert!(refused.stderr.contains("the cluster has no kind Gadget"));
+    refused.stderr_says("the cluster has no kind Gadget");
     assert!(!support::exists(&ns, "configmap", "first"));
 
     // An operator stand-in: installs the CRD once the sync has started (wave 0 applied).
@@ -209,7 +209,7 @@ fn validate_false_drops_unknown_fields_with_a_warning() {
 
     // Without the option the unknown fields stop the sync in the dry run.
     let refused = sync(&ns, &input("Prune=true")).exits(1);
-    assert!(refused.stderr.contains("field not declared in schema"));
+    refused.stderr_says("field not declared in schema");
     assert!(!support::exists(&ns, "deployment", "api"));
 
     let run = synced(&ns, &input("Validate=false"));
