@@ -202,9 +202,11 @@ fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
 fn validate_false_drops_unknown_fields_with_a_warning() {
     let ns = support::create_namespace("opt-validate");
     let input = |options: &str| {
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  annotations: {{argocd.argoproj.io/sync-options: \"{options}\"}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec:\n      notAField: true\n      containers: [{{name: api, image: example/api, bogusField: 1}}]\n"
-        )
+        support::Workload::deployment("api")
+            .annotations(&format!("argocd.argoproj.io/sync-options: \"{options}\""))
+            .pod_spec("notAField: true")
+            .containers("{name: api, image: example/api, bogusField: 1}")
+            .yaml()
     };
 
     // Without the option the unknown fields stop the sync in the dry run.
