@@ -162,7 +162,8 @@ fn cc11_cc12_delete_policies() {
         pod(&a).delete_policies
     };
     let (argo, helm) = (keys::HOOK_DELETE_POLICY, keys::HELM_DELETE_POLICY);
-    let cases: [(&[(&str, &str)], &[DeletePolicy]); 8] = [
+    type Extra<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Extra<'_>, &[DeletePolicy]); 8] = [
         (&[], &[BeforeHookCreation]),
         (&[(argo, "garbage")], &[BeforeHookCreation]),
         (&[(argo, "HookSucceeded")], &[HookSucceeded]),
