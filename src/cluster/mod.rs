@@ -351,14 +351,23 @@ mod tests {
         path
     }
 
-    #[tokio::test]
-    async fn connecting_contacts_nobody_and_counts_nothing() {
+    /// A cluster of one kubeconfig (kept in the returned folder) for `server`.
+    async fn connect_to(
+        server: &str,
+        request_timeout: Option<Duration>,
+    ) -> (Cluster, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let flags = ClusterFlags {
-            kubeconfig: Some(kubeconfig(dir.path(), "https://127.0.0.1:1")),
+            kubeconfig: Some(kubeconfig(dir.path(), server)),
+            request_timeout,
             ..ClusterFlags::default()
         };
-        let cluster = Cluster::connect(&flags).await.unwrap();
+        (Cluster::connect(&flags).await.unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn connecting_contacts_nobody_and_counts_nothing() {
+        let (cluster, _dir) = connect_to("https://127.0.0.1:1", None).await;
         assert_eq!(cluster.server(), "https://127.0.0.1:1");
         assert_eq!((cluster.context(), cluster.user()), ("c", "u"));
         assert_eq!(cluster.namespace(), "default");
@@ -377,14 +386,8 @@ mod tests {
                 open.push(socket);
             }
         });
-        let dir = tempfile::tempdir().unwrap();
-        let cluster = Cluster::connect(&ClusterFlags {
-            kubeconfig: Some(kubeconfig(dir.path(), &format!("https://{addr}"))),
-            request_timeout: Some(Duration::from_secs(1)),
-            ..ClusterFlags::default()
-        })
-        .await
-        .unwrap();
+        let (cluster, _dir) =
+            connect_to(&format!("https://{addr}"), Some(Duration::from_secs(1))).await;
         let err = cluster.resolve("v1", "ConfigMap").await.unwrap_err();
         assert!(matches!(err, ClusterError::Timeout { .. }), "{err:?}");
         assert_eq!(err.class(), crate::cluster::ErrorClass::Unavailable);
@@ -401,13 +404,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let dir = tempfile::tempdir().unwrap();
-        let cluster = Cluster::connect(&ClusterFlags {
-            kubeconfig: Some(kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"))),
-            ..ClusterFlags::default()
-        })
-        .await
-        .unwrap();
+        let (cluster, _dir) = connect_to(&format!("https://127.0.0.1:{port}"), None).await;
         let said = cluster.unreachable().await.expect("unreachable");
         assert!(
             said.starts_with(&format!("the API server https://127.0.0.1:{port} cannot be reached: no request has reached it since ")),
@@ -434,13 +431,7 @@ mod tests {
                 let _ = socket.write_all(answer.as_bytes());
             }
         });
-        let dir = tempfile::tempdir().unwrap();
-        let cluster = Cluster::connect(&ClusterFlags {
-            kubeconfig: Some(kubeconfig(dir.path(), &format!("http://{addr}"))),
-            ..ClusterFlags::default()
-        })
-        .await
-        .unwrap();
+        let (cluster, _dir) = connect_to(&format!("http://{addr}"), None).await;
         assert_eq!(cluster.unreachable().await, None);
     }
 }

@@ -226,12 +226,18 @@ mod tests {
             .collect()
     }
 
+    /// What one tracker passes on for `events`, in order.
+    fn track(
+        events: impl IntoIterator<Item = watcher::Event<DynamicObject>>,
+    ) -> Vec<Result<WatchEvent, ClusterError>> {
+        let mut t = Tracker::default();
+        events.into_iter().flat_map(|e| t.on_event(e)).collect()
+    }
+
     #[test]
     fn a_relist_reports_objects_that_vanished_with_their_last_state() {
         use watcher::Event::*;
-        let mut t = Tracker::default();
-        let mut seen = Vec::new();
-        for event in [
+        let seen = track([
             Init,
             InitApply(obj("a", "1")),
             InitApply(obj("b", "1")),
@@ -240,9 +246,7 @@ mod tests {
             Init,
             InitApply(obj("a", "3")),
             InitDone,
-        ] {
-            seen.extend(t.on_event(event));
-        }
+        ]);
         assert_eq!(
             names(&seen),
             ["+a", "+b", "synced", "+b", "+a", "-b", "synced"]
@@ -256,18 +260,14 @@ mod tests {
     #[test]
     fn deletes_are_passed_on_and_forgotten() {
         use watcher::Event::*;
-        let mut t = Tracker::default();
-        let mut seen = Vec::new();
-        for event in [
+        let seen = track([
             Init,
             InitDone,
             Apply(obj("a", "1")),
             Delete(obj("a", "2")),
             Init,
             InitDone,
-        ] {
-            seen.extend(t.on_event(event));
-        }
+        ]);
         assert_eq!(names(&seen), ["synced", "+a", "-a", "synced"]);
     }
 }

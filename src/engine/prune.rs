@@ -535,7 +535,12 @@ mod tests {
         assert!(mirror_waves(&[]).is_empty());
     }
 
-    fn member(name: &str, annotations: Value) -> Member {
+    /// A live ConfigMap member of the app, `annotations` as (key, value) pairs.
+    fn member(name: &str, annotations: &[(&str, &str)]) -> Member {
+        let annotations: serde_json::Map<String, Value> = annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
         let live = serde_json::json!({"metadata": {"name": name, "namespace": "ns", "annotations": annotations}});
         Member {
             kind: crate::cluster::ResolvedKind {
@@ -574,21 +579,15 @@ mod tests {
     #[test]
     fn fates_and_waves_follow_the_live_objects() {
         let left = vec![
-            member(
-                "a",
-                serde_json::json!({"argocd.argoproj.io/sync-wave": "1"}),
-            ),
-            member(
-                "b",
-                serde_json::json!({"argocd.argoproj.io/sync-wave": "3"}),
-            ),
+            member("a", &[("argocd.argoproj.io/sync-wave", "1")]),
+            member("b", &[("argocd.argoproj.io/sync-wave", "3")]),
             member(
                 "keep",
-                serde_json::json!({"argocd.argoproj.io/sync-options": "Prune=false"}),
+                &[("argocd.argoproj.io/sync-options", "Prune=false")],
             ),
             member(
                 "late",
-                serde_json::json!({"argocd.argoproj.io/sync-options": "PruneLast=true"}),
+                &[("argocd.argoproj.io/sync-options", "PruneLast=true")],
             ),
         ];
         let steps = vec![
@@ -623,11 +622,8 @@ mod tests {
     #[test]
     fn prunes_join_their_wave_or_get_a_step_of_their_own() {
         let left = vec![
-            member(
-                "a",
-                serde_json::json!({"argocd.argoproj.io/sync-wave": "2"}),
-            ),
-            member("b", serde_json::json!({})),
+            member("a", &[("argocd.argoproj.io/sync-wave", "2")]),
+            member("b", &[]),
         ];
         let mut steps = vec![
             step(Phase::PreSync, 0),

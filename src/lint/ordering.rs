@@ -330,6 +330,13 @@ fn optional(node: &Node) -> bool {
     )
 }
 
+/// What a reference under `key` names in its field `name`, unless the reference is optional.
+fn required<'a>(node: &'a Node, key: &str, name: &str) -> Option<(&'a str, Pos)> {
+    node.get(key)
+        .filter(|n| !optional(n))
+        .and_then(|r| named(r, name))
+}
+
 fn items<'a>(node: &'a Node, key: &str) -> impl Iterator<Item = &'a Node> + use<'a> {
     node.get(key).and_then(Node::as_seq).unwrap_or(&[]).iter()
 }
@@ -358,23 +365,15 @@ fn uses<'a>(pod: &'a Node) -> Vec<Use<'a>> {
     for volume in items(pod, "volumes") {
         let volume_name = volume.get("name").and_then(Node::as_str).unwrap_or("");
         let via = || format!("volume {volume_name:?}");
-        if let Some(cm) = volume.get("configMap").filter(|n| !optional(n)) {
-            add("ConfigMap", named(cm, "name"), &via);
-        }
-        if let Some(secret) = volume.get("secret").filter(|n| !optional(n)) {
-            add("Secret", named(secret, "secretName"), &via);
-        }
+        add("ConfigMap", required(volume, "configMap", "name"), &via);
+        add("Secret", required(volume, "secret", "secretName"), &via);
         if let Some(claim) = volume.get("persistentVolumeClaim") {
             add("PersistentVolumeClaim", named(claim, "claimName"), &via);
         }
         if let Some(projected) = volume.get("projected") {
             for source in items(projected, "sources") {
-                if let Some(cm) = source.get("configMap").filter(|n| !optional(n)) {
-                    add("ConfigMap", named(cm, "name"), &via);
-                }
-                if let Some(secret) = source.get("secret").filter(|n| !optional(n)) {
-                    add("Secret", named(secret, "name"), &via);
-                }
+                add("ConfigMap", required(source, "configMap", "name"), &via);
+                add("Secret", required(source, "secret", "name"), &via);
             }
         }
     }
@@ -383,12 +382,8 @@ fn uses<'a>(pod: &'a Node) -> Vec<Use<'a>> {
             let container_name = container.get("name").and_then(Node::as_str).unwrap_or("");
             for from in items(container, "envFrom") {
                 let via = || format!("envFrom of container {container_name:?}");
-                if let Some(r) = from.get("configMapRef").filter(|n| !optional(n)) {
-                    add("ConfigMap", named(r, "name"), &via);
-                }
-                if let Some(r) = from.get("secretRef").filter(|n| !optional(n)) {
-                    add("Secret", named(r, "name"), &via);
-                }
+                add("ConfigMap", required(from, "configMapRef", "name"), &via);
+                add("Secret", required(from, "secretRef", "name"), &via);
             }
             for var in items(container, "env") {
                 let Some(from) = var.get("valueFrom") else {
@@ -396,12 +391,8 @@ fn uses<'a>(pod: &'a Node) -> Vec<Use<'a>> {
                 };
                 let var_name = var.get("name").and_then(Node::as_str).unwrap_or("");
                 let via = || format!("env {var_name} of container {container_name:?}");
-                if let Some(r) = from.get("configMapKeyRef").filter(|n| !optional(n)) {
-                    add("ConfigMap", named(r, "name"), &via);
-                }
-                if let Some(r) = from.get("secretKeyRef").filter(|n| !optional(n)) {
-                    add("Secret", named(r, "name"), &via);
-                }
+                add("ConfigMap", required(from, "configMapKeyRef", "name"), &via);
+                add("Secret", required(from, "secretKeyRef", "name"), &via);
             }
         }
     }

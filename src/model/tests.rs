@@ -161,40 +161,29 @@ fn cc11_cc12_delete_policies() {
         a.extend_from_slice(extra);
         pod(&a).delete_policies
     };
-    assert_eq!(hook(&[]), [BeforeHookCreation]);
-    assert_eq!(
-        hook(&[(keys::HOOK_DELETE_POLICY, "garbage")]),
-        [BeforeHookCreation]
-    );
-    assert_eq!(
-        hook(&[(keys::HOOK_DELETE_POLICY, "HookSucceeded")]),
-        [HookSucceeded]
-    );
-    assert_eq!(
-        hook(&[(keys::HOOK_DELETE_POLICY, "HookFailed")]),
-        [HookFailed]
-    );
-    assert_eq!(
-        hook(&[(keys::HELM_DELETE_POLICY, "hook-succeeded")]),
-        [HookSucceeded]
-    );
-    assert_eq!(
-        hook(&[(keys::HELM_DELETE_POLICY, "before-hook-creation,hook-failed")]),
-        [BeforeHookCreation, HookFailed]
-    );
-    // Argo and Helm are unioned, unlike hook types.
-    assert_eq!(
-        hook(&[
-            (keys::HOOK_DELETE_POLICY, "HookSucceeded"),
-            (keys::HELM_DELETE_POLICY, "hook-failed")
-        ]),
-        [HookSucceeded, HookFailed]
-    );
-    // Not implied once another policy is given.
-    assert_eq!(
-        hook(&[(keys::HOOK_DELETE_POLICY, "HookSucceeded,OnSuccess")]),
-        [HookSucceeded]
-    );
+    let (argo, helm) = (keys::HOOK_DELETE_POLICY, keys::HELM_DELETE_POLICY);
+    type Extra<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Extra<'_>, &[DeletePolicy]); 8] = [
+        (&[], &[BeforeHookCreation]),
+        (&[(argo, "garbage")], &[BeforeHookCreation]),
+        (&[(argo, "HookSucceeded")], &[HookSucceeded]),
+        (&[(argo, "HookFailed")], &[HookFailed]),
+        (&[(helm, "hook-succeeded")], &[HookSucceeded]),
+        (
+            &[(helm, "before-hook-creation,hook-failed")],
+            &[BeforeHookCreation, HookFailed],
+        ),
+        // Argo and Helm are unioned, unlike hook types.
+        (
+            &[(argo, "HookSucceeded"), (helm, "hook-failed")],
+            &[HookSucceeded, HookFailed],
+        ),
+        // Not implied once another policy is given.
+        (&[(argo, "HookSucceeded,OnSuccess")], &[HookSucceeded]),
+    ];
+    for (extra, policies) in cases {
+        assert_eq!(hook(extra), policies, "{extra:?}");
+    }
     // A resource has no policy at all.
     assert!(
         pod(&[(keys::HOOK_DELETE_POLICY, "HookSucceeded")])

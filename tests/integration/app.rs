@@ -27,9 +27,7 @@ fn sync_app(dir: &std::path::Path, ns: &str, app: &str, yaml: &str, extra: &[&st
 }
 
 fn prunes(run: &Run) -> Vec<(String, String, i64)> {
-    run.json()["prune"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no prune list: {}", run.output()))
+    run.list("prune")
         .iter()
         .map(|p| {
             (
@@ -276,12 +274,8 @@ fn another_apps_object_is_refused_naming_that_app_unless_adopted() {
 
     let second = [config_map("own", ""), config_map("shared", "")].concat();
     let run = sync_app(dir.path(), &ns, "second", &second, &[]).exits(1);
-    assert!(
-        run.stderr.contains("ConfigMap/shared (")
-            && run.stderr.contains(&format!("belongs to app {ns}/first")),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("ConfigMap/shared (")
+        .stderr_says(&format!("belongs to app {ns}/first"));
     run.stderr_says("--force-adopt");
     assert!(!exists(&ns, "configmap", "own"), "nothing was applied");
 
@@ -351,14 +345,9 @@ fn a_concurrent_sync_of_another_version_of_the_same_app_is_refused() {
     let first = spawn_sync(&v1, &ns, "shop", &[]);
     wait_until("the first sync's hook", || exists(&ns, "job", "slow"));
     let second = support::on_input("sync", &ns, &v2, &["--app", "shop"]).exits(1);
-    assert!(
-        second
-            .stderr
-            .contains("another sync, delete or cleanup of app \"shop\" is running")
-            && second.stderr.contains("pid"),
-        "{}",
-        second.stderr
-    );
+    second
+        .stderr_says("another sync, delete or cleanup of app \"shop\" is running")
+        .stderr_says("pid");
     first.finish().exits(0);
     let settings = kubectl_json(&["get", "configmap", "settings", "-n", &ns]);
     assert_eq!(
@@ -440,11 +429,8 @@ fn without_rights_on_leases_a_sync_refuses_unless_no_lock() {
     );
     let file = support::write_input(dir.path(), "shop.yaml", &config_map("settings", ""), &ns);
     let run = support::on_input("sync", &ns, &file, &["--context", "norights"]).exits(3);
-    assert!(
-        run.stderr.contains("--no-lock") && run.stderr.contains("nothing was changed"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("--no-lock")
+        .stderr_says("nothing was changed");
     assert!(!exists(&ns, "configmap", "settings"));
 
     support::on_input("sync", &ns, &file, &["--context", "norights", "--no-lock"]).exits(0);
@@ -462,11 +448,7 @@ fn prune_confirm_needs_yes_and_orphan_propagation_keeps_what_the_pruned_owned() 
 
     // No terminal to ask on and no --yes: refused before anything changes.
     let run = sync_app(dir.path(), &ns, "shop", &v2, &["--prune"]).exits(1);
-    assert!(
-        run.stderr.contains("Prune=confirm") && run.stderr.contains("--yes"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("Prune=confirm").stderr_says("--yes");
     assert!(exists(&ns, "configmap", "careful") && exists(&ns, "deployment", "api"));
     assert!(!exists(&ns, "configmap", "other"), "nothing was applied");
 
@@ -584,7 +566,7 @@ fn cleanup_during_a_sync_keeps_its_hooks_in_other_namespaces_too() {
     let run = hooks(&["cleanup", "-n", &hooks_ns, "--all", "--yes", "-o", "json"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert!(exists(&hooks_ns, "job", "early"), "{}", run.output());
-    assert!(run.stdout.contains("holds lease"), "{}", run.stdout);
+    run.stdout_says("holds lease");
 
     let sync = sync.finish();
     assert_eq!(sync.code, Some(0), "{}", sync.output());
@@ -613,5 +595,5 @@ fn delete_takes_the_inventory_down_with_the_app() {
         "the lock was released"
     );
     let run = hooks(&["status", "--app", "shop", "-n", &ns]).exits(1);
-    assert!(run.stdout.contains("never synced"), "{}", run.stdout);
+    run.stdout_says("never synced");
 }

@@ -13,9 +13,7 @@ fn cleanup(ns: &str, extra: &[&str]) -> Run {
 
 /// name -> (action, reason) from a cleanup report.
 fn actions(run: &Run) -> Vec<(String, String, String)> {
-    run.json()["hooks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{}", run.output()))
+    run.list("hooks")
         .iter()
         .map(|h| {
             let s = |k: &str| h[k].as_str().unwrap_or_default().to_owned();
@@ -162,25 +160,10 @@ fn each_policy_and_state_decides_and_dry_run_deletes_nothing() {
             ),
         ] as [(String, String, String); 5]
     );
-    let states: Vec<(String, String)> = report["hooks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["name"].as_str().unwrap().into(),
-                h["state"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    assert!(
-        states.contains(&("bad-hs".into(), "Failed".into())),
-        "{states:?}"
-    );
-    assert!(
-        states.contains(&("stuck".into(), "Running".into())),
-        "{states:?}"
-    );
+    let states = support::rows(&report["hooks"], "{name}: {state}");
+    for state in ["bad-hs: Failed", "stuck: Running"] {
+        assert!(states.iter().any(|s| s == state), "{states:?}");
+    }
     dry.stderr_says("nothing was changed");
     assert!(exists(&ns, "job", "ok-hs"), "--dry-run deletes nothing");
 
@@ -221,11 +204,7 @@ fn all_deletes_finished_hooks_and_force_running_ones_too() {
     assert!(exists(&ns, "configmap", "app-config"));
 
     let table = hooks(&["cleanup", "-n", &ns, "--all", "--force"]).exits(0);
-    assert!(
-        table.stdout.contains("no hook objects found"),
-        "{}",
-        table.stdout
-    );
+    table.stdout_says("no hook objects found");
 }
 
 #[test]

@@ -12,6 +12,13 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     }
 }
 
+/// The plan of `file` (`-` for `stdin`) as JSON; panics with stderr unless it exits 0.
+fn plan_json(file: &str, stdin: Option<&str>) -> serde_json::Value {
+    let out = run(&["plan", "-f", file, "-o", "json"], stdin);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -55,18 +62,7 @@ fn table_of_a_directory_in_run_order() {
 
 #[test]
 fn json_has_the_documented_shape() {
-    let out = run(
-        &[
-            "plan",
-            "-f",
-            "examples/quickstart/10-migrate.yaml",
-            "-o",
-            "json",
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = plan_json("examples/quickstart/10-migrate.yaml", None);
     let first = &doc["steps"][0];
     assert_eq!(first["phase"], "PreSync");
     assert_eq!(first["wave"], -2);
@@ -176,9 +172,7 @@ fn unknown_hook_type_is_refused_unless_dropped_like_argo() {
 #[test]
 fn kind_list_is_flattened_and_empty_documents_skipped() {
     let list = "---\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: one}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: two}\n---\n# only a comment\n";
-    let out = run(&["plan", "-f", "-", "-o", "json"], Some(list));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = plan_json("-", Some(list));
     let tasks = doc["steps"][0]["tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 2);
     assert_eq!(tasks[1]["source"]["line"], 9);
@@ -221,37 +215,10 @@ fn shared_examples_plan_when_present() {
         eprintln!("../shared/examples not present: skipped");
         return;
     }
-    let out = run(
-        &[
-            "plan",
-            "-f",
-            "../shared/examples/db-migration",
-            "-o",
-            "json",
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let steps: Vec<(String, i64)> = doc["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["phase"].as_str().unwrap().to_owned(),
-                s["wave"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let doc = plan_json("../shared/examples/db-migration", None);
     assert_eq!(
-        steps,
-        [
-            ("PreSync".to_owned(), -1),
-            ("Sync".to_owned(), 0),
-            ("PostSync".to_owned(), 2),
-            ("SyncFail".to_owned(), 3)
-        ]
+        crate::support::rows(&doc["steps"], "{phase} {wave}"),
+        ["PreSync -1", "Sync 0", "PostSync 2", "SyncFail 3"]
     );
     // The misspelt key is not read: the default policy applies.
     assert_eq!(

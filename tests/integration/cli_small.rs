@@ -2,18 +2,13 @@
 //! gives no cluster is a cluster problem (exit 3), every `-o` says what it is for, and the
 //! commands that use no cluster do not list the cluster flags.
 
-use crate::support::hooks_command;
+use crate::support::{hooks_command, write_input};
 
 #[test]
 fn an_empty_kubeconfig_is_a_cluster_problem_and_a_missing_one_named_by_flag_bad_usage() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("app.yaml");
-    std::fs::write(
-        &file,
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
-    )
-    .unwrap();
-    let file = file.to_str().unwrap();
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+    let file = &write_input(dir.path(), "app.yaml", yaml, "");
     let empty = hooks_command()
         .args(["sync", "-f", file, "--yes", "--kubeconfig", "/dev/null"])
         .run()

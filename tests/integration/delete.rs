@@ -9,13 +9,6 @@ fn delete(ns: &str, file: &str, extra: &[&str]) -> Run {
     support::on_input("delete", ns, file, extra)
 }
 
-fn tasks(run: &Run) -> Vec<Value> {
-    run.json()["tasks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{}", run.output()))
-        .clone()
-}
-
 /// phase/kind/name -> action, in report order.
 fn order(tasks: &[Value]) -> Vec<String> {
     support::rows(&Value::from(tasks), "{phase}/{kind}/{name}:{action}")
@@ -81,7 +74,7 @@ fn predelete_then_waves_in_reverse_then_postdelete() {
 
     let dry = delete(&ns, &file, &["--dry-run"]).exits(0);
     assert_eq!(dry.json()["dryRun"], true);
-    let planned = order(&tasks(&dry));
+    let planned = order(&dry.tasks());
     assert_eq!(planned.len(), 6, "{planned:?}");
     assert_eq!(planned[0], "PreDelete/Job/backup:RunHook");
     assert_eq!(
@@ -102,9 +95,8 @@ fn predelete_then_waves_in_reverse_then_postdelete() {
     assert!(exists(&ns, "deployment", "api") && !exists(&ns, "job", "backup"));
 
     let run = delete(&ns, &file, &[]).exits(0);
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
-    let t = tasks(&run);
+    run.report("Succeeded");
+    let t = run.tasks();
     let actions = order(&t);
     assert_eq!(actions[0], "PreDelete/Job/backup:HookSucceeded");
     assert_eq!(
@@ -192,8 +184,7 @@ fn a_failing_predelete_hook_stops_everything_before_any_deletion() {
     let file = support::synced(dir.path(), &ns, &yaml);
 
     let run = delete(&ns, &file, &[]).exits(1);
-    let report = run.json();
-    assert_eq!(report["result"], "Failed");
+    let report = run.report("Failed");
     let message = text(&report["message"]);
     assert!(
         message.contains("PreDelete hook Job/backup failed"),
@@ -201,7 +192,7 @@ fn a_failing_predelete_hook_stops_everything_before_any_deletion() {
     );
     assert!(message.ends_with("nothing was deleted"), "{message}");
     run.stderr_says("error: PreDelete hook Job/backup failed");
-    let t = tasks(&run);
+    let t = run.tasks();
     assert_eq!(task(&t, "Delete", "config")["action"], "NotStarted");
     assert_eq!(task(&t, "PostDelete", "farewell")["action"], "NotRun");
     assert!(exists(&ns, "configmap", "config"));
@@ -250,7 +241,7 @@ spec:
     );
 
     let run = delete(&ns, &file, &["--yes"]).exits(0);
-    let t = tasks(&run);
+    let t = run.tasks();
     assert_eq!(task(&t, "PreDelete", "pre")["action"], "HookSucceeded");
     assert_eq!(task(&t, "PostDelete", "post")["action"], "HookSucceeded");
     assert_eq!(task(&t, "Delete", "gone")["action"], "Deleted");
@@ -267,7 +258,7 @@ spec:
 
     // Everything is gone already: a second run is fine (the hooks run again).
     let again = delete(&ns, &file, &[]).exits(0);
-    let t = tasks(&again);
+    let t = again.tasks();
     assert_eq!(task(&t, "Delete", "gone")["action"], "AlreadyGone");
     assert_eq!(task(&t, "Delete", "kept")["action"], "Kept");
     assert_eq!(task(&t, "PostDelete", "post")["action"], "HookSucceeded");
@@ -277,22 +268,13 @@ spec:
 fn postdelete_hooks_outlive_the_namespace_they_run_in() {
     let ns = support::unique_namespace("delete-own-ns");
     let dir = tempfile::tempdir().unwrap();
-    let yaml = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: NAMESPACE}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: config, namespace: NAMESPACE}
----
-"#
-    .to_owned()
+    let yaml = support::namespace("NAMESPACE")
+        + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config, namespace: NAMESPACE}\n---\n"
         + &farewell().namespace("NAMESPACE").yaml();
     let file = support::synced(dir.path(), &ns, &yaml);
 
     let run = delete(&ns, &file, &["--timeout", "2m"]).exits(0);
-    let actions = order(&tasks(&run));
+    let actions = order(&run.tasks());
     assert_eq!(
         actions,
         [
@@ -306,7 +288,7 @@ metadata: {name: config, namespace: NAMESPACE}
 
     // The namespace is gone, and with it everything: the hook cannot run and is skipped.
     let again = delete(&ns, &file, &[]).exits(0);
-    let t = tasks(&again);
+    let t = again.tasks();
     assert_eq!(task(&t, "PostDelete", "farewell")["action"], "NotRun");
     assert_eq!(task(&t, "Delete", &ns)["action"], "AlreadyGone");
 }

@@ -65,12 +65,8 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     let file = support::write_input(dir.path(), "v1.yaml", &app_yaml(SECRET_V1, "1", old), &ns);
     // Before the first sync, everything is to be created.
     let run = diff(&ns, &file, &[]).exits(1);
-    assert!(
-        run.stdout.contains("Secret/creds in namespace"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("to be created"), "{}", run.stdout);
+    run.stdout_says("Secret/creds in namespace");
+    run.stdout_says("to be created");
     assert_no_secret(&run.output());
     support::on_input("sync", &ns, &file, &["--app", "shop"]).exits(0);
     let run = diff(&ns, &file, &[]);
@@ -91,8 +87,8 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     let v2 = support::write_input(dir.path(), "v2.yaml", &app_yaml(SECRET_V2, "2", added), &ns);
     let run = diff(&ns, &v2, &[]).exits(1);
     let out = &run.stdout;
-    assert!(out.contains("-  pin: \"*** (before)\""), "{out}");
-    assert!(out.contains("+  pin: \"*** (after)\""), "{out}");
+    run.stdout_says("-  pin: \"*** (before)\"");
+    run.stdout_says("+  pin: \"*** (after)\"");
     assert!(
         out.contains("\n   same: \"***\""),
         "an unchanged value is context:\n{out}"
@@ -101,22 +97,13 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
         !out.contains("+  same") && !out.contains("-  same"),
         "{out}"
     );
-    assert!(
-        out.contains("-  level: \"1\"") && out.contains("+  level: \"2\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("ConfigMap/new in namespace") && out.contains("to be created"),
-        "{out}"
-    );
-    assert!(
-        out.contains("ConfigMap/old in namespace") && out.contains("to be pruned"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Job/migrate") && out.contains("would run"),
-        "{out}"
-    );
+    run.stdout_says("-  level: \"1\"")
+        .stdout_says("+  level: \"2\"");
+    run.stdout_says("ConfigMap/new in namespace")
+        .stdout_says("to be created");
+    run.stdout_says("ConfigMap/old in namespace")
+        .stdout_says("to be pruned");
+    run.stdout_says("Job/migrate").stdout_says("would run");
     for field in [
         "managedFields",
         "resourceVersion",
@@ -132,25 +119,12 @@ fn diff_exits_1_then_0_with_secret_values_masked_on_both_sides() {
     assert_no_secret(&json.output());
     let doc = json.json();
     assert_eq!(doc["differences"], true);
-    let change = |name: &str| {
-        doc["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["name"] == name)
-            .unwrap_or_else(|| panic!("{name} in {doc}"))["change"]
-            .clone()
-    };
+    let change = |name: &str| support::find(&doc["objects"], "name", name)["change"].clone();
     assert_eq!(change("creds"), "modified");
     assert_eq!(change("settings"), "modified");
     assert_eq!(change("new"), "added");
     assert_eq!(change("old"), "toBePruned");
-    let creds = doc["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == "creds")
-        .unwrap();
+    let creds = support::find(&doc["objects"], "name", "creds");
     assert_eq!(creds["live"]["data"]["pin"], "*** (before)");
     assert_eq!(creds["merged"]["data"]["pin"], "*** (after)");
     assert_eq!(creds["merged"]["data"]["same"], "***");
@@ -261,16 +235,8 @@ fn status_after_a_healthy_and_after_a_failed_sync() {
     assert_eq!(member(&doc, "api")["sync"], "Synced");
     assert_eq!(member(&doc, "settings")["sync"], "Synced");
     let table = hooks(&["status", "--app", "shop", "-n", &ns]).exits(0);
-    assert!(
-        table.stdout.contains("last sync: Succeeded"),
-        "{}",
-        table.stdout
-    );
-    assert!(
-        table.stdout.contains("Deployment   ") && table.stdout.contains("Healthy"),
-        "{}",
-        table.stdout
-    );
+    table.stdout_says("last sync: Succeeded");
+    table.stdout_says("Deployment   ").stdout_says("Healthy");
 
     // v2 never becomes ready: the sync fails, and status says so.
     let failing = DEPLOYMENT

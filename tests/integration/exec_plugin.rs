@@ -6,16 +6,15 @@ use crate::support::{self, Run, create_namespace, exists, write_input};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-/// A kubeconfig for the test cluster whose only user gets its credential from `plugin`, a shell
-/// script body. The admin token is in `dir/token` for the script to read.
-fn kubeconfig_with_plugin(dir: &Path, plugin: &str) -> PathBuf {
+/// A kubeconfig (in the folder returned with it) for the test cluster whose only user gets its
+/// credential from `plugin`, a shell script body. The admin token is in `token` next to it,
+/// for the script to read.
+fn kubeconfig_with_plugin(plugin: &str) -> (tempfile::TempDir, PathBuf) {
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
     let config = support::test_kubeconfig_view();
-    let token = config["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == "admin")
-        .and_then(|u| u["user"]["token"].as_str())
+    let token = support::find(&config["users"], "name", "admin")["user"]["token"]
+        .as_str()
         .expect("the admin user has a token")
         .to_owned();
     std::fs::write(dir.join("token"), &token).unwrap();
@@ -29,13 +28,17 @@ fn kubeconfig_with_plugin(dir: &Path, plugin: &str) -> PathBuf {
         "command": script,
         "interactiveMode": "Never",
     });
-    support::kubeconfig_as(dir, "plugged", json!({ "exec": exec }), None)
+    let kubeconfig = support::kubeconfig_as(dir, "plugged", json!({ "exec": exec }), None);
+    (folder, kubeconfig)
 }
 
-/// `kubectl-hooks sync -f FILE -n NAMESPACE --yes EXTRA... --kubeconfig KUBECONFIG`.
-fn sync(kubeconfig: &Path, namespace: &str, file: &str, extra: &[&str]) -> Run {
+/// `kubectl-hooks sync -f FILE -n NAMESPACE --yes EXTRA... --kubeconfig KUBECONFIG`, FILE
+/// the [`APP`] written next to the kubeconfig.
+fn sync(kubeconfig: &Path, namespace: &str, extra: &[&str]) -> Run {
+    let dir = kubeconfig.parent().expect("the kubeconfig's folder");
+    let file = write_input(dir, "app.yaml", APP, namespace);
     support::hooks_command()
-        .args(["sync", "-f", file, "-n", namespace, "--yes"])
+        .args(["sync", "-f", &file, "-n", namespace, "--yes"])
         .args(extra)
         .kubeconfig(kubeconfig)
         .run()
@@ -52,38 +55,27 @@ data:
 #[test]
 fn a_working_plugin_authenticates_the_sync() {
     let namespace = create_namespace("exec-ok");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = kubeconfig_with_plugin(
-        dir.path(),
+    let (_dir, kubeconfig) = kubeconfig_with_plugin(
         r#"printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat "$(dirname "$0")/token")""#,
     );
-    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
-    sync(&kubeconfig, &namespace, &file, &[]).exits(0);
+    sync(&kubeconfig, &namespace, &[]).exits(0);
     assert!(exists(&namespace, "configmap", "plugged-in"));
 }
 
 #[test]
 fn a_hanging_plugin_is_stopped_at_the_request_timeout() {
     let namespace = create_namespace("exec-hang");
-    let dir = tempfile::tempdir().unwrap();
     // `exec`, so the recorded pid is the sleeping process itself.
-    let kubeconfig = kubeconfig_with_plugin(
-        dir.path(),
-        r#"echo $$ > "$(dirname "$0")/pid"; exec sleep 600"#,
-    );
-    let file = write_input(dir.path(), "app.yaml", APP, &namespace);
+    let (dir, kubeconfig) =
+        kubeconfig_with_plugin(r#"echo $$ > "$(dirname "$0")/pid"; exec sleep 600"#);
     let run = sync(
         &kubeconfig,
         &namespace,
-        &file,
         &["--timeout", "10s", "--request-timeout", "2s"],
     )
     .exits(3);
-    assert!(
-        run.stderr.contains("credential plugin") && run.stderr.contains("did not finish within 2s"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("credential plugin")
+        .stderr_says("did not finish within 2s");
     let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
     let proc = PathBuf::from(format!("/proc/{}/stat", pid.trim()));
     // Killed: gone, or a zombie waiting for init to reap it.
@@ -97,7 +89,6 @@ fn a_hanging_plugin_is_stopped_at_the_request_timeout() {
 #[test]
 fn a_malformed_plugin_output_is_named_and_never_shown() {
     let namespace = create_namespace("exec-bad");
-    let dir = tempfile::tempdir().unwrap();
     let token_fragment = "tok-3f9a1c77";
     for (body, says) in [
         (
@@ -113,9 +104,8 @@ fn a_malformed_plugin_output_is_named_and_never_shown() {
             "failed (exit status: 7)",
         ),
     ] {
-        let kubeconfig = kubeconfig_with_plugin(dir.path(), &body);
-        let file = write_input(dir.path(), "app.yaml", APP, &namespace);
-        let run = sync(&kubeconfig, &namespace, &file, &[]);
+        let (_dir, kubeconfig) = kubeconfig_with_plugin(&body);
+        let run = sync(&kubeconfig, &namespace, &[]);
         assert_eq!(run.code, Some(3), "{body}: {}", run.output());
         assert!(run.stderr.contains(says), "{body}: {}", run.output());
         assert!(

@@ -44,11 +44,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
     let file = write_input(dir.path(), "app.yaml", APP, &namespace);
 
     let dry = on_input("sync", &namespace, &file, &["--dry-run"]).exits(0);
-    let note = dry
-        .stderr
-        .lines()
-        .find(|l| l.contains("ConfigMap/settings"))
-        .unwrap_or_else(|| panic!("no note: {}", dry.output()));
+    let note = dry.stderr_line("ConfigMap/settings");
     assert!(
         note.contains(".data.colour") && note.contains("\"kubectl-create\""),
         "{note}"
@@ -59,13 +55,7 @@ fn fields_taken_from_another_manager_are_named_with_it() {
 
     // The table names them in the task's message.
     let table = support::hooks(&["sync", "-f", &file, "-n", &namespace, "--yes"]).exits(0);
-    assert!(
-        table
-            .stdout
-            .contains("took .data.colour from \"kubectl-create\""),
-        "{}",
-        table.output()
-    );
+    table.stdout_says("took .data.colour from \"kubectl-create\"");
     assert_eq!(colour(&namespace), "blue");
 
     // Someone else changes it again; the JSON report names the new owner.

@@ -57,11 +57,7 @@ fn one_object_in_two_inputs_is_refused_by_plan_sync_and_delete() {
             &[("a.yaml", FIRST), ("b.yaml", SECOND)],
         );
         assert_eq!(run.code, Some(2), "{command}: {}", run.output());
-        let line = run
-            .stderr
-            .lines()
-            .find(|l| l.contains("defined twice"))
-            .unwrap_or_else(|| panic!("{command}: {}", run.output()));
+        let line = run.stderr_line("defined twice");
         assert!(
             line.contains("a.yaml:1") && line.contains("b.yaml:2"),
             "{command}: both places must be named: {line}"

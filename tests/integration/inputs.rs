@@ -159,13 +159,9 @@ fn lint_of_an_overlay_names_the_patch_and_overlay_lines() {
     );
     // The text output quotes the patch's own line.
     let text = offline(&["lint", "-k", STAGING], &path);
-    assert!(
-        text.stdout.contains(&format!(
+    text.stdout_says(&format!(
             " --> {patch}:{policy}:5\n  |\n{policy} |     argocd.argoproj.io/hook-delete-policy: HookSucceeded\n"
-        )),
-        "{}",
-        text.stdout
-    );
+        ));
 }
 
 #[test]
@@ -221,12 +217,7 @@ fn a_chart_is_planned_with_its_hooks_weights_and_values() {
         &["plan", "-f", CHART, "-o", "json"],
         path_with_helm(),
     ));
-    assert!(
-        run.stderr
-            .contains("rendered with `helm template` (a Helm chart; release \"shop\""),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("rendered with `helm template` (a Helm chart; release \"shop\"");
     let t = format!("{CHART}/templates");
     let plan = run.json();
     assert_eq!(
@@ -279,11 +270,9 @@ fn a_chart_is_planned_with_its_hooks_weights_and_values() {
 
     // The table says why the test Pod is left out.
     let table = ok(offline(&["plan", "-f", CHART], path_with_helm()));
-    assert!(
-        table.stdout.contains("Ignored") && table.stdout.contains("shop-test-connection"),
-        "{}",
-        table.stdout
-    );
+    table
+        .stdout_says("Ignored")
+        .stdout_says("shop-test-connection");
 }
 
 #[test]
@@ -299,12 +288,7 @@ fn lint_of_a_chart_reports_the_test_hook_at_its_template_line() {
         "{found:?}"
     );
     let lint = run.json();
-    let finding = lint["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "helm-hook-ignored")
-        .unwrap();
+    let finding = support::find(&lint["findings"], "rule", "helm-hook-ignored");
     assert_eq!(finding["severity"], "info");
 }
 
@@ -321,13 +305,8 @@ fn chart_problems_are_refused_before_anything_is_done() {
     .unwrap();
     let shown = chart.to_string_lossy().into_owned();
     let run = offline(&["plan", "-f", &shown], path_with_helm()).exits(2);
-    assert!(
-        run.stderr
-            .contains(&format!("run `helm dependency build {shown}`"))
-            && run.stderr.contains("redis"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says(&format!("run `helm dependency build {shown}`"))
+        .stderr_says("redis");
     // A template helm cannot render: helm's message.
     std::fs::write(
         chart.join("Chart.yaml"),
@@ -340,11 +319,8 @@ fn chart_problems_are_refused_before_anything_is_done() {
     )
     .unwrap();
     let run = offline(&["plan", "-f", &shown], path_with_helm()).exits(2);
-    assert!(
-        run.stderr.contains("`helm template` failed") && run.stderr.contains("bad.yaml"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_says("`helm template` failed")
+        .stderr_says("bad.yaml");
     // Helm flags without a chart.
     let run = offline(
         &["plan", "-f", STAGING, "--set", "a=b"],
@@ -468,8 +444,7 @@ fn annotations(namespace: &str, kind: &str, name: &str) -> Value {
 fn an_overlay_syncs_in_order_without_kustomizes_annotations() {
     let ns = support::create_namespace("inputs-kustomize");
     let run = on_cluster(&["sync", "-k", STAGING, "-y"], &ns).exits(0);
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
+    let report = run.report("Succeeded");
     assert_eq!(
         synced_order(&report),
         [
@@ -533,8 +508,7 @@ fn a_chart_syncs_its_hooks_by_weight_and_leaves_the_test_hook_out() {
     )
     .exits(0);
     run.stderr_says(&format!("namespace \"{ns}\""));
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
+    let report = run.report("Succeeded");
     let order = synced_order(&report);
     assert_eq!(
         order,

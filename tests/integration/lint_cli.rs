@@ -1,6 +1,6 @@
 //! `kubectl hooks lint`, run as a user runs it: stdout, stderr and the exit code, each checked.
 
-use crate::support::{Run, hooks_command, text};
+use crate::support::{Run, hooks_command, text, write_input};
 use serde_json::Value;
 use std::path::Path;
 
@@ -84,12 +84,8 @@ fn warnings_fail_only_when_asked() {
 fn a_missing_path_is_bad_input() {
     let out = run(&["lint", "-f", "no/such/file.yaml"]).exits(2);
     assert_eq!(out.stdout, "");
-    let stderr = out.stderr;
-    assert!(
-        stderr.contains("no/such/file.yaml: no such file or directory"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("nothing was linted"), "{stderr}");
+    out.stderr_says("no/such/file.yaml: no such file or directory");
+    out.stderr_says("nothing was linted");
 }
 
 #[test]
@@ -124,16 +120,13 @@ fn stdin_is_read_and_quoted() {
         .stdin(yaml)
         .run()
         .exits(1);
-    let stdout = out.stdout;
+    let stdout = &out.stdout;
     assert!(
         stdout.starts_with("error[non-string-annotation]: annotation \"argocd.argoproj.io/sync-wave\" has a number value (3), not a string"),
         "{stdout}"
     );
-    assert!(stdout.contains(" --> <stdin>:6:5\n"), "{stdout}");
-    assert!(
-        stdout.contains("6 |     argocd.argoproj.io/sync-wave: 3\n"),
-        "{stdout}"
-    );
+    out.stdout_says(" --> <stdin>:6:5\n");
+    out.stdout_says("6 |     argocd.argoproj.io/sync-wave: 3\n");
     assert!(stdout.contains("help: quote the value: `argocd.argoproj.io/sync-wave: \"3\"`"));
 }
 
@@ -175,10 +168,7 @@ fn disable_turns_a_rule_off_and_rejects_unknown_ids() {
         "lint: no problems found (4 objects in 1 file checked, 2 silenced)\n"
     );
     let out = run(&["lint", "--disable", "duplicate-objects", "-f", &file]).exits(2);
-    assert!(
-        out.stderr
-            .contains("unknown lint rule \"duplicate-objects\"")
-    );
+    out.stderr_says("unknown lint rule \"duplicate-objects\"");
 }
 
 #[test]
@@ -266,13 +256,8 @@ fn sarif_output_has_the_required_structure() {
 #[test]
 fn github_output_is_workflow_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a,b:c.yaml");
-    std::fs::write(
-        &path,
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    argocd.argoproj.io/hook: presync\n    argocd.argoproj.io/sync-options: Bogus\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: j-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  activeDeadlineSeconds: 5\n  ttlSecondsAfterFinished: 1\n",
-    )
-    .unwrap();
-    let shown = path.to_str().unwrap();
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    argocd.argoproj.io/hook: presync\n    argocd.argoproj.io/sync-options: Bogus\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: j-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  activeDeadlineSeconds: 5\n  ttlSecondsAfterFinished: 1\n";
+    let shown = &write_input(dir.path(), "a,b:c.yaml", yaml, "");
     let escaped = shown.replace(',', "%2C").replace(':', "%3A");
     let out = run(&["lint", "-o", "github", "-f", shown]).exits(1);
     let stdout = out.stdout;
@@ -297,7 +282,7 @@ fn github_output_is_workflow_commands() {
 #[test]
 fn the_lint_disable_annotation_is_honoured() {
     let out = run(&["lint", "-f", &fixture("unknown-lint-rule.good.yaml")]).exits(0);
-    assert!(out.stdout.contains("2 silenced"));
+    out.stdout_says("2 silenced");
 }
 
 /// The findings of one example set as `RULE FILE:LINE:COLUMN` (the file's name only), and the

@@ -40,8 +40,7 @@ fn sigterm_reports_releases_the_lock_terminates_the_hook_and_exits_143() {
     let ns = support::create_namespace("sigterm");
     let run = sync_then_signal(&ns, "TERM", &["-o", "json"]);
     assert_eq!(run.code, Some(143), "{}\n{}", run.stdout, run.stderr);
-    let report = run.json();
-    assert_eq!(report["result"], "Interrupted");
+    let report = run.report("Interrupted");
     let hook = &report["tasks"][0];
     assert_eq!(hook["name"], "migrate");
     assert_eq!(hook["deletedByPolicy"], "terminated", "{report:#}");
@@ -76,7 +75,7 @@ fn keep_running_hooks_leaves_an_interrupted_hook_running() {
     let run = sync_then_signal(&ns, "INT", &["--keep-running-hooks"]);
     assert_eq!(run.code, Some(130), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(names(&ns, "jobs"), "job.batch/migrate", "{}", run.stderr);
-    assert!(run.stdout.contains("Running"), "{}", run.stdout);
+    run.stdout_says("Running");
 }
 
 #[test]

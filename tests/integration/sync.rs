@@ -35,8 +35,7 @@ fn app() -> String {
 fn steps_run_in_order_and_each_waits_for_the_previous_to_be_healthy() {
     let ns = support::create_namespace("sync-order");
     let run = sync(&ns, &app(), &[]).exits(0);
-    let report = run.json();
-    assert_eq!(report["result"], "Succeeded");
+    let report = run.report("Succeeded");
     let t = run.tasks();
     let order = support::rows(&report["tasks"], "{phase}/{name}");
     assert_eq!(
@@ -172,8 +171,7 @@ fn failing() -> String {
 fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() {
     let ns = support::create_namespace("sync-fail");
     let run = sync(&ns, &failing(), &[]).exits(1);
-    let report = run.json();
-    assert_eq!(report["result"], "Failed");
+    let report = run.report("Failed");
     let message = text(&report["message"]);
     assert!(
         message.contains("PreSync hook Job/migrate failed"),
@@ -196,10 +194,7 @@ fn a_failing_presync_hook_stops_the_sync_runs_syncfail_and_deletes_hookfailed() 
         !exists(&ns, "job", "migrate"),
         "HookFailed deleted the failed hook"
     );
-    assert!(
-        run.stderr
-            .contains("error: PreSync hook Job/migrate failed")
-    );
+    run.stderr_says("error: PreSync hook Job/migrate failed");
 }
 
 #[test]
@@ -296,7 +291,7 @@ fn bad_input_and_rbac_denial_change_nothing() {
 fn dry_run_validates_and_changes_nothing() {
     let ns = support::create_namespace("sync-dry");
     let run = sync(&ns, &app(), &["--dry-run"]).exits(0);
-    assert!(run.stderr.contains("nothing was changed"));
+    run.stderr_says("nothing was changed");
     assert!(!exists(&ns, "configmap", "config"));
     assert!(!exists(&ns, "job", "migrate"));
 }
@@ -405,8 +400,7 @@ fn ctrl_c_stops_new_work_reports_and_exits_130_and_a_second_sync_waits_its_turn(
 
     child.signal("INT");
     let run = child.finish().exits(130);
-    let report = run.json();
-    assert_eq!(report["result"], "Interrupted");
+    let report = run.report("Interrupted");
     let t = run.tasks();
     // The running hook was terminated, as Argo CD's Terminate does (--keep-running-hooks
     // keeps it: tests/signals.rs).
@@ -428,7 +422,7 @@ fn missing_namespaces_are_refused_unless_created_on_request() {
     let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
     let run = sync(&ns, yaml, &[]).exits(1);
     run.stderr_says(&format!("namespace \"{ns}\" does not exist"));
-    assert!(run.stderr.contains("--create-namespace"));
+    run.stderr_says("--create-namespace");
     assert!(!exists(&ns, "configmap", "c"));
 
     sync(&ns, yaml, &["--create-namespace"]).exits(0);
@@ -440,31 +434,9 @@ fn missing_namespaces_are_refused_unless_created_on_request() {
 fn a_crd_and_its_custom_resources_sync_together() {
     let ns = support::create_namespace("sync-crd");
     let group = format!("{ns}.example.com");
-    let yaml = r#"
-apiVersion: example.com/v1
-kind: Widget
-metadata:
-  name: w1
-  annotations: {argocd.argoproj.io/sync-wave: "1"}
-spec: {size: 3}
----
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-"#
-    .replace("example.com", &group);
+    let yaml = format!(
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w1\n  annotations: {{argocd.argoproj.io/sync-wave: \"1\"}}\nspec: {{size: 3}}\n---\n"
+    ) + &support::crd(&group, "Widget", true);
     let run = sync(&ns, &yaml, &[]).exits(0);
     run.stderr_says(
         "were not dry-run: their kind is defined by a CustomResourceDefinition in this input",

@@ -23,33 +23,11 @@ fn uid(namespace: &str, kind: &str, name: &str) -> String {
 fn a_crd_and_its_custom_resource_sync_in_one_wave() {
     let ns = support::create_namespace("crd-wave");
     let group = format!("{ns}.example.com");
-    let yaml = r#"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.GROUP
-spec:
-  group: GROUP
-  names: {kind: Gadget, plural: gadgets, singular: gadget}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
----
-apiVersion: GROUP/v1
-kind: Gadget
-metadata: {name: g1}
-spec: {size: 3}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: settings}
-data: {a: "1"}
-"#
-    .replace("GROUP", &group);
+    let yaml = support::crd(&group, "Gadget", true)
+        + &format!(
+            "apiVersion: {group}/v1\nkind: Gadget\nmetadata: {{name: g1}}\nspec: {{size: 3}}\n---\n"
+        )
+        + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: \"1\"}\n";
     let run = sync(&ns, &yaml, &["--timeout", "20s"]);
     let crd = format!("gadgets.{group}");
     let _ = support::try_kubectl(&["delete", "crd", &crd, "--wait=false"]);
@@ -78,27 +56,8 @@ fn a_custom_resource_whose_crd_never_comes_fails_within_the_timeout() {
     // serve: the kind never appears, and --timeout (not a fixed minute) ends the wait.
     let ns = support::create_namespace("crd-never");
     let group = format!("{ns}.example.com");
-    let yaml = r#"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gizmos.GROUP
-spec:
-  group: GROUP
-  names: {kind: Gizmo, plural: gizmos}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: false
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
----
-apiVersion: GROUP/v1
-kind: Gizmo
-metadata: {name: g}
-"#
-    .replace("GROUP", &group);
+    let yaml = support::crd(&group, "Gizmo", false)
+        + &format!("apiVersion: {group}/v1\nkind: Gizmo\nmetadata: {{name: g}}\n");
     let run = sync(&ns, &yaml, &["--timeout", "3s"]);
     let _ = support::try_kubectl(&["delete", "crd", &format!("gizmos.{group}"), "--wait=false"]);
     assert_eq!(run.code, Some(1), "{}", run.output());
@@ -169,12 +128,8 @@ fn a_hook_name_too_long_for_its_kind_is_refused_with_nothing_written() {
     for extra in [&["--dry-run"][..], &[][..]] {
         let run = sync(&ns, &yaml, extra);
         assert_eq!(run.code, Some(2), "{extra:?}: {}", run.output());
-        assert!(
-            run.stderr.contains("must be no more than 63 characters")
-                && run.stderr.contains("nothing was done"),
-            "{}",
-            run.output()
-        );
+        run.stderr_says("must be no more than 63 characters")
+            .stderr_says("nothing was done");
     }
     assert!(!support::exists(&ns, "configmap", "settings"));
 }
@@ -240,25 +195,15 @@ fn the_summary_names_where_objects_go_and_counts_steps_as_plan_does() {
     );
     let file = write_input(dir.path(), "app.yaml", &yaml, &ns);
     let run = hooks(&["sync", "-f", &file, "--dry-run"]).exits(0);
-    assert!(
-        run.stderr
-            .contains("in 1 step (+ SyncFail on failure) to context \"admin\"")
-            && run.stderr.contains(&format!("namespace \"{ns}\"")),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("in 1 step (+ SyncFail on failure) to context \"admin\"")
+        .stderr_says(&format!("namespace \"{ns}\""));
     assert!(
         !run.stderr.contains("namespace \"default\""),
         "{}",
         run.output()
     );
     let plan = hooks(&["plan", "-f", &file]);
-    assert!(
-        plan.stdout
-            .contains("2 objects in 1 step (+ SyncFail on failure)"),
-        "{}",
-        plan.output()
-    );
+    plan.stdout_says("2 objects in 1 step (+ SyncFail on failure)");
 }
 
 #[test]
@@ -284,10 +229,6 @@ fn an_object_in_another_namespace_than_dash_n_is_refused_with_nothing_applied() 
 }
 
 const IN_NEW_NAMESPACE: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: NAMESPACE}
----
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: NAMESPACE}
@@ -315,17 +256,13 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
     let bad = write_input(
         dir.path(),
         "bad.yaml",
-        &IN_NEW_NAMESPACE.replace("BACKOFF", "-1"),
+        &(support::namespace("NAMESPACE") + &IN_NEW_NAMESPACE.replace("BACKOFF", "-1")),
         &ns,
     );
     let run = hooks(&["sync", "-f", &bad, "-o", "json"]).exits(1);
-    assert!(
-        run.stderr.contains("spec.backoffLimit")
-            && run.stderr.contains("standing in for")
-            && run.stderr.contains("nothing was changed"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("spec.backoffLimit")
+        .stderr_says("standing in for")
+        .stderr_says("nothing was changed");
     assert!(
         support::try_kubectl(&["get", "namespace", &ns]).is_err(),
         "the namespace was created: {}",
@@ -335,7 +272,7 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
     let good = write_input(
         dir.path(),
         "good.yaml",
-        &IN_NEW_NAMESPACE.replace("BACKOFF", "0"),
+        &(support::namespace("NAMESPACE") + &IN_NEW_NAMESPACE.replace("BACKOFF", "0")),
         &ns,
     );
     let run = hooks(&["sync", "-f", &good, "-o", "json"]);
@@ -349,13 +286,12 @@ fn a_first_sync_into_a_namespace_it_creates_is_validated_before_writing() {
 /// Runs `cat FILE | kubectl-hooks ARGS` on a pseudo-terminal (util-linux `script`), as a
 /// person at a terminal piping manifests would, typing `answer` when asked.
 fn piped_on_a_terminal(file: &str, args: &str, answer: &str) -> Run {
-    use std::io::Write;
     let command = format!(
         "cat {file} | {} {args} --kubeconfig {}",
         env!("CARGO_BIN_EXE_kubectl-hooks"),
         support::test_kubeconfig().display()
     );
-    let mut child = std::process::Command::new("script")
+    let child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::piped())
@@ -363,13 +299,7 @@ fn piped_on_a_terminal(file: &str, args: &str, answer: &str) -> Run {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("this test needs util-linux `script`: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = support::fed(child, answer);
     Run {
         code: out.status.code(),
         // On a terminal, stdout and stderr are one stream.
@@ -391,12 +321,8 @@ fn piped_input_on_a_terminal_is_asked_for_on_dev_tty() {
     // Piped manifests give the app no name: --app names it.
     let args = format!("sync --app tty-ask -n {ns}");
     let no = piped_on_a_terminal(&file, &args, "n\n").exits(1);
-    assert!(
-        no.stdout.contains(&format!("namespace \"{ns}\"? [y/N]"))
-            && no.stdout.contains("aborted: nothing was changed"),
-        "{}",
-        no.output()
-    );
+    no.stdout_says(&format!("namespace \"{ns}\"? [y/N]"))
+        .stdout_says("aborted: nothing was changed");
     assert!(!support::exists(&ns, "configmap", "settings"));
 
     piped_on_a_terminal(&file, &args, "y\n").exits(0);

@@ -143,12 +143,8 @@ fn force_alone_recreates_on_an_immutable_change_that_a_plain_apply_refuses() {
     let (second_uid, image) = uid_and_image(&ns);
     assert_ne!(first_uid, second_uid, "the Job was not re-created");
     assert_eq!(image, "example/two");
-    assert!(
-        run.stderr.contains("applied it again (Force=true)")
-            && run.stderr.contains("field is immutable"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("applied it again (Force=true)")
+        .stderr_says("field is immutable");
     // Re-created by an apply: the new Job's fields are this tool's, applied server-side.
     assert!(
         writes(&get(&ns, "job", "migrate"))
@@ -160,9 +156,7 @@ fn force_alone_recreates_on_an_immutable_change_that_a_plain_apply_refuses() {
 fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
     let ns = support::create_namespace("opt-skip-dry-run");
     let group = format!("{ns}.example.com");
-    let crd = format!(
-        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: gadgets.{group}}}\nspec:\n  group: {group}\n  scope: Namespaced\n  names: {{plural: gadgets, singular: gadget, kind: Gadget}}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n"
-    );
+    let crd = support::crd(&group, "Gadget", true);
     let input = |options: &str| {
         format!(
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: first}}\n---\napiVersion: {group}/v1\nkind: Gadget\nmetadata:\n  name: g\n  annotations: {{argocd.argoproj.io/sync-wave: \"1\", argocd.argoproj.io/sync-options: \"{options}\"}}\nspec: {{size: 3}}\n"
@@ -171,7 +165,7 @@ fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
 
     // Without the option an unknown kind is bad input, and nothing is written.
     let refused = sync(&ns, &input("Prune=true")).exits(2);
-    assert!(refused.stderr.contains("the cluster has no kind Gadget"));
+    refused.stderr_says("the cluster has no kind Gadget");
     assert!(!support::exists(&ns, "configmap", "first"));
 
     // An operator stand-in: installs the CRD once the sync has started (wave 0 applied).
@@ -198,12 +192,8 @@ fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
     let _ = support::try_kubectl(&["delete", "crd", &format!("gadgets.{group}")]);
     installed.expect("the CRD was created");
     assert_eq!(run.code, Some(0), "{}", run.output());
-    assert!(
-        run.stderr.contains("were not dry-run")
-            && run.stderr.contains("SkipDryRunOnMissingResource=true"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("were not dry-run")
+        .stderr_says("SkipDryRunOnMissingResource=true");
     let live: Value = serde_json::from_str(&live.expect("the Gadget exists")).unwrap();
     assert_eq!(live["spec"]["size"], 3);
 }
@@ -212,27 +202,22 @@ fn a_missing_kind_is_waited_for_when_the_object_skips_its_dry_run() {
 fn validate_false_drops_unknown_fields_with_a_warning() {
     let ns = support::create_namespace("opt-validate");
     let input = |options: &str| {
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  annotations: {{argocd.argoproj.io/sync-options: \"{options}\"}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec:\n      notAField: true\n      containers: [{{name: api, image: example/api, bogusField: 1}}]\n"
-        )
+        support::Workload::deployment("api")
+            .annotations(&format!("argocd.argoproj.io/sync-options: \"{options}\""))
+            .pod_spec("notAField: true")
+            .containers("{name: api, image: example/api, bogusField: 1}")
+            .yaml()
     };
 
     // Without the option the unknown fields stop the sync in the dry run.
     let refused = sync(&ns, &input("Prune=true")).exits(1);
-    assert!(refused.stderr.contains("field not declared in schema"));
+    refused.stderr_says("field not declared in schema");
     assert!(!support::exists(&ns, "deployment", "api"));
 
     let run = synced(&ns, &input("Validate=false"));
-    assert!(
-        run.stderr
-            .contains("Validate=false: unknown field(s) dropped")
-            && run.stderr.contains(".spec.template.spec.notAField")
-            && run
-                .stderr
-                .contains(".spec.template.spec.containers[name=\"api\"].bogusField"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("Validate=false: unknown field(s) dropped")
+        .stderr_says(".spec.template.spec.notAField")
+        .stderr_says(".spec.template.spec.containers[name=\"api\"].bogusField");
     let live = get(&ns, "deployment", "api");
     assert_eq!(
         live["spec"]["template"]["spec"]["containers"][0]["image"],
@@ -252,14 +237,8 @@ fn validate_false_in_a_namespace_the_input_creates() {
     let live = support::try_kubectl(&["get", "configmap", "settings", "-n", &ns, "-o", "json"]);
     let _ = support::try_kubectl(&["delete", "namespace", &ns, "--wait=false"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
-    assert!(
-        run.stderr.contains("ConfigMap/settings")
-            && run
-                .stderr
-                .contains("Validate=false: unknown field(s) dropped: .extra"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("ConfigMap/settings")
+        .stderr_says("Validate=false: unknown field(s) dropped: .extra");
     let live: Value = serde_json::from_str(&live.unwrap()).unwrap();
     assert_eq!(live["data"], serde_json::json!({"a": "1"}));
 }
@@ -326,12 +305,8 @@ fn fields_of_a_kubectl_apply_are_taken_over_and_removed_with_the_manifest() {
 fn server_side_apply_false_is_warned_about_and_applied_server_side() {
     let ns = support::create_namespace("opt-ssa-false");
     let run = synced(&ns, &config_map("ServerSideApply=false", "{a: \"1\"}"));
-    assert!(
-        run.stderr.contains("warning: ConfigMap/settings")
-            && run.stderr.contains("ServerSideApply=false is not honoured"),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("warning: ConfigMap/settings")
+        .stderr_says("ServerSideApply=false is not honoured");
     assert_eq!(writes(&get(&ns, "configmap", "settings")), by_us("Apply"));
 }
 

@@ -54,11 +54,7 @@ fn each_api_request_is_traced_with_its_status_from_v6_and_nothing_without_v() {
 fn one_v_says_what_it_connects_to_but_not_each_request() {
     let ns = unique_namespace("verbose-one");
     let run = cleanup_dry_run(&ns, &["-v"]).exits(0);
-    assert!(
-        run.stderr.contains("context \"admin\"")
-            && run.stderr.contains(&format!("namespace \"{ns}\"")),
-        "{}",
-        run.output()
-    );
+    run.stderr_says("context \"admin\"")
+        .stderr_says(&format!("namespace \"{ns}\""));
     assert!(request_lines(&run.stderr).is_empty(), "{}", run.output());
 }

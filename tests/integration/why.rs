@@ -97,27 +97,15 @@ fn a_failed_migration_shows_its_pod_exit_code_events_and_log_lines() {
 
     let text = failed_text("sync", &ns, &migration(), &["--logs-tail", "2"]);
     let out = &text.stdout;
-    assert!(
-        out.contains("Why PreSync hook Job/migrate failed:"),
-        "{out}"
+    text.stdout_says("Why PreSync hook Job/migrate failed:");
+    text.stdout_says("Job has reached the specified backoff limit");
+    text.stdout_says("container migrate: Error, exit code 3");
+    text.stdout_says(
+        "Job/migrate BackoffLimitExceeded: Job has reached the specified backoff limit",
     );
-    assert!(
-        out.contains("Job has reached the specified backoff limit"),
-        "{out}"
-    );
-    assert!(
-        out.contains("container migrate: Error, exit code 3"),
-        "{out}"
-    );
-    assert!(
-        out.contains(
-            "Job/migrate BackoffLimitExceeded: Job has reached the specified backoff limit"
-        ),
-        "{out}"
-    );
-    assert!(out.contains("(last 2 lines):\n    applying 0042_agents\n    ERROR: Cannot find column 'agent_id' in agents table\n"), "{out}");
+    text.stdout_says("(last 2 lines):\n    applying 0042_agents\n    ERROR: Cannot find column 'agent_id' in agents table\n");
     assert!(!out.contains("connecting to"), "--logs-tail 2: {out}");
-    assert!(out.contains("Why SyncFail hook Job/alert failed:"), "{out}");
+    text.stdout_says("Why SyncFail hook Job/alert failed:");
 
     let quiet = failed_sync(&ns, &migration(), &["--logs-tail", "0"]);
     let migrate = quiet.task("PreSync", "migrate");
@@ -186,15 +174,9 @@ fn a_deployment_stuck_on_a_missing_image_says_so_while_waiting_and_at_the_timeou
         .find(|l| l.contains(" web ") && l.contains("Failed"))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("container web: ImagePullBackOff"), "{row}");
-    assert!(
-        out.contains("Why Sync wave 0 Deployment/web failed:"),
-        "{out}"
-    );
-    assert!(
-        out.contains("timed out (--timeout 8s) waiting for:"),
-        "{out}"
-    );
-    assert!(out.contains(pull_failed), "{out}");
+    r.stdout_says("Why Sync wave 0 Deployment/web failed:");
+    r.stdout_says("timed out (--timeout 8s) waiting for:");
+    r.stdout_says(pull_failed);
 }
 
 #[test]
@@ -287,12 +269,7 @@ fn logs_that_cannot_be_read_are_said_and_the_exit_code_stays_the_syncs() {
     assert_eq!(migrate["events"][0]["reason"], "BackoffLimitExceeded");
 
     let text = failed_text("sync", &ns, &migration(), &["--context", "norights"]);
-    assert!(
-        text.stdout
-            .contains("container migrate: could not be read: forbidden"),
-        "{}",
-        text.stdout
-    );
+    text.stdout_says("container migrate: could not be read: forbidden");
 }
 
 #[test]
@@ -336,16 +313,8 @@ fn a_failing_pre_delete_hook_is_explained_too() {
         .yaml()
         + APP;
     let r = failed_text("delete", &ns, &yaml, &[]);
-    assert!(
-        r.stdout.contains("Why PreDelete hook Job/backup failed:"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("    pg_dump: connection refused\n"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_says("Why PreDelete hook Job/backup failed:");
+    r.stdout_says("    pg_dump: connection refused\n");
 }
 
 #[test]

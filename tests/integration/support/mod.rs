@@ -49,18 +49,9 @@ pub fn test_kubeconfig() -> PathBuf {
 pub fn kubeconfig_in_namespace(dir: &std::path::Path, namespace: &str) -> PathBuf {
     let path = dir.join("kubeconfig");
     std::fs::copy(test_kubeconfig(), &path).expect("copy the test kubeconfig");
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&path)
-        .args(["config", "set-context", "--current"])
-        .arg(format!("--namespace={namespace}"))
-        .output()
-        .expect("run kubectl config set-context");
-    assert!(
-        out.status.success(),
-        "kubectl config set-context: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let flag = format!("--namespace={namespace}");
+    kubectl_of(&path, &["config", "set-context", "--current", &flag], None)
+        .unwrap_or_else(|e| panic!("{e}"));
     path
 }
 
@@ -150,7 +141,7 @@ pub fn kubectl_of(
     stdin: Option<&str>,
 ) -> Result<String, String> {
     let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_string());
-    let mut child = Command::new(&kubectl)
+    let child = Command::new(&kubectl)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(args)
@@ -165,15 +156,10 @@ pub fn kubectl_of(
         .unwrap_or_else(|e| {
             panic!("cannot run {kubectl}: {e} (scripts/control-plane install provides it)")
         });
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = match stdin {
+        Some(input) => fed(child, input),
+        None => child.wait_with_output().unwrap(),
+    };
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if output.status.success() {
         Ok(stdout)
@@ -186,6 +172,17 @@ pub fn kubectl_of(
             stdout
         ))
     }
+}
+
+/// What `child` printed once `input` is written to its stdin (then closed) and it has ended.
+pub fn fed(mut child: Child, input: &str) -> std::process::Output {
+    child
+        .stdin
+        .take()
+        .expect("a piped stdin")
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Runs kubectl against the test control plane and returns stdout, or an error message.
@@ -225,6 +222,15 @@ impl Run {
             .unwrap_or_else(|e| panic!("{e}: {}\nstderr: {}", self.stdout, self.stderr))
     }
 
+    /// The report (`-o json`), once its result is known to be `result`; panics with both
+    /// streams when it is not.
+    #[track_caller]
+    pub fn report(&self, result: &str) -> serde_json::Value {
+        let report = self.json();
+        assert_eq!(report["result"], result, "{}", self.output());
+        report
+    }
+
     /// The run itself, once it is known to have exited `code`; panics with both streams when
     /// it did not.
     #[track_caller]
@@ -237,9 +243,30 @@ impl Run {
     /// it does not.
     #[track_caller]
     pub fn stderr_says(&self, words: &str) -> &Run {
+        self.says("stderr", &self.stderr, words)
+    }
+
+    /// The run itself, once its stdout is known to hold `words`; panics with both streams when
+    /// it does not.
+    #[track_caller]
+    pub fn stdout_says(&self, words: &str) -> &Run {
+        self.says("stdout", &self.stdout, words)
+    }
+
+    /// The first line of stderr that holds `words`; panics with both streams when none does.
+    #[track_caller]
+    pub fn stderr_line(&self, words: &str) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.contains(words))
+            .unwrap_or_else(|| panic!("no line with {words:?} in stderr:\n{}", self.output()))
+    }
+
+    #[track_caller]
+    fn says(&self, name: &str, stream: &str, words: &str) -> &Run {
         assert!(
-            self.stderr.contains(words),
-            "{words:?} not in stderr:\n{}",
+            stream.contains(words),
+            "{words:?} not in {name}:\n{}",
             self.output()
         );
         self
@@ -252,9 +279,14 @@ impl Run {
 
     /// The tasks of the report (`-o json`); panics with both streams when there are none.
     pub fn tasks(&self) -> Vec<serde_json::Value> {
-        self.json()["tasks"]
+        self.list("tasks")
+    }
+
+    /// The list `key` of the report (`-o json`); panics with both streams when there is none.
+    pub fn list(&self, key: &str) -> Vec<serde_json::Value> {
+        self.json()[key]
             .as_array()
-            .unwrap_or_else(|| panic!("no tasks:\n{}", self.output()))
+            .unwrap_or_else(|| panic!("no {key}:\n{}", self.output()))
             .clone()
     }
 
@@ -524,6 +556,21 @@ pub fn config_map(name: &str, annotations: &str) -> String {
     )
 }
 
+/// A namespaced CustomResourceDefinition of `kind` in `group` as a YAML document (plural:
+/// the kind in lower case and an `s`), of one version v1, served when `served`, whose objects
+/// keep any fields.
+pub fn crd(group: &str, kind: &str, served: bool) -> String {
+    let plural = format!("{}s", kind.to_lowercase());
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {plural}.{group}}}\nspec:\n  group: {group}\n  scope: Namespaced\n  names: {{kind: {kind}, plural: {plural}}}\n  versions:\n  - name: v1\n    served: {served}\n    storage: true\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n---\n"
+    )
+}
+
+/// A Namespace as a YAML document.
+pub fn namespace(name: &str) -> String {
+    format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n---\n")
+}
+
 /// A Job or a Deployment as a YAML document, for what [`job`] does not say. By default: a
 /// Job without retries (`backoffLimit: 0`) of one container `{name: c, image: example/NAME}`,
 /// or a Deployment of one replica whose pods are labelled `app: NAME`, of one container
@@ -671,6 +718,14 @@ impl Workload {
         lines.push("---\n".to_owned());
         lines.join("\n")
     }
+}
+
+/// The first element of the JSON list `list` whose `key` is `value`; panics naming the list
+/// when there is none.
+pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item[key] == value))
+        .unwrap_or_else(|| panic!("no {key} {value:?} in {list}"))
 }
 
 /// The task of a report (`-o json`) in `phase` whose name starts with `name`.
