@@ -294,16 +294,21 @@ pub(super) fn unix_now() -> u64 {
 }
 
 pub(super) async fn release(locks: Vec<Lock>, cluster: &Cluster) {
-    // Bounded: a cluster that stopped answering must not hold the exit; an unreleased lease
-    // expires by itself.
-    let cluster = &cluster.until(Some(tokio::time::Instant::now() + RELEASE_LIMIT));
+    // An unreleased lease expires by itself.
+    let cluster = &closing(cluster);
     for lock in locks {
         super::app::release(Some(lock), cluster).await;
     }
 }
 
-/// How long releasing the lock may take at the end.
-const RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The connection for a piece of work after the operation (releasing the lock, recording the
+/// sync in the inventory): bounded, so a cluster that stopped answering does not hold the exit.
+pub(super) fn closing(cluster: &Cluster) -> Cluster {
+    cluster.until(Some(tokio::time::Instant::now() + CLOSING_LIMIT))
+}
+
+/// How long each piece of work after the operation may take.
+const CLOSING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Ctrl-C or SIGTERM (a CI runner cancelling the job) once: the engine starts nothing new,
 /// terminates running hooks (unless `--keep-running-hooks`), reports, and the lock is

@@ -213,9 +213,8 @@ impl Operation for SyncOperation<'_> {
             staged.before.as_ref().filter(|_| keep_old),
         );
         let app = &staged.prepared.app;
-        // Bounded as the lock's release is: a cluster that stopped answering must not hold the
-        // exit (the warning below says the record was not written).
-        let cluster = &cluster.until(Some(tokio::time::Instant::now() + RECORD_LIMIT));
+        // Bounded (the warning below says when the record was not written).
+        let cluster = &operation::closing(cluster);
         if let Err(e) = members::write_parent(cluster, app, &kinds, &namespaces, &last).await {
             eprintln!("warning: could not record the sync in the app's inventory: {e}");
         }
@@ -353,6 +352,3 @@ fn inspect_failure(e: InspectError) -> Failure {
         }
     }
 }
-
-/// How long recording the sync's end in the app's inventory may take.
-const RECORD_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);

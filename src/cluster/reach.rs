@@ -37,9 +37,10 @@ impl Reachability {
         }
     }
 
-    /// No answer: the connection failed.
-    pub(super) fn failed(&self, error: &dyn std::error::Error) {
-        self.silent(error_chain(error));
+    /// No answer: the connection failed. With its causes: hyper's own message ("client error
+    /// (Connect)") says little without them ("tcp connect error: Connection refused").
+    pub(super) fn failed(&self, error: &(dyn std::error::Error + 'static)) {
+        self.silent(super::error::chain(error));
     }
 
     fn silent(&self, error: String) {
@@ -54,20 +55,4 @@ impl Reachability {
             }
         }
     }
-}
-
-/// An error and its causes on one line: hyper's own message ("client error (Connect)") says
-/// little without them ("tcp connect error: Connection refused (os error 111)").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let said = c.to_string();
-        if !text.contains(&said) {
-            text.push_str(": ");
-            text.push_str(&said);
-        }
-        cause = c.source();
-    }
-    text
 }

@@ -50,7 +50,7 @@ impl<S, B, R> tower::Service<http::Request<B>> for Counted<S>
 where
     S: tower::Service<http::Request<B>, Response = http::Response<R>>,
     S::Future: Send + 'static,
-    S::Error: std::error::Error,
+    S::Error: std::error::Error + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
