@@ -10,6 +10,7 @@
 //!   = help: rename it to `argocd.argoproj.io/hook-delete-policy`
 //! ```
 
+use super::mask::SourceLines;
 use crate::lint::{Finding, Report, Severity};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -43,21 +44,20 @@ impl Style {
     }
 }
 
-/// Line starts of each file's text, computed once per file that has findings.
+/// Each file's lines, split when the first finding in it is printed.
 struct Sources<'a> {
     texts: HashMap<&'a str, &'a str>,
-    lines: HashMap<&'a str, Vec<&'a str>>,
+    files: HashMap<&'a str, SourceLines<'a>>,
 }
 
 impl<'a> Sources<'a> {
-    fn line(&mut self, file: &'a str, line: u32) -> Option<&'a str> {
+    /// The line, with Secret values masked.
+    fn printable(&mut self, file: &'a str, line: u32) -> Option<String> {
         let text = *self.texts.get(file)?;
-        let lines = self
-            .lines
+        self.files
             .entry(file)
-            .or_insert_with(|| text.split('\n').collect());
-        let l = lines.get((line as usize).checked_sub(1)?)?;
-        Some(l.strip_suffix('\r').unwrap_or(l))
+            .or_insert_with(|| SourceLines::new(text))
+            .printable(line)
     }
 }
 
@@ -109,7 +109,7 @@ pub fn text(report: &Report, texts: &[(Arc<str>, String)], color: bool) -> Strin
     let style = Style { color };
     let mut sources = Sources {
         texts: texts.iter().map(|(f, t)| (&**f, t.as_str())).collect(),
-        lines: HashMap::new(),
+        files: HashMap::new(),
     };
     let mut out = String::new();
     for f in &report.findings {
@@ -131,9 +131,7 @@ pub fn text(report: &Report, texts: &[(Arc<str>, String)], color: bool) -> Strin
             f.pos.line,
             f.pos.col
         );
-        if let Some(source) = sources.line(&f.file, f.pos.line) {
-            let text = sources.texts[&*f.file];
-            let source = super::mask::printable(text, f.pos.line, source);
+        if let Some(source) = sources.printable(&f.file, f.pos.line) {
             snippet(&mut out, &style, f, &source, &pad);
         }
         let eq = style.gutter("=");
