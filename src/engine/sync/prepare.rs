@@ -72,7 +72,7 @@ pub async fn prepare(
     refuse_namespace_conflicts(&plan, manifests, settings)?;
 
     let sync_id = naming::sync_id(&app.name, started_unix);
-    let mut works = Vec::new();
+    let mut works = Vec::with_capacity(plan.steps.iter().map(|s| s.tasks.len()).sum());
     let mut steps = Vec::new();
     let mut sync_fail = None;
     for step in &plan.steps {

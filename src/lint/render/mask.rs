@@ -46,7 +46,12 @@ impl<'a> SourceLines<'a> {
         let line = self.line(number)?;
         let index = number as usize - 1;
         let doc = self.markers.partition_point(|&m| m <= index);
-        let start = if doc == 0 { 0 } else { self.markers[doc - 1] + 1 }.min(index);
+        let start = if doc == 0 {
+            0
+        } else {
+            self.markers[doc - 1] + 1
+        }
+        .min(index);
         let end = self.markers.get(doc).copied().unwrap_or(self.lines.len());
         let lines = &self.lines;
         let secret = *self.is_secret[doc]
