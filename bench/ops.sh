@@ -8,8 +8,9 @@
 #   --runs N   measured runs per command (default 5), after one warm-up run
 #   --dir DIR  use (start if needed, and leave running) the control plane in DIR
 #
-# diff and status run against the synced app (nothing to change); --prune syncs the input
-# without its last 100 objects into a fresh copy of the app, so each run prunes 100.
+# All as app "bench" (the two input directories differ in name). diff and status run against
+# the synced app (nothing to change); --prune syncs the input without its last 100 objects
+# into a fresh copy of the app, so each run prunes 100.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -28,19 +29,19 @@ rm "$work/pruned/wave-009.yaml" # the last wave: 100 ConfigMaps
 
 fresh_namespace
 app_ns=$NS
-"$bin" sync --yes -o json -n "$app_ns" -f "$work/app" >/dev/null
+"$bin" sync --yes -o json --app bench -n "$app_ns" -f "$work/app" >/dev/null
 
 missing=()
 for ((r = 0; r <= runs; r++)); do
     for cmd in diff status; do
         if has "$cmd"; then
-            measure ops "$cmd" "$r" "$bin" "$cmd" -o json -n "$app_ns" -f "$work/app"
+            measure ops "$cmd" "$r" "$bin" "$cmd" -o json --app bench -n "$app_ns" -f "$work/app"
         fi
     done
     if has_prune; then
         fresh_namespace
-        "$bin" sync --yes -o json -n "$NS" -f "$work/app" >/dev/null
-        measure ops prune "$r" "$bin" sync --yes --prune -o json -n "$NS" -f "$work/pruned"
+        "$bin" sync --yes -o json --app bench -n "$NS" -f "$work/app" >/dev/null
+        measure ops prune "$r" "$bin" sync --yes --prune -o json --app bench -n "$NS" -f "$work/pruned"
     fi
 done
 has diff || missing+=(diff)
