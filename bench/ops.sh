@@ -8,9 +8,9 @@
 #   --runs N   measured runs per command (default 5), after one warm-up run
 #   --dir DIR  use (start if needed, and leave running) the control plane in DIR
 #
-# All as app "bench" (the two input directories differ in name). diff and status run against
-# the synced app (nothing to change); --prune syncs the input without its last 100 objects
-# into a fresh copy of the app, so each run prunes 100.
+# Every command names the app (the two input directories would give two app names). diff
+# and status run against the synced app (nothing to change); --prune syncs the input without
+# its last 100 objects into a fresh copy of the app, so each run prunes 100.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -27,21 +27,22 @@ mkdir -p "$work/pruned"
 cp "$work/app"/wave-*.yaml "$work/pruned/"
 rm "$work/pruned/wave-009.yaml" # the last wave: 100 ConfigMaps
 
+app=(--app bench)
 fresh_namespace
 app_ns=$NS
-"$bin" sync --yes -o json --app bench -n "$app_ns" -f "$work/app" >/dev/null
+"$bin" sync --yes -o json "${app[@]}" -n "$app_ns" -f "$work/app" >/dev/null
 
 missing=()
 for ((r = 0; r <= runs; r++)); do
     for cmd in diff status; do
         if has "$cmd"; then
-            measure ops "$cmd" "$r" "$bin" "$cmd" -o json --app bench -n "$app_ns" -f "$work/app"
+            measure ops "$cmd" "$r" "$bin" "$cmd" -o json "${app[@]}" -n "$app_ns" -f "$work/app"
         fi
     done
     if has_prune; then
         fresh_namespace
-        "$bin" sync --yes -o json --app bench -n "$NS" -f "$work/app" >/dev/null
-        measure ops prune "$r" "$bin" sync --yes --prune -o json --app bench -n "$NS" -f "$work/pruned"
+        "$bin" sync --yes -o json "${app[@]}" -n "$NS" -f "$work/app" >/dev/null
+        measure ops prune "$r" "$bin" sync --yes --prune -o json "${app[@]}" -n "$NS" -f "$work/pruned"
     fi
 done
 has diff || missing+=(diff)

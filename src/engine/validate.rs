@@ -433,11 +433,10 @@ pub(crate) async fn dry_run(
                     } else {
                         options::dry_run(cluster, &kind, &object, &w.options, settings).await
                     };
-                let result = match result {
+                let mut result = match result {
                     Err(e) if in_stand_in && !is_about_the_object(&e) => Ok(Checked::default()),
                     other => other,
                 };
-                let mut result = result;
                 if let Ok(checked) = &mut result {
                     options::drop_fields(&mut w.object, &checked.dropped);
                     w.client_side = checked.client_side;
